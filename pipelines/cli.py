@@ -1,0 +1,161 @@
+"""`pulse`: the stable command line of CONTRACT §5.
+
+Errors: a PulseError or a usage mistake becomes one `Error: …` line on stderr and a
+non-zero exit (1 for errors, 2 for usage). Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from queries.datadir import DATA_DIR_ENV, DataDir
+from queries.errors import PulseError
+from queries.settings import CONFIG_ENV, Settings, load_settings
+
+_DATA_DIR_KEY = "pulse.data_dir"
+_CONFIG_KEY = "pulse.config"
+
+
+def _remember(key: str):
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        # The option exists on the group and on every subcommand; the last one given wins.
+        if value is not None:
+            ctx.find_root().meta[key] = value
+
+    return callback
+
+
+def common_options(f):
+    """--data-dir and --config, accepted before or after the subcommand."""
+    f = click.option(
+        "--config",
+        type=click.Path(path_type=Path, dir_okay=False),
+        expose_value=False,
+        callback=_remember(_CONFIG_KEY),
+        help=f"Campaign config file (default: ${CONFIG_ENV}, else ./campaign.toml).",
+    )(f)
+    return click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        expose_value=False,
+        callback=_remember(_DATA_DIR_KEY),
+        help=f"Folder that holds all state (default: ${DATA_DIR_ENV}, else ./data).",
+    )(f)
+
+
+def settings() -> Settings:
+    """The validated campaign config for this invocation (cached per command)."""
+    ctx = click.get_current_context().find_root()
+    if "pulse.settings" not in ctx.meta:
+        ctx.meta["pulse.settings"] = load_settings(ctx.meta.get(_CONFIG_KEY))
+    return ctx.meta["pulse.settings"]
+
+
+def data_dir() -> DataDir:
+    """The data directory for this invocation, created if needed, with Prefect isolated in it."""
+    ctx = click.get_current_context().find_root()
+    if "pulse.datadir" not in ctx.meta:
+        d = DataDir.resolve(ctx.meta.get(_DATA_DIR_KEY)).ensure()
+        d.isolate_prefect()
+        ctx.meta["pulse.datadir"] = d
+    return ctx.meta["pulse.datadir"]
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Example: pulse --data-dir /srv/pulse demo-data --scale 2",
+)
+@common_options
+@click.version_option(package_name="wellbeing-pulse", prog_name="pulse")
+def cli() -> None:
+    """Wellbeing Pulse: analytics for the #MentalWell-Being campaign.
+
+    Landing files under DATA_DIR/landing/<stream>/ are loaded by a Prefect refresh into
+    a DuckDB snapshot that the Streamlit dashboard reads.
+    """
+
+
+@cli.command("demo-data", epilog="Example: pulse demo-data --days 60 --scale 1 --seed 7")
+@common_options
+@click.option("--days", type=click.IntRange(7, 3650), default=60, show_default=True, help="Days of data.")
+@click.option(
+    "--scale",
+    type=click.FloatRange(0.001, 1000),
+    default=1.0,
+    show_default=True,
+    help="Volume multiplier: 1 is about 100,000 events.",
+)
+@click.option("--seed", type=int, default=20261010, show_default=True, help="Same seed, same bytes.")
+@click.option(
+    "--end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last day of data, in the campaign timezone (default: yesterday).",
+)
+@click.option("--force", is_flag=True, help="Write even if the landing zone already holds files.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as one JSON object.")
+def demo_data_cmd(days: int, scale: float, seed: int, end: dt.datetime | None, force: bool, as_json: bool) -> None:
+    """Write realistic synthetic landing files for all three streams.
+
+    Launch-day spike, weekly rhythm and evening peak, provinces by population, partner
+    tip videos, a helpline funnel, safety actions, and about 0.5% planted bad rows, one
+    unreadable file and one duplicate file. A manifest of what was planted is written to
+    DATA_DIR/demo-manifest.json.
+    """
+    from pipelines.demo_data import DemoSpec, write_demo_data
+
+    s = settings()
+    d = data_dir()
+    if not force and not d.landing_is_empty():
+        raise PulseError(f"landing zone {d.landing} already holds files; pass --force to add demo data anyway")
+    last_day = end.date() if end else s.today() - dt.timedelta(days=1)
+    spec = DemoSpec(days=days, scale=scale, seed=seed, end=last_day)
+    manifest = write_demo_data(s, d, spec)
+    if as_json:
+        click.echo(json.dumps(manifest, ensure_ascii=False))
+        return
+    click.echo(manifest_summary(manifest, d))
+
+
+def manifest_summary(manifest: dict[str, Any], d: DataDir) -> str:
+    lines = [
+        f"Wrote demo data to {d.landing} ({manifest['first_day']} to {manifest['last_day']}, "
+        f"seed {manifest['seed']}, scale {manifest['scale']:g}) in {manifest['seconds']:.1f} s:",
+        f"  {'stream':<11}{'files':>7}{'rows':>12}{'bad rows':>10}{'dup rows':>10}",
+    ]
+    for stream, m in manifest["streams"].items():
+        lines.append(f"  {stream:<11}{m['files']:>7,}{m['rows']:>12,}{m['bad_rows']:>10,}{m['duplicate_rows']:>10,}")
+    lines.append(f"  unreadable file planted: {manifest['unreadable_file']['path']}")
+    lines.append(f"  duplicate file planted:  {manifest['duplicate_file']['path']}")
+    lines.append(f"  planted kinds of bad row: {len(manifest['bad_kinds'])}; details in {d.demo_manifest}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: one line per error, never a traceback for a user error."""
+    try:
+        rv = cli.main(args=argv, prog_name="pulse", standalone_mode=False)
+    except click.exceptions.UsageError as e:
+        hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else " (see 'pulse --help')"
+        click.echo(f"Error: {e.format_message().rstrip('.')}{hint}", err=True)
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        click.echo(f"Error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Error: interrupted", err=True)
+        sys.exit(130)
+    except PulseError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

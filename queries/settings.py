@@ -1,0 +1,245 @@
+"""Campaign configuration: `campaign.toml` read with tomllib into a frozen, typed object.
+
+Where the file is looked for, first match wins: `--config`, `PULSE_CONFIG`,
+`./campaign.toml`. With none of them, the built-in defaults below apply (they are the
+same as the `campaign.toml` committed at the repository root).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from queries.errors import ConfigError
+from queries.reference import CHANNELS
+
+CONFIG_ENV = "PULSE_CONFIG"
+DEFAULT_CONFIG_NAME = "campaign.toml"
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Partner(_Section):
+    id: Annotated[str, Field(description="Slug used in landing files and accounts, e.g. `tpo-cambodia`.")]
+    name: Annotated[str, Field(min_length=1, description="Display name shown on pages.")]
+    channels: Annotated[
+        tuple[str, ...],
+        Field(description="Helpline channels the partner answers: phone, chat, web, messaging, other."),
+    ] = ("phone",)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError(f"must be a lowercase slug like 'tpo-cambodia' (got {v!r})")
+        return v
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in v if c not in CHANNELS]
+        if bad:
+            raise ValueError(f"unknown channel {bad[0]!r}; use one of {', '.join(CHANNELS)}")
+        return v
+
+
+class Privacy(_Section):
+    min_cell: Annotated[
+        StrictInt,
+        Field(ge=2, description="Smallest count a partner or an export may see; smaller ones show as `<N`."),
+    ] = 10
+
+
+class Schedule(_Section):
+    cron: Annotated[str, Field(description="When `pulse serve` refreshes, read in the campaign timezone.")] = (
+        "5 * * * *"
+    )
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        try:
+            CronSim(v, dt.datetime(2026, 1, 1))
+        except CronSimError as e:
+            raise ValueError(f"not a valid cron expression ({e}): {v!r}") from None
+        return v
+
+
+DEFAULT_HASHTAGS: dict[str, tuple[str, ...]] = {
+    "mentalwellbeing": ("mentalwell", "mentalwellbeingcomesfirst", "សុខុមាលភាពផ្លូវចិត្ត", "សុខភាពផ្លូវចិត្ត"),
+}
+
+DEFAULT_PARTNERS: tuple[Partner, ...] = (
+    Partner(id="child-helpline-cambodia", name="Child Helpline Cambodia", channels=("phone", "chat")),
+    Partner(id="arom-station", name="Arom Station", channels=("chat", "messaging", "web")),
+    Partner(id="cambodia-4-0-center", name="Cambodia 4.0 Center", channels=("web", "messaging")),
+    Partner(
+        id="tpo-cambodia",
+        name="Transcultural Psychosocial Organization Cambodia",
+        channels=("phone", "messaging"),
+    ),
+)
+
+
+class Settings(_Section):
+    name: Annotated[str, Field(min_length=1, description="Campaign name shown on every page.")] = (
+        "Mental Well-Being Comes First"
+    )
+    timezone: Annotated[
+        str, Field(description="IANA zone of every daily bucket, chart axis and 'today'; events are stored in UTC.")
+    ] = "Asia/Phnom_Penh"
+    launch: Annotated[dt.date, Field(description="Date the campaign went live.")] = dt.date(2026, 10, 10)
+    end: Annotated[dt.date | None, Field(description="Optional last day of the campaign.")] = None
+    hashtags: Annotated[
+        dict[str, tuple[str, ...]],
+        Field(description="Tracked hashtags: each key is a tag, its list the aliases counted as that tag."),
+    ] = Field(default_factory=lambda: dict(DEFAULT_HASHTAGS))
+    partners: Annotated[tuple[Partner, ...], Field(min_length=1, description="Helpline partners.")] = DEFAULT_PARTNERS
+    privacy: Privacy = Privacy()
+    schedule: Schedule = Schedule()
+    source: Annotated[str, Field(exclude=True, description="Where the settings came from.")] = "built-in defaults"
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {v!r} (e.g. 'Asia/Phnom_Penh')") from None
+        return v
+
+    @field_validator("hashtags")
+    @classmethod
+    def _hashtags(cls, v: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        if not v:
+            raise ValueError("track at least one hashtag")
+        return {normalize_hashtag(k): tuple(normalize_hashtag(a) for a in aliases) for k, aliases in v.items()}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.end is not None and self.end < self.launch:
+            raise ValueError(f"end: {self.end} is before launch {self.launch}")
+        seen: set[str] = set()
+        for p in self.partners:
+            if p.id in seen:
+                raise ValueError(f"partners: duplicate partner id {p.id!r}")
+            seen.add(p.id)
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def partner_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.partners)
+
+    @property
+    def tracked_hashtags(self) -> frozenset[str]:
+        """Every spelling that counts as campaign content, normalised (lowercase, no '#')."""
+        return frozenset(t for k, aliases in self.hashtags.items() for t in (k, *aliases))
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.tz).date()
+
+
+def normalize_hashtag(tag: str) -> str:
+    """Case-insensitive, leading '#' ignored: '#MentalWell' -> 'mentalwell'."""
+    return tag.strip().lstrip("#").casefold()
+
+
+def config_path(explicit: Path | None = None) -> Path | None:
+    """The config file to read, or None for the built-in defaults."""
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def load_settings(explicit: Path | None = None) -> Settings:
+    """Read and validate the campaign config; raise ConfigError with one line on any problem."""
+    path = config_path(explicit)
+    if path is None:
+        return Settings()
+    label = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: file not found; pass --config FILE or set {CONFIG_ENV}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{label}: cannot be read ({e})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{label}: not valid TOML ({e})") from None
+    return settings_from_dict(raw, label)
+
+
+def settings_from_dict(raw: dict[str, Any], label: str = DEFAULT_CONFIG_NAME) -> Settings:
+    try:
+        return Settings.model_validate({**raw, "source": label})
+    except ValidationError as e:
+        raise ConfigError(f"{label}: {_first_problem(e)}") from None
+
+
+def _first_problem(error: ValidationError) -> str:
+    err = error.errors(include_url=False)[0]
+    key = _dotted(err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key; see the README's configuration table for the keys"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] in {"missing"}:
+        return f"{key}: required key is missing"
+    if ": " in msg and not key:  # model-level checks already name their key
+        return msg
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
+    return f"{key}: {msg[0].lower()}{msg[1:]}{shown}" if key else msg
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int) and parts:
+            parts[-1] += f"[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def documented_keys() -> list[str]:
+    """Every dotted key a user can set, for the README check."""
+
+    def walk(model: type[BaseModel], prefix: str) -> list[str]:
+        keys: list[str] = []
+        for name, field in model.model_fields.items():
+            if field.exclude:
+                continue
+            key = f"{prefix}{name}"
+            keys.append(key)
+            ann = field.annotation
+            inner = getattr(ann, "__args__", (None,))[0] if name == "partners" else ann
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                keys.extend(walk(inner, f"{key}."))
+        return keys
+
+    return walk(Settings, "")

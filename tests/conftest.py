@@ -1,0 +1,73 @@
+"""Shared fixtures: the real `pulse` console script, temporary data dirs, landing-file readers."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PULSE = Path(sys.executable).parent / "pulse"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """The environment a user's shell would give: no PULSE_* or PREFECT_* leaking in, HOME in tmp."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULSE_", "PREFECT_"))}
+    home = tmp_path / "home"
+    home.mkdir()
+    env["HOME"] = str(home)
+    return env
+
+
+@pytest.fixture
+def pulse(tmp_path: Path, clean_env: dict[str, str]):
+    """Run the installed console script in tmp_path; returns exit code, stdout, stderr."""
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str = "") -> Result:
+        p = subprocess.run(
+            [str(PULSE), *args],
+            cwd=cwd or tmp_path,
+            env={**clean_env, **(env or {})},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return Result(p.returncode, p.stdout, p.stderr)
+
+    return run
+
+
+def read_landing_file(path: Path) -> pl.DataFrame:
+    """Read one landing file as text columns with lower-case names (a test-side reader,
+    independent of the pipeline's own, to check what demo-data wrote)."""
+    name = path.name.lower()
+    raw = path.read_bytes()
+    if name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+        name = name[:-3]
+    if name.endswith(".parquet"):
+        df = pl.read_parquet(io.BytesIO(raw))
+    elif name.endswith(".csv"):
+        df = pl.read_csv(io.BytesIO(raw), infer_schema=False)
+    else:
+        df = pl.read_ndjson(io.BytesIO(raw), infer_schema_length=None)
+    df = df.rename({c: c.lower() for c in df.columns})
+    return df.with_columns(
+        pl.col(c).list.join(" ") if isinstance(t, pl.List) else pl.col(c).cast(pl.String) for c, t in df.schema.items()
+    )
