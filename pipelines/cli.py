@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import click
 
 from queries.datadir import DATA_DIR_ENV, DataDir
 from queries.errors import PulseError
+from queries.reference import STREAMS
 from queries.settings import CONFIG_ENV, Settings, load_settings
 
 _DATA_DIR_KEY = "pulse.data_dir"
@@ -121,6 +123,118 @@ def demo_data_cmd(days: int, scale: float, seed: int, end: dt.datetime | None, f
         click.echo(json.dumps(manifest, ensure_ascii=False))
         return
     click.echo(manifest_summary(manifest, d))
+
+
+@cli.command("refresh", epilog="Example: pulse refresh --json")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the run's counts as one JSON object.")
+@click.option(
+    "--settle",
+    type=click.FloatRange(0),
+    default=5.0,
+    show_default=True,
+    help="Seconds a landing file must be unchanged before it is read.",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for a refresh that is already running before giving up.",
+)
+def refresh_cmd(as_json: bool, settle: float, wait: float) -> None:
+    """Run the Prefect refresh flow once: load new landing files and publish a snapshot.
+
+    Uses the Prefect server at PREFECT_API_URL when set, else Prefect's ephemeral local API
+    (state under DATA_DIR/prefect/). Progress and logs go to stderr; stdout gets one
+    summary line, a table on a terminal, or with --json one JSON object.
+    """
+    s = settings()
+    d = data_dir()
+    if not as_json and sys.stderr.isatty():
+        logging.basicConfig(format="%(message)s", level=logging.WARNING)
+        logging.getLogger("pulse").setLevel(logging.INFO)
+    from pipelines.flows import refresh
+
+    config = None if s.source == "built-in defaults" else s.source
+    state = refresh(str(d.root), config, settle, wait, return_state=True)
+    if state.is_failed():
+        raise PulseError(state.message or "the refresh failed; see the log above")
+    result = state.result()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    elif sys.stdout.isatty():
+        click.echo(refresh_table(result))
+    else:
+        click.echo(refresh_line(result))
+
+
+def refresh_line(result: dict[str, Any]) -> str:
+    files = result["files"]
+    head = (
+        f"Published snapshot {result['snapshot_id']}"
+        if result["published"]
+        else f"Nothing new; snapshot {result['snapshot_id'] or '(none)'} stays published"
+    )
+    parts = "; ".join(
+        f"{s} {result[s]['loaded']:,} loaded, {result[s]['duplicates']:,} duplicates, "
+        f"{result[s]['quarantined']['total']:,} quarantined"
+        for s in STREAMS
+    )
+    waiting = f", {len(files['waiting'])} still being written" if files["waiting"] else ""
+    return (
+        f"{head}: {parts} ({files['new']} new files, {files['skipped_seen']} already seen, "
+        f"{len(files['unreadable'])} unreadable{waiting})."
+    )
+
+
+def refresh_table(result: dict[str, Any]) -> str:
+    lines = [
+        refresh_line(result).split(":")[0] + ":",
+        f"  {'stream':<11}{'read':>11}{'loaded':>11}{'dups':>9}{'quarantined':>13}",
+    ]
+    for s in STREAMS:
+        c = result[s]
+        lines.append(
+            f"  {s:<11}{c['read']:>11,}{c['loaded']:>11,}{c['duplicates']:>9,}{c['quarantined']['total']:>13,}"
+        )
+    files = result["files"]
+    lines.append(
+        f"  files: {files['new']} new, {files['skipped_seen']} already seen, "
+        f"{len(files['unreadable'])} unreadable, {len(files['waiting'])} still being written"
+    )
+    for u in files["unreadable"]:
+        lines.append(f"  unreadable: {u['path']}: {u['reason']}")
+    return "\n".join(lines)
+
+
+@cli.command("status", epilog="Example: pulse status --json")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+def status_cmd(as_json: bool) -> None:
+    """Show what is published: rows per stream, days covered, last refresh, quarantine."""
+    from queries.status import snapshot_status
+
+    st = snapshot_status(data_dir(), settings())
+    if as_json:
+        click.echo(json.dumps(st, ensure_ascii=False))
+        return
+    if st["snapshot_id"] is None:
+        click.echo(f"Nothing published yet in {st['data_dir']}; run 'pulse refresh'.")
+        return
+    lines = [
+        f"Published snapshot {st['snapshot_id']}: {st['warehouse']}",
+        f"  {'stream':<11}{'rows':>12}{'first day':>12}{'last day':>12}{'quarantined':>13}",
+    ]
+    for name, s in st["streams"].items():
+        lines.append(
+            f"  {name:<11}{s['rows']:>12,}{s['first_day'] or '-':>12}{s['last_day'] or '-':>12}{s['quarantined']:>13,}"
+        )
+    lines.append(
+        f"  last refresh {st['last_refresh']} ({st['refreshes_published']} published); "
+        f"{st['files_processed']} files processed, {st['quarantine']['unreadable_files']} unreadable"
+    )
+    click.echo("\n".join(lines))
 
 
 def manifest_summary(manifest: dict[str, Any], d: DataDir) -> str:

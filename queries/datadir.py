@@ -19,6 +19,12 @@ from queries.reference import STREAMS
 
 DATA_DIR_ENV = "PULSE_DATA_DIR"
 DEFAULT_DATA_DIR = Path("data")
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # no telemetry, no network beyond loopback
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",  # the 20 s default fires under load
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}
 
 
 @dataclass(frozen=True)
@@ -79,5 +85,8 @@ class DataDir:
         return not any(p.is_file() for p in self.landing.rglob("*")) if self.landing.exists() else True
 
     def isolate_prefect(self) -> None:
-        """Point Prefect's local state at this data dir before prefect is imported."""
+        """Point Prefect's local state at this data dir, and keep it quiet and offline.
+        Call before prefect is imported; settings the user exported win, but PREFECT_HOME."""
         os.environ["PREFECT_HOME"] = str(self.prefect_home)
+        for key, value in PREFECT_DEFAULTS.items():
+            os.environ.setdefault(key, value)

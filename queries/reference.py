@@ -90,3 +90,43 @@ POLICIES: Final = (
     "other",
 )
 DETECTIONS: Final = ("proactive", "user_report")
+
+# Landing columns per stream (CONTRACT §2); anything else in a file is reported as unknown.
+COMMON_COLUMNS: Final = ("event_id", "event_time", "user_id", "province", "age_band", "language")
+ENGAGEMENT_COLUMNS: Final = (
+    "event_type",
+    "video_id",
+    "creator_id",
+    "hashtags",
+    "surface",
+    "watch_time_ms",
+    "partner_id",
+)
+REFERRAL_COLUMNS: Final = ("partner_id", "stage", "entry_point", "channel")
+SAFETY_COLUMNS: Final = ("action", "target_type", "target_id", "policy", "detection", "views_at_action")
+
+# Other spellings seen in exports, lower case, without " province".
+PROVINCE_ALIASES: Final = {
+    "KH-1": ("banteay mean chey",),
+    "KH-2": ("batdambang",),
+    "KH-3": ("kampong chaam",),
+    "KH-10": ("kracheh",),
+    "KH-11": ("mondul kiri",),
+    "KH-12": ("phnom penh capital", "phnompenh"),
+    "KH-16": ("ratanak kiri", "rattanakiri"),
+    "KH-17": ("siemreap", "siem reab"),
+    "KH-18": ("sihanoukville", "preah sihanouk", "kampong som"),
+    "KH-19": ("stueng traeng", "steung treng"),
+    "KH-22": ("otdar mean chey", "oddar mean chey"),
+    "KH-23": ("kaeb",),
+    "KH-24": ("pailin city",),
+    "KH-25": ("tboung khmum",),
+}
+
+
+def province_keys() -> list[tuple[str, str]]:
+    """(lower-case spelling, ISO code) for every accepted way to name a province."""
+    keys = {code.lower(): code for code, _, _ in PROVINCES}
+    keys.update({name.lower(): code for code, name, _ in PROVINCES})
+    keys.update({alias: code for code, aliases in PROVINCE_ALIASES.items() for alias in aliases})
+    return sorted(keys.items())

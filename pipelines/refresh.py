@@ -1,0 +1,617 @@
+"""The refresh, as plain functions: discover new files -> stage them into a new snapshot ->
+publish it. The Prefect flow in `pipelines.flows` only orders these; tests call them directly.
+
+All or nothing: rows, quarantine and the file ledger are written into a new snapshot file
+that becomes visible only when the pointer is switched, after it was checked read-only.
+A refresh that dies at any point leaves the previous snapshot published and intact;
+the next one cleans up what was left and gets the same result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import signal
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+from filelock import FileLock, Timeout
+
+from pipelines.landing import (
+    Discovery,
+    LandingFile,
+    UnreadableFile,
+    discover,
+    read_content,
+    read_rows,
+    unchanged_since_discovery,
+)
+from pipelines.secrets import hmac_key, hmac_pads
+from queries import reference as ref
+from queries.datadir import DataDir
+from queries.errors import PulseError
+from queries.settings import Settings
+from queries.sqlfiles import mart_names, sql
+from queries.warehouse import (
+    SNAPSHOT_PREFIX,
+    connect_snapshot,
+    current_snapshot,
+    snapshot_id_of,
+    snapshot_path,
+    switch_pointer,
+)
+
+log = logging.getLogger("pulse.refresh")
+FAULT_ENV = "PULSE_FAULT_KILL_AT"  # test hook: SIGKILL this process at the named step
+BUILDING_SUFFIX = ".building"
+DEFAULT_SETTLE_SECONDS = 5.0
+DEFAULT_KEEP_SNAPSHOTS = 3
+
+COLUMNS = {
+    "engagement": ref.COMMON_COLUMNS + ref.ENGAGEMENT_COLUMNS,
+    "referral": ref.COMMON_COLUMNS + ref.REFERRAL_COLUMNS,
+    "safety": ref.COMMON_COLUMNS + ref.SAFETY_COLUMNS,
+}
+EVENT_COLUMNS = {
+    "engagement": "event_id, event_at, user_key, province, age_band, language, event_type, video_id, "
+    "creator_id, hashtags, surface, watch_time_ms, partner_id",
+    "referral": "event_id, event_at, user_key, province, age_band, language, partner_id, stage, entry_point, channel",
+    "safety": "event_id, event_at, user_key, province, age_band, language, action, target_type, target_id, "
+    "policy, detection, views_at_action",
+}
+
+
+class RefreshBusy(PulseError):
+    """Another refresh holds the lock."""
+
+
+def fault_point(name: str) -> None:
+    """Die here, as `kill -9` would, when a crash test asks for it."""
+    if os.environ.get(FAULT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+@dataclass
+class FileResult:
+    rel: str
+    stream: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    status: str  # loaded | unreadable | duplicate_file
+    reason: str | None = None
+    read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    unknown_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StreamCounts:
+    read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    by_reason: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "loaded": self.loaded,
+            "duplicates": self.duplicates,
+            "quarantined": {"total": self.quarantined, "by_reason": dict(sorted(self.by_reason.items()))},
+        }
+
+
+@dataclass
+class Plan:
+    """What discovery found: files to read, and what it already knows it will not read."""
+
+    candidates: list[LandingFile]
+    waiting: list[str]
+    seen: list[str]  # same path, size and mtime as a file in the ledger
+    known_hashes: set[str]
+    previous: Path | None
+
+
+@dataclass
+class Staged:
+    """A snapshot file built and closed but not yet published."""
+
+    snapshot_id: str | None
+    building: Path | None
+    files: list[FileResult]
+    streams: dict[str, StreamCounts]
+    waiting: list[str]
+    seen: list[str]
+    started_at: dt.datetime
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RefreshResult:
+    snapshot_id: str | None
+    published: bool
+    streams: dict[str, StreamCounts]
+    files: dict[str, Any]
+    unknown_columns: list[dict[str, Any]]
+    timings: dict[str, float]
+
+    @classmethod
+    def from_staged(cls, staged: Staged, snapshot_id: str | None) -> RefreshResult:
+        new = [f for f in staged.files if f.status == "loaded"]
+        return cls(
+            snapshot_id=snapshot_id,
+            published=staged.building is not None,
+            streams=staged.streams,
+            files={
+                "new": len(new),
+                "skipped_seen": len(staged.seen) + sum(f.status == "duplicate_file" for f in staged.files),
+                "unreadable": [{"path": f.rel, "reason": f.reason} for f in staged.files if f.status == "unreadable"],
+                "waiting": staged.waiting,
+            },
+            unknown_columns=[{"path": f.rel, "columns": f.unknown_columns} for f in new if f.unknown_columns],
+            timings={k: round(v, 3) for k, v in staged.timings.items()},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "snapshot_id": self.snapshot_id,
+            "published": self.published,
+            **{s: c.to_json() for s, c in self.streams.items()},
+            "files": self.files,
+            "unknown_columns": self.unknown_columns,
+            "timings": self.timings,
+        }
+
+    def summary(self) -> str:
+        parts = [
+            f"{s} {c.loaded:,} loaded, {c.duplicates:,} duplicates, {c.quarantined:,} quarantined"
+            for s, c in self.streams.items()
+        ]
+        files = self.files
+        head = (
+            f"Published snapshot {self.snapshot_id}"
+            if self.published
+            else f"Nothing new; snapshot {self.snapshot_id or '(none)'} stays published"
+        )
+        tail = f"{files['new']} new files, {files['skipped_seen']} already seen, {len(files['unreadable'])} unreadable"
+        if files["waiting"]:
+            tail += f", {len(files['waiting'])} still being written"
+        return f"{head}: {'; '.join(parts)} ({tail})."
+
+
+# --- the lock --------------------------------------------------------------------------
+
+
+def refresh_lock(d: DataDir, wait_seconds: float) -> FileLock:
+    """Held for a whole refresh; released by the OS if the process dies."""
+    lock = FileLock(d.warehouse / "refresh.lock")
+    try:
+        lock.acquire(timeout=wait_seconds)
+    except Timeout:
+        raise RefreshBusy(
+            f"another refresh is running on {d.root} (waited {wait_seconds:g} s); "
+            "try again when it ends, or pass --wait SECONDS"
+        ) from None
+    return lock
+
+
+# --- 1. discover -----------------------------------------------------------------------
+
+
+def discover_new_files(d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> Plan:
+    """Files under landing/ not yet in the published ledger (by path, size and mtime)."""
+    found: Discovery = discover(d, settle_seconds)
+    previous = current_snapshot(d)
+    ledger: set[tuple[str, int, int]] = set()
+    hashes: set[str] = set()
+    if previous is not None:
+        con = connect_snapshot(previous)
+        try:
+            rows = con.sql("select path, size_bytes, mtime_ns, file_sha256 from file_ledger").fetchall()
+        finally:
+            con.close()
+        ledger = {(p, s, m) for p, s, m, _ in rows}
+        hashes = {h for *_, h in rows}
+    candidates, seen = [], []
+    for f in found.candidates:
+        (seen if (f.rel, f.size, f.mtime_ns) in ledger else candidates).append(f)
+    return Plan(candidates, found.waiting, seen, hashes, previous)
+
+
+# --- 2. stage --------------------------------------------------------------------------
+
+
+def new_snapshot_id(now: dt.datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def clean_leftovers(d: DataDir) -> None:
+    """Remove what a refresh that died left behind: unpublished files and DuckDB temp dirs."""
+    for p in d.warehouse.glob(f"{SNAPSHOT_PREFIX}*{BUILDING_SUFFIX}*"):
+        p.unlink(missing_ok=True)
+    for p in d.warehouse.glob(f".{SNAPSHOT_PREFIX}*.tmp"):
+        shutil.rmtree(p, ignore_errors=True)
+    for p in d.warehouse.glob(".CURRENT.*"):
+        p.unlink(missing_ok=True)
+
+
+def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = None) -> Staged:
+    """Read, validate and load every candidate file into a new, unpublished snapshot file."""
+    started = time.perf_counter()
+    now = now or dt.datetime.now(dt.UTC)
+    staged = Staged(None, None, [], {s: StreamCounts() for s in ref.STREAMS}, plan.waiting, plan.seen, now)
+    if not plan.candidates:
+        return staged
+    snapshot_id = new_snapshot_id(now)
+    building = snapshot_path(d, snapshot_id).with_name(snapshot_path(d, snapshot_id).name + BUILDING_SUFFIX)
+    if plan.previous is not None:
+        shutil.copyfile(plan.previous, building)
+    fault_point("after_copy")
+    con = connect_snapshot(building, read_only=False)
+    try:
+        _prepare(con, settings, d)
+        fault_point("after_schema")
+        batch_hashes: set[str] = set()
+        for f in plan.candidates:
+            seq = len(staged.files)  # the file's index in staged.files, used to count per file
+            result = _stage_file(con, settings, f, seq, snapshot_id, now, plan.known_hashes | batch_hashes)
+            if result is None:
+                staged.waiting.append(f.rel)
+                continue
+            staged.files.append(result)
+            batch_hashes.add(result.sha256)
+            log.info(
+                "[%d/%d] %s: %s, %d rows read, %d quarantined",
+                seq + 1,
+                len(plan.candidates),
+                f.rel,
+                result.reason or result.status.replace("_", " "),
+                result.read,
+                result.quarantined,
+            )
+            if seq == 0:
+                fault_point("after_first_file")
+        staged.timings["stage_files_s"] = time.perf_counter() - started
+        if not staged.files:
+            con.close()
+            building.unlink(missing_ok=True)
+            return staged
+        fault_point("before_dedupe")
+        _dedupe_and_load(con, staged, snapshot_id)
+        fault_point("after_load")
+        t = time.perf_counter()
+        _build_marts(con, settings)
+        staged.timings["marts_s"] = time.perf_counter() - t
+        fault_point("after_marts")
+        _record_run(con, staged, snapshot_id, now)
+        con.execute("checkpoint")
+        fault_point("after_checkpoint")
+    except BaseException:
+        con.close()
+        building.unlink(missing_ok=True)
+        raise
+    con.close()
+    staged.snapshot_id, staged.building = snapshot_id, building
+    staged.timings["stage_s"] = time.perf_counter() - started
+    return staged
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, settings: Settings, d: DataDir) -> None:
+    con.execute(sql("schema", "pipelines"))
+    con.execute(sql("macros", "pipelines"))
+    con.execute("create or replace temp table province_lookup (key varchar, code varchar)")
+    con.executemany("insert into province_lookup values (?, ?)", ref.province_keys())
+    ipad, opad = hmac_pads(hmac_key(d))
+    con.execute(
+        "create or replace temp table hmac_key as select $ipad::blob as ipad, $opad::blob as opad",
+        {"ipad": ipad, "opad": opad},
+    )
+    for stream in ref.STREAMS:
+        con.execute(
+            f"create or replace temp table staged_{stream} as "
+            f"select 0::integer as file_seq, 0::bigint as _line, {EVENT_COLUMNS[stream]}, ''::varchar as file_sha256 "
+            f"from {stream}_events limit 0"
+        )
+
+
+def _validation_params(settings: Settings, stream: str, now: dt.datetime) -> dict[str, Any]:
+    common = {"now": now, "age_bands": list(ref.AGE_BANDS)}
+    if stream == "engagement":
+        return {
+            **common,
+            "event_types": list(ref.ENGAGEMENT_TYPES),
+            "video_types": list(ref.VIDEO_EVENT_TYPES),
+            "surfaces": list(ref.SURFACES),
+            "partners": list(settings.partner_ids),
+        }
+    if stream == "referral":
+        return {
+            **common,
+            "partners": list(settings.partner_ids),
+            "stages": list(ref.REFERRAL_STAGES),
+            "entry_points": list(ref.ENTRY_POINTS),
+            "channels": list(ref.CHANNELS),
+        }
+    return {
+        **common,
+        "platform_actions": list(ref.PLATFORM_ACTIONS),
+        "actions": list(ref.SAFETY_ACTIONS),
+        "target_types": list(ref.TARGET_TYPES),
+        "policies": list(ref.POLICIES),
+        "detections": list(ref.DETECTIONS),
+    }
+
+
+def _stage_file(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    f: LandingFile,
+    seq: int,
+    snapshot_id: str,
+    now: dt.datetime,
+    known: set[str],
+) -> FileResult | None:
+    """Stage one file; None when it changed while being read (it waits for the next run)."""
+    sha, content = read_content(f)
+    if not unchanged_since_discovery(f):
+        return None
+    result = FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "loaded")
+    if sha in known:
+        result.status = "duplicate_file"
+        return result
+    try:
+        rows = read_rows(f, content)
+    except UnreadableFile as e:
+        result.status, result.reason = "unreadable", str(e)
+        return result
+    del content
+    expected = COLUMNS[f.stream]
+    if "_json" in rows.columns:
+        rows, unknown = _json_fields(con, rows, expected)
+    else:
+        unknown = sorted(c for c in rows.columns if c not in expected and c != "_line")
+        rows = rows.select(
+            "_line",
+            pl.lit(None, dtype=pl.String).alias("_malformed"),
+            *[pl.col(c) if c in rows.columns else pl.lit(None, dtype=pl.String).alias(c) for c in expected],
+        )
+    result.unknown_columns = unknown
+    con.register("file_rows", rows)
+    try:
+        con.execute(sql("landing_rows", "pipelines"))
+    finally:
+        con.unregister("file_rows")
+    del rows
+    con.execute(
+        f"create or replace temp table checked as {sql(f'validate_{f.stream}', 'pipelines')}",
+        _validation_params(settings, f.stream, now),
+    )
+    params = {"sha": sha, "load_id": snapshot_id, "stream": f.stream, "path": f.rel}
+    con.execute(
+        f"insert into staged_{f.stream} select $seq, _line, {EVENT_COLUMNS[f.stream]}, $sha "
+        "from checked where len(reasons) = 0",
+        {"seq": seq, "sha": sha},
+    )
+    con.execute(
+        """
+        insert into quarantine_rows
+        select $load_id, $stream, $path, $sha, c._line, split_part(c.reasons[1], ':', 1), c.reasons[1], c.reasons,
+               to_json(r)::varchar
+        from checked as c join landing_rows as r using (_line)
+        where len(c.reasons) > 0
+        """,
+        params,
+    )
+    result.read, result.quarantined = con.sql(
+        "select count(*), count(*) filter (where len(reasons) > 0) from checked"
+    ).fetchall()[0]
+    return result
+
+
+def _json_fields(
+    con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, expected: tuple[str, ...]
+) -> tuple[pl.DataFrame, list[str]]:
+    """Pull the contract's fields out of JSON lines, matching keys case-insensitively."""
+    con.register("json_lines", rows)
+    try:
+        keys = [
+            k
+            for (k,) in con.sql(
+                "select distinct unnest(json_keys(_json)) from json_lines "
+                "where json_valid(_json) and json_type(_json) = 'OBJECT'"
+            ).fetchall()
+        ]
+        if rows.height and not keys:
+            raise UnreadableFile("not readable as JSON lines (no line is a JSON object)")
+        by_name: dict[str, str] = {}
+        for k in sorted(keys):
+            by_name.setdefault(k.strip().lower(), k)
+        paths = ["$." + json.dumps(by_name.get(c, f"\0missing:{c}")) for c in expected]
+        table = con.sql(
+            """
+            select _line,
+                   case when not json_valid(_json) then 'row: not valid JSON'
+                        when json_type(_json) <> 'OBJECT' then 'row: not a JSON object' end as _malformed,
+                   case when json_valid(_json) and json_type(_json) = 'OBJECT'
+                        then json_extract_string(_json, $paths) end as v
+            from json_lines
+            where _json is not null
+            """,
+            params={"paths": paths},
+        ).to_arrow_table()
+    finally:
+        con.unregister("json_lines")
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    out = df.select(
+        pl.col("_line").cast(pl.Int64),
+        "_malformed",
+        *[pl.col("v").list.get(i, null_on_oob=True).alias(c) for i, c in enumerate(expected)],
+    )
+    unknown = sorted(name for name in by_name if name not in expected)
+    return out, unknown
+
+
+def _dedupe_and_load(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str) -> None:
+    """Keep the first sighting of each event_id (earlier runs, then file order, then line)."""
+    for stream in ref.STREAMS:
+        con.execute(
+            f"""
+            create or replace temp table deduped as
+            select s.*,
+                   row_number() over (partition by s.event_id order by s.file_seq, s._line) = 1
+                   and e.event_id is null as is_new
+            from staged_{stream} as s
+            left join (select distinct event_id from {stream}_events) as e using (event_id)
+            """
+        )
+        con.execute(
+            f"insert into {stream}_events select {EVENT_COLUMNS[stream]}, $load_id, file_sha256 "
+            "from deduped where is_new",
+            {"load_id": snapshot_id},
+        )
+        counts = con.sql(
+            "select file_seq, count(*) filter (where is_new), count(*) filter (where not is_new) "
+            "from deduped group by file_seq"
+        ).fetchall()
+        for seq, loaded, dups in counts:
+            staged.files[seq].loaded, staged.files[seq].duplicates = loaded, dups
+        con.execute(f"drop table staged_{stream}")
+    for f in staged.files:
+        c = staged.streams[f.stream]
+        c.read += f.read
+        c.loaded += f.loaded
+        c.duplicates += f.duplicates
+        c.quarantined += f.quarantined
+    for stream, reason, n in con.execute(
+        "select stream, split_part(r, ':', 1) || ':' || split_part(r, ':', 2), count(*) "
+        "from (select stream, unnest(reasons) as r from quarantine_rows where load_id = $load_id) group by all",
+        {"load_id": snapshot_id},
+    ).fetchall():
+        staged.streams[stream].by_reason[reason.split(" (")[0]] += n
+    con.executemany(
+        "insert into file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                f.sha256,
+                f.stream,
+                f.rel,
+                f.size,
+                f.mtime_ns,
+                f.status,
+                f.reason,
+                f.read,
+                f.loaded,
+                f.duplicates,
+                f.quarantined,
+                f.unknown_columns,
+                snapshot_id,
+                staged.started_at,
+            )
+            for f in staged.files
+        ],
+    )
+
+
+def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    params = {"tz": settings.timezone, "tracked": sorted(settings.tracked_hashtags)}
+    for name in mart_names():
+        text = sql(f"marts/{name}")
+        con.execute(text, {k: v for k, v in params.items() if f"${k}" in text})
+
+
+def _record_run(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str, started: dt.datetime) -> None:
+    summary = {s: c.to_json() for s, c in staged.streams.items()}
+    con.execute(
+        "insert into refresh_runs values ($id, $started, now(), $summary)",
+        {"id": snapshot_id, "started": started, "summary": json.dumps(summary)},
+    )
+
+
+# --- 3. publish ------------------------------------------------------------------------
+
+
+def publish(d: DataDir, staged: Staged, keep: int = DEFAULT_KEEP_SNAPSHOTS) -> str | None:
+    """Check the new snapshot read-only, rename it into place, switch the pointer, prune."""
+    if staged.building is None or staged.snapshot_id is None:
+        current = current_snapshot(d)
+        return snapshot_id_of(current) if current else None
+    check_snapshot(staged.building)
+    fault_point("before_rename")
+    final = snapshot_path(d, staged.snapshot_id)
+    os.replace(staged.building, final)
+    fault_point("before_pointer")
+    switch_pointer(d, final)
+    fault_point("after_pointer")
+    prune_snapshots(d, keep)
+    return staged.snapshot_id
+
+
+def check_snapshot(path: Path) -> None:
+    """Open read-only and check that the ledger accounts for every loaded row."""
+    con = connect_snapshot(path)
+    try:
+        for stream in ref.STREAMS:
+            events = con.sql(f"select count(*) from {stream}_events").fetchall()[0][0]
+            ledger = con.execute(
+                "select coalesce(sum(rows_loaded), 0) from file_ledger where stream = ?", [stream]
+            ).fetchall()[0][0]
+            if events != ledger:
+                raise PulseError(
+                    f"snapshot {path.name}: {stream} has {events} rows but the ledger accounts for {ledger}; "
+                    "not published, the previous snapshot stays"
+                )
+    finally:
+        con.close()
+
+
+def prune_snapshots(d: DataDir, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` published snapshots (never the current one)."""
+    current = current_snapshot(d)
+    snapshots = sorted(p for p in d.warehouse.glob(f"{SNAPSHOT_PREFIX}*.duckdb") if p.is_file())
+    old = [p for p in snapshots[: max(0, len(snapshots) - keep)] if p != current]
+    for p in old:
+        p.unlink(missing_ok=True)
+        p.with_name(p.name + ".wal").unlink(missing_ok=True)
+    return old
+
+
+# --- the whole refresh without Prefect (tests, benchmarks) -----------------------------
+
+
+def run_refresh(
+    settings: Settings,
+    d: DataDir,
+    *,
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    wait_seconds: float = 0,
+    keep: int = DEFAULT_KEEP_SNAPSHOTS,
+    now: dt.datetime | None = None,
+) -> RefreshResult:
+    lock = refresh_lock(d, wait_seconds)
+    try:
+        clean_leftovers(d)
+        plan = discover_new_files(d, settle_seconds)
+        staged = stage(settings, d, plan, now)
+        return RefreshResult.from_staged(staged, publish(d, staged, keep))
+    finally:
+        lock.release()
+
+
+def result_json(result: RefreshResult) -> str:
+    return json.dumps(result.to_json(), ensure_ascii=False, default=str)

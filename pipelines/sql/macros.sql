@@ -1,0 +1,27 @@
+-- Macros shared by the validation statements. The session TimeZone is UTC, so an
+-- offset-less timestamp is read as UTC (CONTRACT §2).
+create or replace temp macro txt(x) as nullif(trim(x), '');
+
+create or replace temp macro parse_time(x) as case
+    when regexp_full_match(trim(x), '[0-9]{9,11}(\.[0-9]+)?') then to_timestamp(trim(x)::double)
+    when regexp_full_match(
+        trim(x), '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)? ?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?'
+    ) then try_cast(trim(x) as timestamptz)
+end;
+
+create or replace temp macro fold_language(x) as case
+    when txt(x) is null then 'unknown'
+    when lower(split_part(trim(x), '-', 1)) in ('km', 'en') then lower(split_part(trim(x), '-', 1))
+    else 'other'
+end;
+
+create or replace temp macro province_key(x) as lower(regexp_replace(trim(x), '\s+province$', '', 'i'));
+
+-- '#MentalWell #selfcare' or '["MentalWell","selfcare"]' -> ['mentalwell', 'selfcare'].
+-- [\pL\pM\pN_] rather than \w: DuckDB's \w is ASCII-only and would drop Khmer tags.
+create or replace temp macro hashtag_list(x) as
+    list_transform(regexp_extract_all(x, '#?([\pL\pM\pN_]+)', 1), lambda t: lower(t));
+
+create or replace temp macro whole_number(x) as case
+    when regexp_full_match(trim(x), '[0-9]{1,18}(\.0+)?') then trim(x)::double::bigint
+end;

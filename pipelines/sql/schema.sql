@@ -1,0 +1,92 @@
+-- The tables of a snapshot. Every loaded row carries the load (snapshot) that added it.
+-- user_key is HMAC-SHA-256 of the raw user_id (hex); the raw value is stored nowhere.
+
+create table if not exists engagement_events (
+    event_id varchar not null,
+    event_at timestamptz not null,      -- UTC
+    user_key varchar not null,
+    province varchar not null,          -- KH-1 .. KH-25 or 'unknown'
+    age_band varchar not null,          -- 18-24 .. 55+ or 'unknown'
+    language varchar not null,          -- km, en, other, unknown
+    event_type varchar not null,
+    video_id varchar,
+    creator_id varchar,
+    hashtags varchar[],                 -- normalised: lower case, no '#'
+    surface varchar not null,
+    watch_time_ms bigint,
+    partner_id varchar,
+    load_id varchar not null,
+    file_sha256 varchar not null
+);
+
+create table if not exists referral_events (
+    event_id varchar not null,
+    event_at timestamptz not null,
+    user_key varchar not null,
+    province varchar not null,
+    age_band varchar not null,
+    language varchar not null,
+    partner_id varchar not null,
+    stage varchar not null,
+    entry_point varchar not null,
+    channel varchar not null,
+    load_id varchar not null,
+    file_sha256 varchar not null
+);
+
+create table if not exists safety_events (
+    event_id varchar not null,
+    event_at timestamptz not null,
+    user_key varchar,                   -- empty for removal / restore (the platform acts)
+    province varchar not null,
+    age_band varchar not null,
+    language varchar not null,
+    action varchar not null,
+    target_type varchar not null,
+    target_id varchar not null,
+    policy varchar,
+    detection varchar,
+    views_at_action bigint,
+    load_id varchar not null,
+    file_sha256 varchar not null
+);
+
+-- One row per rejected landing row: where it was, every reason, and its values
+-- (user_id already replaced by its keyed hash).
+create table if not exists quarantine_rows (
+    load_id varchar not null,
+    stream varchar not null,
+    file_path varchar not null,
+    file_sha256 varchar not null,
+    line bigint not null,               -- 1-based as a person counts; CSV header is line 1
+    field varchar not null,             -- the first failing field
+    reason varchar not null,            -- the first reason, 'field: what is wrong'
+    reasons varchar[] not null,         -- every reason
+    row_json varchar not null
+);
+
+-- The ledger: every file ever processed, by content hash, written in the same publish
+-- as the rows it accounts for. Unreadable files are here too, with their reason.
+create table if not exists file_ledger (
+    file_sha256 varchar not null,
+    stream varchar not null,
+    path varchar not null,
+    size_bytes bigint not null,
+    mtime_ns bigint not null,
+    status varchar not null,            -- 'loaded' or 'unreadable'
+    reason varchar,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_duplicate bigint not null,
+    rows_quarantined bigint not null,
+    unknown_columns varchar[] not null,
+    load_id varchar not null,
+    processed_at timestamptz not null
+);
+
+create table if not exists refresh_runs (
+    load_id varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    summary_json varchar not null
+);

@@ -1,0 +1,17 @@
+-- Grain: one row per stream × campaign-timezone day × hour of day (0-23), for the
+-- weekly-rhythm heatmap (day of week × hour).
+create or replace table mart_activity_hourly as
+with events as (
+    select 'engagement' as stream, event_at from engagement_events
+    union all
+    select 'referral', event_at from referral_events
+    union all
+    select 'safety', event_at from safety_events
+)
+select
+    stream,
+    timezone($tz, event_at)::date as day,
+    hour(timezone($tz, event_at)) as hour,
+    count(*) as count_events
+from events
+group by all

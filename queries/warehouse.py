@@ -1,0 +1,84 @@
+"""The one place that opens DuckDB.
+
+Each refresh publishes a new snapshot file `warehouse/pulse-<snapshot_id>.duckdb` and then
+switches the pointer file `warehouse/CURRENT` (one line: the file name) with an atomic
+rename. Readers resolve the pointer and open that file read-only, so a reader never sees
+half a load and never blocks a refresh (DuckDB allows one writer or many readers of a
+file, never both).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from queries.datadir import DataDir
+from queries.errors import PulseError
+
+POINTER = "CURRENT"
+SNAPSHOT_PREFIX = "pulse-"
+SNAPSHOT_SUFFIX = ".duckdb"
+
+
+class NothingPublished(PulseError):
+    """No snapshot has been published in this data directory yet."""
+
+
+def snapshot_path(d: DataDir, snapshot_id: str) -> Path:
+    return d.warehouse / f"{SNAPSHOT_PREFIX}{snapshot_id}{SNAPSHOT_SUFFIX}"
+
+
+def snapshot_id_of(path: Path) -> str:
+    return path.name.removeprefix(SNAPSHOT_PREFIX).removesuffix(SNAPSHOT_SUFFIX)
+
+
+def current_snapshot(d: DataDir) -> Path | None:
+    """The published snapshot file, or None before the first refresh."""
+    try:
+        name = (d.warehouse / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return d.warehouse / name if name else None
+
+
+def switch_pointer(d: DataDir, snapshot: Path) -> None:
+    """Publish `snapshot`: write the pointer beside it, fsync, rename over the old one."""
+    tmp = d.warehouse / f".{POINTER}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(snapshot.name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, d.warehouse / POINTER)
+    dir_fd = os.open(d.warehouse, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    con.execute("set TimeZone = 'UTC'")  # parse and store in UTC; local days are computed explicitly
+    return con
+
+
+def connect_snapshot(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open one snapshot file; read-only unless a refresh is building it."""
+    config = {} if read_only else {"temp_directory": str(path.parent / f".{path.name}.tmp")}
+    return _configure(duckdb.connect(str(path), read_only=read_only, config=config))
+
+
+@contextmanager
+def published(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published snapshot, closed afterwards."""
+    path = current_snapshot(d)
+    if path is None:
+        raise NothingPublished(f"nothing published yet in {d.root}; run 'pulse refresh' first")
+    con = connect_snapshot(path)
+    try:
+        yield con
+    finally:
+        con.close()
