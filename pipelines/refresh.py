@@ -236,8 +236,9 @@ def discover_new_files(d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECOND
 # --- 2. stage --------------------------------------------------------------------------
 
 
-def new_snapshot_id(now: dt.datetime) -> str:
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+def new_snapshot_id() -> str:
+    """Sortable by creation time (to the microsecond, from the wall clock), unique by its suffix."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
 
 
 def clean_leftovers(d: DataDir) -> None:
@@ -257,7 +258,7 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     staged = Staged(None, None, [], {s: StreamCounts() for s in ref.STREAMS}, plan.waiting, plan.seen, now)
     if not plan.candidates:
         return staged
-    snapshot_id = new_snapshot_id(now)
+    snapshot_id = new_snapshot_id()
     building = snapshot_path(d, snapshot_id).with_name(snapshot_path(d, snapshot_id).name + BUILDING_SUFFIX)
     if plan.previous is not None:
         shutil.copyfile(plan.previous, building)
@@ -374,22 +375,14 @@ def _stage_file(
     if sha in known:
         result.status = "duplicate_file"
         return result
+    expected = COLUMNS[f.stream]
     try:
         rows = read_rows(f, content)
+        rows, unknown = _json_fields(con, rows, expected) if "_json" in rows.columns else _fields(rows, expected)
     except UnreadableFile as e:
         result.status, result.reason = "unreadable", str(e)
         return result
     del content
-    expected = COLUMNS[f.stream]
-    if "_json" in rows.columns:
-        rows, unknown = _json_fields(con, rows, expected)
-    else:
-        unknown = sorted(c for c in rows.columns if c not in expected and c != "_line")
-        rows = rows.select(
-            "_line",
-            pl.lit(None, dtype=pl.String).alias("_malformed"),
-            *[pl.col(c) if c in rows.columns else pl.lit(None, dtype=pl.String).alias(c) for c in expected],
-        )
     result.unknown_columns = unknown
     con.register("file_rows", rows)
     try:
@@ -421,6 +414,16 @@ def _stage_file(
         "select count(*), count(*) filter (where len(reasons) > 0) from checked"
     ).fetchall()[0]
     return result
+
+
+def _fields(rows: pl.DataFrame, expected: tuple[str, ...]) -> tuple[pl.DataFrame, list[str]]:
+    """Exactly the contract's columns (missing ones empty), and the names of the others."""
+    unknown = sorted(c for c in rows.columns if c not in expected and c != "_line")
+    return rows.select(
+        "_line",
+        pl.lit(None, dtype=pl.String).alias("_malformed"),
+        *[pl.col(c) if c in rows.columns else pl.lit(None, dtype=pl.String).alias(c) for c in expected],
+    ), unknown
 
 
 def _json_fields(
