@@ -154,6 +154,9 @@ def refresh_cmd(as_json: bool, settle: float, wait: float) -> None:
     if not as_json and sys.stderr.isatty():
         logging.basicConfig(format="%(message)s", level=logging.WARNING)
         logging.getLogger("pulse").setLevel(logging.INFO)
+    from pipelines.refresh import refresh_lock
+
+    refresh_lock(d, wait).release()  # fail fast, before paying for Prefect's start-up
     from pipelines.flows import refresh
 
     config = None if s.source == "built-in defaults" else s.source

@@ -37,8 +37,10 @@ def refresh(
     except PulseError as e:
         return Failed(message=str(e))  # one line for the operator, no traceback
     try:
+        r.fault_point("after_lock")
         r.clean_leftovers(d)
         plan = discover_new_files(d, settle_seconds)
+        r.fault_point("after_discover")
         staged = stage(settings, d, plan)
         snapshot_id = publish(d, staged, keep)
         return r.RefreshResult.from_staged(staged, snapshot_id).to_json()

@@ -608,8 +608,10 @@ def run_refresh(
 ) -> RefreshResult:
     lock = refresh_lock(d, wait_seconds)
     try:
+        fault_point("after_lock")
         clean_leftovers(d)
         plan = discover_new_files(d, settle_seconds)
+        fault_point("after_discover")
         staged = stage(settings, d, plan, now)
         return RefreshResult.from_staged(staged, publish(d, staged, keep))
     finally:

@@ -71,13 +71,25 @@ def connect_snapshot(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyCo
     return _configure(duckdb.connect(str(path), read_only=read_only, config=config))
 
 
+def open_published(d: DataDir, attempts: int = 3) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published snapshot. If the file the pointer named was
+    pruned between reading the pointer and opening it, read the pointer again."""
+    for attempt in range(attempts):
+        path = current_snapshot(d)
+        if path is None:
+            raise NothingPublished(f"nothing published yet in {d.root}; run 'pulse refresh' first")
+        try:
+            return connect_snapshot(path)
+        except duckdb.IOException:
+            if path.exists() or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @contextmanager
 def published(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the published snapshot, closed afterwards."""
-    path = current_snapshot(d)
-    if path is None:
-        raise NothingPublished(f"nothing published yet in {d.root}; run 'pulse refresh' first")
-    con = connect_snapshot(path)
+    con = open_published(d)
     try:
         yield con
     finally:

@@ -71,3 +71,22 @@ def read_landing_file(path: Path) -> pl.DataFrame:
     return df.with_columns(
         pl.col(c).list.join(" ") if isinstance(t, pl.List) else pl.col(c).cast(pl.String) for c, t in df.schema.items()
     )
+
+
+# Prefect, when a test imports it, keeps its state in a throwaway folder and stays offline.
+os.environ.setdefault(
+    "PREFECT_HOME", str(Path(os.environ.get("TMPDIR", "/tmp")) / f"pulse-tests-prefect-{os.getpid()}")
+)
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """One Prefect test server for the whole session; flows run in-process against it."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

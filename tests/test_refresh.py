@@ -125,11 +125,17 @@ def test_counts_match_what_demo_data_planted(demo_warehouse) -> None:
     for stream, m in manifest["streams"].items():
         c = result.streams[stream]
         assert (c.read, c.loaded, c.duplicates, c.quarantined) == (
-            m["rows"], m["good_events"], m["duplicate_rows"], m["bad_rows"],
+            m["rows"],
+            m["good_events"],
+            m["duplicate_rows"],
+            m["bad_rows"],
         ), stream
         assert c.read == c.loaded + c.duplicates + c.quarantined
     assert result.files["unreadable"] == [
-        {"path": manifest["unreadable_file"]["path"], "reason": "not a readable Parquet file (truncated or another format)"}
+        {
+            "path": manifest["unreadable_file"]["path"],
+            "reason": "not a readable Parquet file (truncated or another format)",
+        }
     ]
     assert result.files["new"] == len(manifest["files"])
     assert result.files["skipped_seen"] == 1  # the exact copy under another name
@@ -154,7 +160,8 @@ def test_quarantine_keeps_values_with_user_id_hashed(demo_warehouse) -> None:
     d, manifest, _ = demo_warehouse
     bad = next(r for r in manifest["bad_rows"] if r["kind"] == "event_type_invalid")
     (row_json,) = count(
-        d, "select row_json from quarantine_rows where file_path = $p and line = $l",
+        d,
+        "select row_json from quarantine_rows where file_path = $p and line = $l",
         {"p": bad["path"], "l": bad["line"]},
     )[0]
     values = json.loads(row_json)
@@ -189,8 +196,11 @@ def test_renamed_and_recompressed_copies_are_skipped(warehouse_copy) -> None:
     assert result.files["new"] == 0
     assert result.files["skipped_seen"] == len(manifest["files"]) + 4
     assert all(c.read == 0 for c in result.streams.values())
-    assert count(d, "select count(*) from file_ledger where path in ('engagement/renamed-copy.csv.gz', "
-                    "'engagement/recompressed.csv.gz') and status = 'duplicate_file' and rows_read = 0") == [(2,)]
+    assert count(
+        d,
+        "select count(*) from file_ledger where path in ('engagement/renamed-copy.csv.gz', "
+        "'engagement/recompressed.csv.gz') and status = 'duplicate_file' and rows_read = 0",
+    ) == [(2,)]
     assert not refresh(d).published  # the copies' paths are in the ledger now: not even hashed again
 
 
@@ -218,11 +228,13 @@ def test_no_raw_user_id_anywhere_under_the_data_dir(demo_warehouse) -> None:
             ).fetchall()
             assert len(columns) > 20
             for table, column in columns:
-                n = con.sql(f'select count(*) from "{table}" where "{column}" in (select raw_id from raw_ids)').fetchall()
+                n = con.sql(
+                    f'select count(*) from "{table}" where "{column}" in (select raw_id from raw_ids)'
+                ).fetchall()
                 assert n[0][0] == 0, f"{db.name}: {table}.{column} holds raw user ids"
-            (n,) = con.sql(
-                "select count(*) from quarantine_rows, raw_ids where contains(row_json, raw_id)"
-            ).fetchall()[0]
+            (n,) = con.sql("select count(*) from quarantine_rows, raw_ids where contains(row_json, raw_id)").fetchall()[
+                0
+            ]
             assert n == 0
         finally:
             con.close()
@@ -278,15 +290,17 @@ def test_every_format_and_timestamp_shape(tmp_path: Path, ext: str) -> None:
 def test_native_parquet_types_are_accepted(tmp_path: Path) -> None:
     d = DataDir(tmp_path / "d").ensure()
     path = d.landing / "engagement" / "typed.parquet"
-    pl.DataFrame({
-        "Event_ID": ["p1", "p2"],
-        "EVENT_TIME": [dt.datetime(2026, 10, 10, 5), dt.datetime(2026, 10, 11, 5)],
-        "user_id": ["u1", "u2"],
-        "event_type": ["view", "view"],
-        "video_id": ["v1", "v2"],
-        "hashtags": [["MentalWell", "សុខភាពផ្លូវចិត្ត"], ["fyp"]],
-        "watch_time_ms": [1200, None],
-    }).with_columns(pl.col("EVENT_TIME").dt.replace_time_zone("Asia/Phnom_Penh")).write_parquet(path)
+    pl.DataFrame(
+        {
+            "Event_ID": ["p1", "p2"],
+            "EVENT_TIME": [dt.datetime(2026, 10, 10, 5), dt.datetime(2026, 10, 11, 5)],
+            "user_id": ["u1", "u2"],
+            "event_type": ["view", "view"],
+            "video_id": ["v1", "v2"],
+            "hashtags": [["MentalWell", "សុខភាពផ្លូវចិត្ត"], ["fyp"]],
+            "watch_time_ms": [1200, None],
+        }
+    ).with_columns(pl.col("EVENT_TIME").dt.replace_time_zone("Asia/Phnom_Penh")).write_parquet(path)
     refresh(d)
     got = count(d, "select event_id, event_at, hashtags, watch_time_ms from engagement_events order by 1")
     assert got[0][1] == dt.datetime(2026, 10, 9, 22, tzinfo=got[0][1].tzinfo)
@@ -298,11 +312,26 @@ def test_khmer_survives_byte_for_byte_and_columns_ignore_case(tmp_path: Path) ->
     d = DataDir(tmp_path / "d").ensure()
     khmer = "សុខុមាលភាពផ្លូវចិត្ត"
     rows = [
-        {"EVENT_ID": "k1", "Event_Time": "2026-10-10T05:00:00Z", "User_Id": "u1", "EVENT_TYPE": "view",
-         "Video_ID": "v1", "HashTags": f"#{khmer} #MentalWell #fyp", "Language": "km-KH", "Province": "phnom penh province"},
-        {"EVENT_ID": "k2", "Event_Time": "2026-10-10T05:00:00Z", "User_Id": "u2", "EVENT_TYPE": "view",
-         "Video_ID": "v1", "HashTags": json.dumps([khmer, "MENTALWELL"], ensure_ascii=False), "Language": "fr",
-         "Province": "Preah Sihanouk Province"},
+        {
+            "EVENT_ID": "k1",
+            "Event_Time": "2026-10-10T05:00:00Z",
+            "User_Id": "u1",
+            "EVENT_TYPE": "view",
+            "Video_ID": "v1",
+            "HashTags": f"#{khmer} #MentalWell #fyp",
+            "Language": "km-KH",
+            "Province": "phnom penh province",
+        },
+        {
+            "EVENT_ID": "k2",
+            "Event_Time": "2026-10-10T05:00:00Z",
+            "User_Id": "u2",
+            "EVENT_TYPE": "view",
+            "Video_ID": "v1",
+            "HashTags": json.dumps([khmer, "MENTALWELL"], ensure_ascii=False),
+            "Language": "fr",
+            "Province": "Preah Sihanouk Province",
+        },
     ]
     write_file(d, "engagement/k.csv", rows)
     write_file(d, "engagement/k.jsonl", [{**r, "EVENT_ID": r["EVENT_ID"] + "j", "Extra": 1} for r in rows])
@@ -317,10 +346,19 @@ def test_khmer_survives_byte_for_byte_and_columns_ignore_case(tmp_path: Path) ->
 
 def test_missing_values_fold_to_unknown_and_other(tmp_path: Path) -> None:
     d = DataDir(tmp_path / "d").ensure()
-    write_file(d, "referral/r.jsonl", [
-        {"event_id": "r1", "event_time": "2026-10-10T05:00:00Z", "user_id": "u", "partner_id": "tpo-cambodia",
-         "stage": "shown"},
-    ])
+    write_file(
+        d,
+        "referral/r.jsonl",
+        [
+            {
+                "event_id": "r1",
+                "event_time": "2026-10-10T05:00:00Z",
+                "user_id": "u",
+                "partner_id": "tpo-cambodia",
+                "stage": "shown",
+            },
+        ],
+    )
     refresh(d)
     assert count(d, "select province, age_band, language, entry_point, channel from referral_events") == [
         ("unknown", "unknown", "unknown", "other", "other")
@@ -329,7 +367,9 @@ def test_missing_values_fold_to_unknown_and_other(tmp_path: Path) -> None:
 
 def test_local_day_buckets_use_the_campaign_timezone(tmp_path: Path) -> None:
     d = DataDir(tmp_path / "d").ensure()
-    write_file(d, "engagement/t.csv", [view(1, event_time="2026-10-09T20:00:00Z"), view(2, event_time="2026-10-09T16:59:59Z")])
+    write_file(
+        d, "engagement/t.csv", [view(1, event_time="2026-10-09T20:00:00Z"), view(2, event_time="2026-10-09T16:59:59Z")]
+    )
     refresh(d)
     days = count(d, "select day, sum(count_events) from mart_engagement_daily group by day order by day")
     assert days == [(dt.date(2026, 10, 9), 1), (dt.date(2026, 10, 10), 1)]
@@ -349,8 +389,10 @@ def test_unreadable_files_are_recorded_whole_and_the_run_goes_on(tmp_path: Path)
     assert sorted((u["path"], u["reason"]) for u in result.files["unreadable"]) == [
         ("engagement/latin1.csv", "not UTF-8 text"),
         ("engagement/not-gzip.csv.gz", "not a valid gzip file"),
-        ("referral/notes.xlsx", "unsupported file type; accepted: .csv, .csv.gz, .jsonl, .ndjson, .jsonl.gz, "
-                                ".ndjson.gz, .parquet"),
+        (
+            "referral/notes.xlsx",
+            "unsupported file type; accepted: .csv, .csv.gz, .jsonl, .ndjson, .jsonl.gz, .ndjson.gz, .parquet",
+        ),
         ("safety/garbage.jsonl", "not readable as JSON lines (no line is a JSON object)"),
     ]
     ledger = count(d, "select path, status, file_sha256 from file_ledger where status = 'unreadable' order by path")
@@ -369,7 +411,8 @@ def test_a_malformed_json_line_is_quarantined_alone(tmp_path: Path) -> None:
     c = result.streams["engagement"]
     assert (c.read, c.loaded, c.quarantined) == (4, 2, 2)
     assert count(d, "select line, reason from quarantine_rows order by line") == [
-        (3, "row: not valid JSON"), (4, "row: not a JSON object"),
+        (3, "row: not valid JSON"),
+        (4, "row: not a JSON object"),
     ]
 
 
@@ -387,7 +430,7 @@ def test_duplicates_within_a_file_across_files_and_across_runs(tmp_path: Path) -
     second = refresh(d).streams["engagement"]
     assert (second.read, second.loaded, second.duplicates) == (2, 1, 1)
     assert count(d, "select count(*), count(distinct event_id) from engagement_events") == [(4, 4)]
-    ledger = dict(((p, (l, du)) for p, l, du in count(d, "select path, rows_loaded, rows_duplicate from file_ledger")))
+    ledger = {p: (n, dup) for p, n, dup in count(d, "select path, rows_loaded, rows_duplicate from file_ledger")}
     assert ledger == {"engagement/a.csv": (2, 1), "engagement/b.jsonl": (1, 1), "engagement/c.csv": (1, 1)}
 
 
@@ -447,8 +490,9 @@ def test_marts_have_their_documented_grain_and_add_up(demo_warehouse, mart: str)
     assert rows == distinct > 0
     total = count(d, f"select sum(count_events) from {mart}")[0][0]
     events = count(
-        d, "select (select count(*) from engagement_events) + (select count(*) from referral_events)"
-        " + (select count(*) from safety_events)"
+        d,
+        "select (select count(*) from engagement_events) + (select count(*) from referral_events)"
+        " + (select count(*) from safety_events)",
     )[0][0]
     if mart == "mart_activity_hourly":
         assert total == events
@@ -460,7 +504,8 @@ def test_marts_have_their_documented_grain_and_add_up(demo_warehouse, mart: str)
 def test_campaign_videos_are_those_with_a_tracked_hashtag(demo_warehouse) -> None:
     d, _, _ = demo_warehouse
     campaign, events = count(
-        d, "select sum(count_events) filter (where is_campaign), sum(count_events) from mart_engagement_daily "
-           "where event_type = 'view'"
+        d,
+        "select sum(count_events) filter (where is_campaign), sum(count_events) from mart_engagement_daily "
+        "where event_type = 'view'",
     )[0]
     assert 0.7 < campaign / events < 0.95
