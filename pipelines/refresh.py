@@ -296,8 +296,7 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
         _dedupe_and_load(con, staged, snapshot_id)
         fault_point("after_load")
         t = time.perf_counter()
-        _build_marts(con, settings)
-        staged.timings["marts_s"] = time.perf_counter() - t
+        staged.timings[f"marts_{_build_marts(con, settings, snapshot_id)}_s"] = time.perf_counter() - t
         fault_point("after_marts")
         _record_run(con, staged, snapshot_id, now)
         con.execute("checkpoint")
@@ -322,12 +321,6 @@ def _prepare(con: duckdb.DuckDBPyConnection, settings: Settings, d: DataDir) -> 
         "create or replace temp table hmac_key as select $ipad::blob as ipad, $opad::blob as opad",
         {"ipad": ipad, "opad": opad},
     )
-    for stream in ref.STREAMS:
-        con.execute(
-            f"create or replace temp table staged_{stream} as "
-            f"select 0::integer as file_seq, 0::bigint as _line, {EVENT_COLUMNS[stream]}, ''::varchar as file_sha256 "
-            f"from {stream}_events limit 0"
-        )
 
 
 def _validation_params(settings: Settings, stream: str, now: dt.datetime) -> dict[str, Any]:
@@ -384,34 +377,33 @@ def _stage_file(
         return result
     del content
     result.unknown_columns = unknown
+    checked = f"checked_{seq}"
     con.register("file_rows", rows)
     try:
-        con.execute(sql("landing_rows", "pipelines"))
+        # One pass: hash user ids, type and validate; the result stays as this file's table.
+        con.execute(
+            f"create or replace temp table {checked} as "
+            f"with landing_rows as ({sql('landing_rows', 'pipelines')}) "
+            f"select $seq::integer as file_seq, * from ({sql(f'validate_{f.stream}', 'pipelines')})",
+            {**_validation_params(settings, f.stream, now), "seq": seq},
+        )
+        # Rejected rows keep their values, with user_id replaced by its hash.
+        con.execute(
+            f"""
+            insert into quarantine_rows
+            select $load_id, $stream, $path, $sha, c._line, split_part(c.reasons[1], ':', 1), c.reasons[1],
+                   c.reasons, to_json(v)::varchar
+            from {checked} as c
+            join (select f.* exclude (_malformed) replace (k.user_key as user_id)
+                  from file_rows as f join {checked} as k using (_line)
+                  where len(k.reasons) > 0) as v using (_line)
+            """,
+            {"sha": sha, "load_id": snapshot_id, "stream": f.stream, "path": f.rel},
+        )
     finally:
         con.unregister("file_rows")
-    del rows
-    con.execute(
-        f"create or replace temp table checked as {sql(f'validate_{f.stream}', 'pipelines')}",
-        _validation_params(settings, f.stream, now),
-    )
-    params = {"sha": sha, "load_id": snapshot_id, "stream": f.stream, "path": f.rel}
-    con.execute(
-        f"insert into staged_{f.stream} select $seq, _line, {EVENT_COLUMNS[f.stream]}, $sha "
-        "from checked where len(reasons) = 0",
-        {"seq": seq, "sha": sha},
-    )
-    con.execute(
-        """
-        insert into quarantine_rows
-        select $load_id, $stream, $path, $sha, c._line, split_part(c.reasons[1], ':', 1), c.reasons[1], c.reasons,
-               to_json(r)::varchar
-        from checked as c join landing_rows as r using (_line)
-        where len(c.reasons) > 0
-        """,
-        params,
-    )
     result.read, result.quarantined = con.sql(
-        "select count(*), count(*) filter (where len(reasons) > 0) from checked"
+        f"select count(*), count(*) filter (where len(reasons) > 0) from {checked}"
     ).fetchall()[0]
     return result
 
@@ -471,30 +463,37 @@ def _json_fields(
 
 
 def _dedupe_and_load(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str) -> None:
-    """Keep the first sighting of each event_id (earlier runs, then file order, then line)."""
+    """Insert the first sighting of each event_id (earlier runs first, then file order, then
+    line); every later sighting is a duplicate. Then write the ledger."""
     for stream in ref.STREAMS:
+        files = {i: f for i, f in enumerate(staged.files) if f.stream == stream and f.status == "loaded"}
+        if not files:
+            continue
+        valid = " union all ".join(
+            f"select file_seq, _line, {EVENT_COLUMNS[stream]}, $sha_{i} as file_sha256 "
+            f"from checked_{i} where len(reasons) = 0"
+            for i in files
+        )
         con.execute(
             f"""
-            create or replace temp table deduped as
-            select s.*,
-                   row_number() over (partition by s.event_id order by s.file_seq, s._line) = 1
-                   and e.event_id is null as is_new
-            from staged_{stream} as s
-            left join (select distinct event_id from {stream}_events) as e using (event_id)
-            """
+            insert into {stream}_events
+            select {EVENT_COLUMNS[stream]}, $load_id, file_sha256
+            from ({valid}) as s
+            where not exists (select 1 from {stream}_events as e where e.event_id = s.event_id)
+            qualify row_number() over (partition by event_id order by file_seq, _line) = 1
+            """,
+            {"load_id": snapshot_id, **{f"sha_{i}": f.sha256 for i, f in files.items()}},
         )
-        con.execute(
-            f"insert into {stream}_events select {EVENT_COLUMNS[stream]}, $load_id, file_sha256 "
-            "from deduped where is_new",
-            {"load_id": snapshot_id},
+        loaded = dict(
+            con.sql(
+                f"select file_sha256, count(*) from {stream}_events where load_id = $load_id group by all",
+                params={"load_id": snapshot_id},
+            ).fetchall()
         )
-        counts = con.sql(
-            "select file_seq, count(*) filter (where is_new), count(*) filter (where not is_new) "
-            "from deduped group by file_seq"
-        ).fetchall()
-        for seq, loaded, dups in counts:
-            staged.files[seq].loaded, staged.files[seq].duplicates = loaded, dups
-        con.execute(f"drop table staged_{stream}")
+        for i, f in files.items():
+            f.loaded = loaded.get(f.sha256, 0)
+            f.duplicates = f.read - f.quarantined - f.loaded
+            con.execute(f"drop table checked_{i}")
     for f in staged.files:
         c = staged.streams[f.stream]
         c.read += f.read
@@ -531,11 +530,38 @@ def _dedupe_and_load(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id
     )
 
 
-def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    params = {"tz": settings.timezone, "tracked": sorted(settings.tracked_hashtags)}
+def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id: str) -> str:
+    """Rebuild the marts for the campaign days this load touched (all days on the first load,
+    or when the timezone or the tracked hashtags changed). Returns 'full' or 'incremental'."""
+    tracked = sorted(settings.tracked_hashtags)
+    state = con.sql("select timezone, tracked_hashtags from mart_state").fetchall()
+    full = state != [(settings.timezone, tracked)]
+    days = (
+        []
+        if full
+        else [
+            d
+            for (d,) in con.sql(
+                " union ".join(
+                    f"select distinct timezone($tz, event_at)::date from {s}_events where load_id = $load_id"
+                    for s in ref.STREAMS
+                ),
+                params={"tz": settings.timezone, "load_id": snapshot_id},
+            ).fetchall()
+        ]
+    )
+    params = {"tz": settings.timezone, "tracked": tracked, "full": full, "days": days}
     for name in mart_names():
-        text = sql(f"marts/{name}")
-        con.execute(text, {k: v for k, v in params.items() if f"${k}" in text})
+        select = sql(f"marts/{name}")
+        used = {k: v for k, v in params.items() if f"${k}" in select}
+        if full:
+            con.execute(f"create or replace table {name} as {select}", used)
+        else:
+            con.execute(f"delete from {name} where list_contains($days, day)", {"days": days})
+            con.execute(f"insert into {name} {select}", used)
+    con.execute("delete from mart_state")
+    con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
+    return "full" if full else "incremental"
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str, started: dt.datetime) -> None:

@@ -67,7 +67,7 @@ def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 def connect_snapshot(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open one snapshot file; read-only unless a refresh is building it."""
-    config = {} if read_only else {"temp_directory": str(path.parent / f".{path.name}.tmp")}
+    config = {} if read_only else {"temp_directory": str(path.parent / f".{path.name}.tmp"), "memory_limit": "2GB"}
     return _configure(duckdb.connect(str(path), read_only=read_only, config=config))
 
 

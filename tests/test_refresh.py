@@ -509,3 +509,53 @@ def test_campaign_videos_are_those_with_a_tracked_hashtag(demo_warehouse) -> Non
         "where event_type = 'view'",
     )[0]
     assert 0.7 < campaign / events < 0.95
+
+
+def test_incremental_marts_equal_a_full_rebuild(warehouse_copy) -> None:
+    from queries.sqlfiles import mart_names, sql
+
+    d, _, _ = warehouse_copy
+    write_file(d, "engagement/late.csv", [view(900 + i, event_time=f"2026-10-{10 + i}T05:00:00Z") for i in range(3)])
+    write_file(
+        d,
+        "safety/late.jsonl",
+        [
+            {
+                "event_id": "s-late",
+                "event_time": "2026-10-12T05:00:00Z",
+                "user_id": "u",
+                "action": "block",
+                "target_type": "account",
+                "target_id": "a1",
+            }
+        ],
+    )
+    result = refresh(d)
+    assert "marts_incremental_s" in result.timings
+    params = {"tz": SETTINGS.timezone, "tracked": sorted(SETTINGS.tracked_hashtags), "full": True, "days": []}
+    with published(d) as con:
+        for name in mart_names():
+            select = sql(f"marts/{name}")
+            used = {k: v for k, v in params.items() if f"${k}" in select}
+            diff = con.execute(
+                f"with fresh as ({select}) select count(*) from ((select * from {name} except all from fresh) "
+                f"union all (from fresh except all select * from {name}))",
+                used,
+            ).fetchall()[0][0]
+            assert diff == 0, name
+
+
+def test_a_changed_timezone_rebuilds_every_mart_day(warehouse_copy) -> None:
+    d, _, _ = warehouse_copy
+    write_file(d, "engagement/tz.csv", [view(1000, event_time="2026-10-09T20:00:00Z")])
+    utc = Settings(timezone="UTC")
+    result = run_refresh(utc, d, settle_seconds=0, now=NOW)
+    assert "marts_full_s" in result.timings
+    assert (
+        count(
+            d,
+            "select sum(count_events) from mart_engagement_daily where day = '2026-10-09' "
+            "and event_type = 'view' and province = 'KH-12' and age_band = '18-24' and surface = 'other'",
+        )[0][0]
+        >= 1
+    )

@@ -1,7 +1,7 @@
 -- The landing rows of one file with user_id replaced by its keyed hash:
 -- HMAC-SHA-256(key, user_id) = sha256(key ^ opad || sha256(key ^ ipad || user_id)),
 -- computed once per distinct id. Grain: one row per non-blank line of the file.
-create or replace temp table landing_rows as
+
 with source as (
     select * from file_rows
 ),

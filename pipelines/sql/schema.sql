@@ -90,3 +90,9 @@ create table if not exists refresh_runs (
     finished_at timestamptz not null,
     summary_json varchar not null
 );
+
+-- What the marts were built with; a change of either rebuilds them for every day.
+create table if not exists mart_state (
+    timezone varchar not null,
+    tracked_hashtags varchar[] not null
+);

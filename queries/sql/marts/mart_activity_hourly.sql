@@ -1,6 +1,6 @@
+-- Rebuilt for every day in $days (or all days when $full) at each publish.
 -- Grain: one row per stream × campaign-timezone day × hour of day (0-23), for the
 -- weekly-rhythm heatmap (day of week × hour).
-create or replace table mart_activity_hourly as
 with events as (
     select 'engagement' as stream, event_at from engagement_events
     union all
@@ -14,4 +14,5 @@ select
     hour(timezone($tz, event_at)) as hour,
     count(*) as count_events
 from events
+where $full or list_contains($days, timezone($tz, event_at)::date)
 group by all

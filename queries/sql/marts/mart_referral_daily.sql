@@ -1,6 +1,6 @@
+-- Rebuilt for every day in $days (or all days when $full) at each publish.
 -- Grain: one row per campaign-timezone day × province × age_band × language × partner_id
 -- × entry_point × channel × stage.
-create or replace table mart_referral_daily as
 select
     timezone($tz, event_at)::date as day,
     province,
@@ -13,4 +13,5 @@ select
     count(*) as count_events,
     count(distinct user_key) as count_users
 from referral_events
+where $full or list_contains($days, timezone($tz, event_at)::date)
 group by all

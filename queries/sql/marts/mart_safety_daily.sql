@@ -1,6 +1,6 @@
+-- Rebuilt for every day in $days (or all days when $full) at each publish.
 -- Grain: one row per campaign-timezone day × province × age_band × language × action
 -- × target_type × policy × detection.
-create or replace table mart_safety_daily as
 select
     timezone($tz, event_at)::date as day,
     province,
@@ -14,4 +14,5 @@ select
     count(*) filter (where views_at_action = 0) as count_zero_view,
     count(views_at_action) as count_known_views
 from safety_events
+where $full or list_contains($days, timezone($tz, event_at)::date)
 group by all
