@@ -27,7 +27,6 @@ def refresh(
     config: str | None = None,
     settle_seconds: float = r.DEFAULT_SETTLE_SECONDS,
     wait_seconds: float = 0,
-    keep: int = r.DEFAULT_KEEP_SNAPSHOTS,
 ) -> dict[str, Any]:
     """Load new landing files, publish one snapshot."""
     try:
@@ -42,7 +41,7 @@ def refresh(
         plan = discover_new_files(d, settle_seconds)
         r.fault_point("after_discover")
         staged = stage(settings, d, plan)
-        snapshot_id = publish(d, staged, keep)
+        snapshot_id = publish(d, staged, settings.warehouse.keep_snapshots)
         return r.RefreshResult.from_staged(staged, snapshot_id).to_json()
     except PulseError as e:
         return Failed(message=str(e))

@@ -12,10 +12,13 @@ import hashlib
 import io
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from queries.datadir import DataDir
 from queries.reference import STREAMS
@@ -86,15 +89,16 @@ class UnreadableFile(Exception):
     """The file cannot be read at all; the message is our own words, never file content."""
 
 
-def read_content(f: LandingFile) -> tuple[str, bytes]:
-    """(SHA-256 of the content, the decompressed bytes)."""
-    raw = f.path.read_bytes()
-    if f.compressed:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error):
-            return hashlib.sha256(raw).hexdigest(), b""  # hashed as is; reading will say why
-    return hashlib.sha256(raw).hexdigest(), raw
+def content_sha256(f: LandingFile) -> str:
+    """SHA-256 of the content (of the decompressed bytes for .gz), read in blocks."""
+    h = hashlib.sha256()
+    try:
+        with gzip.open(f.path, "rb") if f.compressed else open(f.path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+    except (OSError, EOFError, zlib.error):  # not gzip or cut short: the raw bytes name it
+        return hashlib.sha256(f.path.read_bytes()).hexdigest()
+    return h.hexdigest()
 
 
 def unchanged_since_discovery(f: LandingFile) -> bool:
@@ -106,84 +110,90 @@ def unchanged_since_discovery(f: LandingFile) -> bool:
     return (st.st_size, st.st_mtime_ns) == (f.size, f.mtime_ns)
 
 
-def read_rows(f: LandingFile, content: bytes) -> pl.DataFrame:
-    """All columns as text with lower-case names, plus `_line` (1-based, as a person counts:
-    the header is line 1 of a CSV). Blank lines are not rows. Raises UnreadableFile."""
+def iter_rows(f: LandingFile, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The file in chunks of at most `chunk_rows` rows, streamed from disk: all columns as
+    text with lower-case names, plus `_line` (1-based, as a person counts: a CSV header is
+    line 1). JSON lines come as one `_json` text column. Blank lines are not rows. Raises
+    UnreadableFile, possibly after some chunks (a damaged row group)."""
     fmt = f.format
     if fmt is None:
         raise UnreadableFile(f"unsupported file type; accepted: {', '.join(FORMATS)}")
-    if f.compressed and not content:
-        raise UnreadableFile("not a valid gzip file")
+    source: Path | io.BytesIO = f.path
+    if f.compressed:
+        try:
+            source = io.BytesIO(gzip.decompress(f.path.read_bytes()))
+        except (OSError, EOFError, zlib.error):
+            raise UnreadableFile("not a valid gzip file") from None
+    if fmt == "parquet":
+        yield from _parquet_chunks(source, chunk_rows)
+        return
+    if fmt == "csv":
+        lines = pl.scan_csv(source, infer_schema=False, encoding="utf8", row_index_name="_line")
+        first_line = 2
+    else:
+        lines = pl.scan_csv(
+            source,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            new_columns=["_json"],
+            infer_schema=False,
+            encoding="utf8",
+            row_index_name="_line",
+        )
+        first_line = 1
     try:
-        if fmt == "parquet":
-            df = _read_parquet(content)
-            first_line = 1
-        elif fmt == "csv":
-            df = pl.read_csv(io.BytesIO(content), infer_schema=False, encoding="utf8", row_index_name="_line")
-            first_line = 2
-        else:
-            df = _read_json_lines(content)
-            first_line = 1
-    except UnreadableFile:
-        raise
+        for batch in lines.collect_batches(chunk_size=chunk_rows, maintain_order=True):
+            yield _tidy(batch, first_line)
+    except pl.exceptions.NoDataError:
+        return  # an empty file has no rows
     except (pl.exceptions.PolarsError, OSError, ValueError) as e:
         raise UnreadableFile(_reason(fmt, e)) from None
+
+
+def _tidy(df: pl.DataFrame, first_line: int) -> pl.DataFrame:
     df = df.rename({c: c.strip().lower() for c in df.columns if c != "_line"})
     df = df.with_columns(pl.col("_line").cast(pl.Int64) + first_line)
-    values = [c for c in df.columns if c not in ("_line",)]
-    if values:
-        df = df.filter(~pl.all_horizontal(pl.col(values).is_null()))  # blank lines
-    return df
+    values = [c for c in df.columns if c != "_line"]
+    return df.filter(~pl.all_horizontal(pl.col(values).is_null())) if values else df  # blank lines
 
 
 def _reason(fmt: str, error: Exception) -> str:
     text = str(error).lower()
     if "utf-8" in text or "utf8" in text or "invalid unicode" in text:
         return "not UTF-8 text"
-    if fmt == "parquet":
-        return "not a readable Parquet file (truncated or another format)"
     if fmt == "csv":
         return "not a readable CSV file (ragged rows or broken quoting)"
     return "not readable as JSON lines"
 
 
-def _read_parquet(content: bytes) -> pl.DataFrame:
-    df = pl.read_parquet(io.BytesIO(content)).with_row_index("_line")
+def _parquet_chunks(source: Path | io.BytesIO, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    try:
+        reader = pq.ParquetFile(source)
+        batches = reader.iter_batches(batch_size=chunk_rows)
+        offset = 0
+        for batch in batches:
+            df = pl.from_arrow(batch)
+            assert isinstance(df, pl.DataFrame)
+            yield _tidy(_as_text(df).with_row_index("_line", offset=offset), 1)
+            offset += batch.num_rows
+        if offset == 0:
+            yield _tidy(_as_text(pl.from_arrow(reader.schema_arrow.empty_table())).with_row_index("_line"), 1)
+    except (pa.ArrowException, OSError, ValueError, pl.exceptions.PolarsError):
+        raise UnreadableFile("not a readable Parquet file (truncated or another format)") from None
+
+
+def _as_text(df: pl.DataFrame) -> pl.DataFrame:
     as_text = []
     for name, dtype in df.schema.items():
-        if name == "_line":
-            continue
         col = pl.col(name)
         if isinstance(dtype, pl.List | pl.Array):
             as_text.append(col.cast(pl.List(pl.String)).list.join(" ").alias(name))
         elif isinstance(dtype, pl.Struct):
             as_text.append(col.struct.json_encode().alias(name))
         elif isinstance(dtype, pl.Datetime):
-            tz = "UTC" if dtype.time_zone is None else None
-            ts = col.dt.replace_time_zone(tz) if tz else col.dt.convert_time_zone("UTC")
+            ts = col.dt.replace_time_zone("UTC") if dtype.time_zone is None else col.dt.convert_time_zone("UTC")
             as_text.append(ts.dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ").alias(name))
         elif dtype != pl.String:
             as_text.append(col.cast(pl.String).alias(name))
     return df.with_columns(as_text)
-
-
-def _read_json_lines(content: bytes) -> pl.DataFrame:
-    """One text column `_json` per line; fields are pulled out in SQL (keys matched case-insensitively)."""
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UnreadableFile("not UTF-8 text") from None
-    lines = (
-        pl.read_csv(
-            io.BytesIO(content),
-            has_header=False,
-            separator="\x1f",
-            quote_char=None,
-            new_columns=["_json"],
-            infer_schema=False,
-            row_index_name="_line",
-        )
-        if content.strip()
-        else pl.DataFrame(schema={"_line": pl.UInt32, "_json": pl.String})
-    )
-    return lines

@@ -30,9 +30,9 @@ from pipelines.landing import (
     Discovery,
     LandingFile,
     UnreadableFile,
+    content_sha256,
     discover,
-    read_content,
-    read_rows,
+    iter_rows,
     unchanged_since_discovery,
 )
 from pipelines.secrets import hmac_key, hmac_pads
@@ -54,7 +54,7 @@ log = logging.getLogger("pulse.refresh")
 FAULT_ENV = "PULSE_FAULT_KILL_AT"  # test hook: SIGKILL this process at the named step
 BUILDING_SUFFIX = ".building"
 DEFAULT_SETTLE_SECONDS = 5.0
-DEFAULT_KEEP_SNAPSHOTS = 3
+CHUNK_ROWS = 1_000_000  # rows validated at a time: bounds memory on a big file
 
 COLUMNS = {
     "engagement": ref.COMMON_COLUMNS + ref.ENGAGEMENT_COLUMNS,
@@ -269,8 +269,8 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
         fault_point("after_schema")
         batch_hashes: set[str] = set()
         for f in plan.candidates:
-            seq = len(staged.files)  # the file's index in staged.files, used to count per file
-            result = _stage_file(con, settings, f, seq, snapshot_id, now, plan.known_hashes | batch_hashes)
+            seq = len(staged.files)
+            result = _stage_file(con, settings, f, snapshot_id, now, plan.known_hashes | batch_hashes)
             if result is None:
                 staged.waiting.append(f.rel)
                 continue
@@ -292,11 +292,12 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
             con.close()
             building.unlink(missing_ok=True)
             return staged
-        fault_point("before_dedupe")
-        _dedupe_and_load(con, staged, snapshot_id)
-        fault_point("after_load")
+        fault_point("before_count")
+        _count_and_record(con, staged, snapshot_id)
+        fault_point("after_count")
         t = time.perf_counter()
-        staged.timings[f"marts_{_build_marts(con, settings, snapshot_id)}_s"] = time.perf_counter() - t
+        kind = _build_marts(con, settings, snapshot_id)
+        staged.timings[f"marts_{kind}_s"] = time.perf_counter() - t
         fault_point("after_marts")
         _record_run(con, staged, snapshot_id, now)
         con.execute("checkpoint")
@@ -355,13 +356,13 @@ def _stage_file(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     f: LandingFile,
-    seq: int,
     snapshot_id: str,
     now: dt.datetime,
     known: set[str],
 ) -> FileResult | None:
-    """Stage one file; None when it changed while being read (it waits for the next run)."""
-    sha, content = read_content(f)
+    """Load one file, chunk by chunk: its rows go in whole or not at all.
+    None when the file changed while being read (it waits for the next run)."""
+    sha = content_sha256(f)
     if not unchanged_since_discovery(f):
         return None
     result = FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "loaded")
@@ -369,43 +370,83 @@ def _stage_file(
         result.status = "duplicate_file"
         return result
     expected = COLUMNS[f.stream]
+    unknown: set[str] = set()
+    params = {"load_id": snapshot_id, "sha": sha}
     try:
-        rows = read_rows(f, content)
-        rows, unknown = _json_fields(con, rows, expected) if "_json" in rows.columns else _fields(rows, expected)
+        for chunk in iter_rows(f, CHUNK_ROWS):
+            rows, extra = _json_fields(con, chunk, expected) if "_json" in chunk.columns else _fields(chunk, expected)
+            unknown.update(extra)
+            read, quarantined = _stage_chunk(con, settings, f, rows, sha, snapshot_id, now)
+            result.read += read
+            result.quarantined += quarantined
     except UnreadableFile as e:
-        result.status, result.reason = "unreadable", str(e)
-        return result
-    del content
-    result.unknown_columns = unknown
-    checked = f"checked_{seq}"
+        # Damaged after some chunks loaded: take them out again; the file is recorded whole.
+        _unload(con, f.stream, params)
+        return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=str(e))
+    if not unchanged_since_discovery(f):  # rewritten while we read it: the next run takes it
+        _unload(con, f.stream, params)
+        return None
+    result.unknown_columns = sorted(unknown)
+    return result
+
+
+def _unload(con: duckdb.DuckDBPyConnection, stream: str, params: dict[str, str]) -> None:
+    """Take one file's rows of this load out again. Not a transaction around the file:
+    DuckDB keeps a transaction's appends in memory, and files can be large."""
+    con.execute(f"delete from {stream}_events where load_id = $load_id and file_sha256 = $sha", params)
+    con.execute("delete from quarantine_rows where load_id = $load_id and file_sha256 = $sha", params)
+
+
+def _stage_chunk(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    f: LandingFile,
+    rows: pl.DataFrame,
+    sha: str,
+    snapshot_id: str,
+    now: dt.datetime,
+) -> tuple[int, int]:
+    """Hash, type and validate one chunk in one pass; quarantine what breaks a rule; insert
+    the first sighting of each new event_id (earlier loads, files and lines come first)."""
     con.register("file_rows", rows)
     try:
-        # One pass: hash user ids, type and validate; the result stays as this file's table.
         con.execute(
-            f"create or replace temp table {checked} as "
+            "create or replace temp table checked as "
             f"with landing_rows as ({sql('landing_rows', 'pipelines')}) "
-            f"select $seq::integer as file_seq, * from ({sql(f'validate_{f.stream}', 'pipelines')})",
-            {**_validation_params(settings, f.stream, now), "seq": seq},
+            f"select * from ({sql(f'validate_{f.stream}', 'pipelines')})",
+            _validation_params(settings, f.stream, now),
         )
         # Rejected rows keep their values, with user_id replaced by its hash.
         con.execute(
-            f"""
+            """
             insert into quarantine_rows
             select $load_id, $stream, $path, $sha, c._line, split_part(c.reasons[1], ':', 1), c.reasons[1],
                    c.reasons, to_json(v)::varchar
-            from {checked} as c
-            join (select f.* exclude (_malformed) replace (k.user_key as user_id)
-                  from file_rows as f join {checked} as k using (_line)
+            from checked as c
+            join (select f.* exclude (_malformed) replace (format('{:032x}', k.user_key) as user_id)
+                  from file_rows as f join checked as k using (_line)
                   where len(k.reasons) > 0) as v using (_line)
             """,
             {"sha": sha, "load_id": snapshot_id, "stream": f.stream, "path": f.rel},
         )
     finally:
         con.unregister("file_rows")
-    result.read, result.quarantined = con.sql(
-        f"select count(*), count(*) filter (where len(reasons) > 0) from {checked}"
-    ).fetchall()[0]
-    return result
+    # Ids of this chunk already loaded: the hash table is built on the chunk, not the warehouse.
+    con.execute(
+        f"create or replace temp table seen as select distinct e.event_id from {f.stream}_events as e "
+        "semi join checked as c on c.event_id = e.event_id"
+    )
+    con.execute(
+        f"""
+        insert into {f.stream}_events
+        select {EVENT_COLUMNS[f.stream]}, $load_id, $sha
+        from checked as c
+        where len(c.reasons) = 0 and c.event_id not in (select event_id from seen)
+        qualify row_number() over (partition by c.event_id order by c._line) = 1
+        """,
+        {"load_id": snapshot_id, "sha": sha},
+    )
+    return con.sql("select count(*), count(*) filter (where len(reasons) > 0) from checked").fetchall()[0]
 
 
 def _fields(rows: pl.DataFrame, expected: tuple[str, ...]) -> tuple[pl.DataFrame, list[str]]:
@@ -462,39 +503,20 @@ def _json_fields(
     return out, unknown
 
 
-def _dedupe_and_load(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str) -> None:
-    """Insert the first sighting of each event_id (earlier runs first, then file order, then
-    line); every later sighting is a duplicate. Then write the ledger."""
-    for stream in ref.STREAMS:
-        files = {i: f for i, f in enumerate(staged.files) if f.stream == stream and f.status == "loaded"}
-        if not files:
-            continue
-        valid = " union all ".join(
-            f"select file_seq, _line, {EVENT_COLUMNS[stream]}, $sha_{i} as file_sha256 "
-            f"from checked_{i} where len(reasons) = 0"
-            for i in files
-        )
-        con.execute(
-            f"""
-            insert into {stream}_events
-            select {EVENT_COLUMNS[stream]}, $load_id, file_sha256
-            from ({valid}) as s
-            where not exists (select 1 from {stream}_events as e where e.event_id = s.event_id)
-            qualify row_number() over (partition by event_id order by file_seq, _line) = 1
-            """,
-            {"load_id": snapshot_id, **{f"sha_{i}": f.sha256 for i, f in files.items()}},
-        )
-        loaded = dict(
-            con.sql(
-                f"select file_sha256, count(*) from {stream}_events where load_id = $load_id group by all",
-                params={"load_id": snapshot_id},
-            ).fetchall()
-        )
-        for i, f in files.items():
-            f.loaded = loaded.get(f.sha256, 0)
-            f.duplicates = f.read - f.quarantined - f.loaded
-            con.execute(f"drop table checked_{i}")
+def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str) -> None:
+    """Per-file and per-stream counts of this load, then the ledger rows that account for it."""
+    loaded = {
+        (stream, sha): n
+        for stream in ref.STREAMS
+        for sha, n in con.sql(
+            f"select file_sha256, count(*) from {stream}_events where load_id = $load_id group by all",
+            params={"load_id": snapshot_id},
+        ).fetchall()
+    }
     for f in staged.files:
+        if f.status == "loaded":
+            f.loaded = loaded.get((f.stream, f.sha256), 0)
+            f.duplicates = f.read - f.quarantined - f.loaded
         c = staged.streams[f.stream]
         c.read += f.read
         c.loaded += f.loaded
@@ -550,7 +572,17 @@ def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id
             ).fetchall()
         ]
     )
-    params = {"tz": settings.timezone, "tracked": tracked, "full": full, "days": days}
+    tz = settings.tz
+    first, last = (min(days), max(days)) if days else (dt.date(1970, 1, 1), dt.date(1970, 1, 1))
+    params = {
+        "tz": settings.timezone,
+        "tracked": tracked,
+        "full": full,
+        "days": days,
+        # the touched days as a UTC range, so unchanged row groups are skipped by their zone maps
+        "from_utc": dt.datetime.combine(first, dt.time(), tz),
+        "to_utc": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz),
+    }
     for name in mart_names():
         select = sql(f"marts/{name}")
         used = {k: v for k, v in params.items() if f"${k}" in select}
@@ -575,7 +607,7 @@ def _record_run(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str
 # --- 3. publish ------------------------------------------------------------------------
 
 
-def publish(d: DataDir, staged: Staged, keep: int = DEFAULT_KEEP_SNAPSHOTS) -> str | None:
+def publish(d: DataDir, staged: Staged, keep: int) -> str | None:
     """Check the new snapshot read-only, rename it into place, switch the pointer, prune."""
     if staged.building is None or staged.snapshot_id is None:
         current = current_snapshot(d)
@@ -629,7 +661,7 @@ def run_refresh(
     *,
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     wait_seconds: float = 0,
-    keep: int = DEFAULT_KEEP_SNAPSHOTS,
+    keep: int | None = None,
     now: dt.datetime | None = None,
 ) -> RefreshResult:
     lock = refresh_lock(d, wait_seconds)
@@ -639,7 +671,7 @@ def run_refresh(
         plan = discover_new_files(d, settle_seconds)
         fault_point("after_discover")
         staged = stage(settings, d, plan, now)
-        return RefreshResult.from_staged(staged, publish(d, staged, keep))
+        return RefreshResult.from_staged(staged, publish(d, staged, keep or settings.warehouse.keep_snapshots))
     finally:
         lock.release()
 

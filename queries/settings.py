@@ -84,6 +84,13 @@ class Schedule(_Section):
         return v
 
 
+class Warehouse(_Section):
+    keep_snapshots: Annotated[
+        StrictInt,
+        Field(ge=1, description="Published snapshot files kept on disk; older ones are removed after a publish."),
+    ] = 3
+
+
 DEFAULT_HASHTAGS: dict[str, tuple[str, ...]] = {
     "mentalwellbeing": ("mentalwell", "mentalwellbeingcomesfirst", "សុខុមាលភាពផ្លូវចិត្ត", "សុខភាពផ្លូវចិត្ត"),
 }
@@ -116,6 +123,7 @@ class Settings(_Section):
     partners: Annotated[tuple[Partner, ...], Field(min_length=1, description="Helpline partners.")] = DEFAULT_PARTNERS
     privacy: Privacy = Privacy()
     schedule: Schedule = Schedule()
+    warehouse: Warehouse = Warehouse()
     source: Annotated[str, Field(exclude=True, description="Where the settings came from.")] = "built-in defaults"
 
     @field_validator("timezone")

@@ -1,10 +1,11 @@
 -- The tables of a snapshot. Every loaded row carries the load (snapshot) that added it.
--- user_key is HMAC-SHA-256 of the raw user_id (hex); the raw value is stored nowhere.
+-- user_key is HMAC-SHA-256 of the raw user_id, its first 128 bits as a UHUGEINT; the raw
+-- value is stored nowhere (quarantine_rows shows the same 128 bits as 32 hex digits).
 
 create table if not exists engagement_events (
     event_id varchar not null,
     event_at timestamptz not null,      -- UTC
-    user_key varchar not null,
+    user_key uhugeint not null,
     province varchar not null,          -- KH-1 .. KH-25 or 'unknown'
     age_band varchar not null,          -- 18-24 .. 55+ or 'unknown'
     language varchar not null,          -- km, en, other, unknown
@@ -22,7 +23,7 @@ create table if not exists engagement_events (
 create table if not exists referral_events (
     event_id varchar not null,
     event_at timestamptz not null,
-    user_key varchar not null,
+    user_key uhugeint not null,
     province varchar not null,
     age_band varchar not null,
     language varchar not null,
@@ -37,7 +38,7 @@ create table if not exists referral_events (
 create table if not exists safety_events (
     event_id varchar not null,
     event_at timestamptz not null,
-    user_key varchar,                   -- empty for removal / restore (the platform acts)
+    user_key uhugeint,                  -- empty for removal / restore (the platform acts)
     province varchar not null,
     age_band varchar not null,
     language varchar not null,

@@ -1,4 +1,5 @@
--- Rebuilt for every day in $days (or all days when $full) at each publish.
+-- Rebuilt at each publish for every day in $days, all of them inside [$from_utc, $to_utc)
+-- (or for all days when $full).
 -- Grain: one row per stream × campaign-timezone day × hour of day (0-23), for the
 -- weekly-rhythm heatmap (day of week × hour).
 with events as (
@@ -14,5 +15,5 @@ select
     hour(timezone($tz, event_at)) as hour,
     count(*) as count_events
 from events
-where $full or list_contains($days, timezone($tz, event_at)::date)
+where $full or (event_at >= $from_utc and event_at < $to_utc and list_contains($days, timezone($tz, event_at)::date))
 group by all

@@ -1,4 +1,5 @@
--- Rebuilt for every day in $days (or all days when $full) at each publish.
+-- Rebuilt at each publish for every day in $days, all of them inside [$from_utc, $to_utc)
+-- (or for all days when $full).
 -- Grain: one row per campaign-timezone day × province × age_band × language × partner_id
 -- × entry_point × channel × stage.
 select
@@ -13,5 +14,5 @@ select
     count(*) as count_events,
     count(distinct user_key) as count_users
 from referral_events
-where $full or list_contains($days, timezone($tz, event_at)::date)
+where $full or (event_at >= $from_utc and event_at < $to_utc and list_contains($days, timezone($tz, event_at)::date))
 group by all

@@ -1,0 +1,20 @@
+"""The benchmarks run at a tiny scale and report figures (timings are never asserted)."""
+
+from __future__ import annotations
+
+from benchmarks import demo_data, refresh
+
+
+def test_refresh_benchmark_runs_at_a_tiny_scale() -> None:
+    r = refresh.run(rows=3_000, with_prefect=False)
+    assert set(r["formats"]) == {"parquet", "csv", "csv.gz"}
+    for f in r["formats"].values():
+        assert f["rows_in_file"] > 2_900
+        assert f["ours_s"] > 0 and f["duckdb_s"] > 0 and f["ratio"] > 0
+    assert r["incremental"]["rows"] > 9_000
+    assert "ratio" in refresh.report(r)
+
+
+def test_demo_data_benchmark_runs_at_a_tiny_scale() -> None:
+    r = demo_data.run(scale=0.02, days=14)
+    assert r["rows"] > 1_000 and r["ratio"] > 0
