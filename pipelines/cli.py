@@ -240,6 +240,48 @@ def status_cmd(as_json: bool) -> None:
     click.echo("\n".join(lines))
 
 
+@cli.command("dashboard", epilog="Example: pulse dashboard --port 8502")
+@common_options
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
+def dashboard_cmd(port: int, host: str) -> None:
+    """Start the Streamlit dashboard on the published snapshot of this data dir."""
+    import os
+
+    s = settings()
+    d = data_dir()
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    env = {**os.environ, "PULSE_DATA_DIR": str(d.root)}
+    if s.source != "built-in defaults":
+        env["PULSE_CONFIG"] = str(Path(s.source).resolve())
+    click.echo(
+        f"Wellbeing Pulse dashboard: http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}",
+        err=True,
+    )
+    args = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--global.developmentMode",
+        "false",
+        "--theme.primaryColor",
+        "#1F7A6B",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+    os.execvpe(sys.executable, args, env)
+
+
 def manifest_summary(manifest: dict[str, Any], d: DataDir) -> str:
     lines = [
         f"Wrote demo data to {d.landing} ({manifest['first_day']} to {manifest['last_day']}, "

@@ -1,0 +1,70 @@
+"""Wellbeing Pulse dashboard: `pulse dashboard` runs `streamlit run dashboard/app.py`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+from cronsim import CronSim
+
+from dashboard import state
+from queries.status import snapshot_status
+
+st.set_page_config(page_title="Wellbeing Pulse", page_icon=":material/favorite:", layout="wide")
+
+PAGES = [
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/audience.py", title="Audience", icon=":material/groups:", url_path="audience"),
+    st.Page("views/hub.py", title="Digital Wellness Hub", icon=":material/spa:", url_path="hub"),
+    st.Page("views/referrals.py", title="Helpline referrals", icon=":material/support_agent:", url_path="referrals"),
+    st.Page("views/safety.py", title="Safety", icon=":material/shield:", url_path="safety"),
+    st.Page("views/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"),
+    st.Page("views/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary"),
+]
+
+
+def refresh_interval(cron: str, tz: dt.tzinfo) -> dt.timedelta:
+    it = CronSim(cron, dt.datetime.now(tz))
+    first = next(it)
+    return next(it) - first
+
+
+def freshness_banner() -> None:
+    """How old the published data is; a warning when older than two scheduled intervals."""
+    s = state.settings()
+    status = snapshot_status(state.data_dir(), s)
+    if status["snapshot_id"] is None:
+        return
+    last = dt.datetime.fromisoformat(status["last_refresh"])
+    age = dt.datetime.now(dt.UTC) - last
+    minutes = int(age.total_seconds() // 60)
+    ago = (
+        f"{minutes} min ago"
+        if minutes < 120
+        else f"{minutes // 60} h ago"
+        if minutes < 2880
+        else f"{age.days} days ago"
+    )
+    limit = 2 * refresh_interval(s.schedule.cron, s.tz)
+    if age > limit:
+        st.warning(
+            f"The data was last refreshed {ago} ({last.astimezone(s.tz):%d %b %H:%M}), longer than two scheduled "
+            f"intervals. Figures may be out of date; see Data health.",
+            icon=":material/schedule:",
+        )
+    else:
+        st.caption(f"Data refreshed {ago} · snapshot {status['snapshot_id']}")
+
+
+nav = st.navigation(PAGES)
+st.sidebar.markdown(f"**{state.settings().name}**  \n#MentalWell-Being · Cambodia")
+if state.snapshot_id() is None:
+    st.title("Wellbeing Pulse")
+    st.info(
+        "Nothing has been published yet. Run `pulse refresh` (or `.ci/start`) to load the landing zone, "
+        "then reload this page.",
+        icon=":material/hourglass_empty:",
+    )
+    st.stop()
+freshness_banner()
+nav.run()

@@ -1,0 +1,175 @@
+"""Pure functions that return Altair charts: titled in plain words, axes with units,
+thousands separators, one colour per stream and partner. Testable without Streamlit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import polars as pl
+
+STREAM_COLORS = {
+    "views": "#1F7A6B",  # engagement
+    "hub_visits": "#4C78A8",  # Digital Wellness Hub
+    "helpline_clicks": "#E4572E",  # referrals
+    "reports": "#7A5C99",  # safety
+}
+METRIC_TITLES = {
+    "views": "Views of campaign videos",
+    "hub_visits": "Wellness Hub visits",
+    "helpline_clicks": "Helpline card taps",
+    "reports": "Reports",
+}
+PARTNER_PALETTE = ["#E4572E", "#1F7A6B", "#4C78A8", "#F2A541", "#7A5C99", "#5C946E"]
+DAY_AXIS = alt.Axis(format="%d %b", labelAngle=0, title="Campaign day (Asia/Phnom_Penh)")
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _markers(launch: dt.date, end: dt.date | None, start: dt.date, last: dt.date) -> alt.Chart | None:
+    rows = [(launch, "Launch")] + ([(end, "Campaign end")] if end else [])
+    rows = [(d, label) for d, label in rows if start <= d <= last]
+    if not rows:
+        return None
+    df = pl.DataFrame({"day": [d for d, _ in rows], "label": [lbl for _, lbl in rows]})
+    rule = alt.Chart(df).mark_rule(strokeDash=[4, 3], color="#666").encode(x="day:T")
+    text = (
+        alt.Chart(df)
+        .mark_text(align="left", dx=4, dy=-4, color="#444", baseline="top")
+        .encode(x="day:T", y=alt.value(0), text="label:N")
+    )
+    return rule + text
+
+
+def daily_metric(df: pl.DataFrame, metric: str, launch: dt.date, end: dt.date | None) -> alt.LayerChart | alt.Chart:
+    """One metric per day as a line, with the launch (and end) marked."""
+    data = df.filter(pl.col("metric") == metric)
+    line = (
+        alt.Chart(data, title=METRIC_TITLES[metric])
+        .mark_line(color=STREAM_COLORS[metric], strokeWidth=2)
+        .encode(
+            x=alt.X("day:T", axis=DAY_AXIS),
+            y=alt.Y("count_events:Q", title="Events per day", axis=alt.Axis(format=",d")),
+            tooltip=[
+                alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
+                alt.Tooltip("count_events:Q", title=METRIC_TITLES[metric], format=","),
+            ],
+        )
+        .properties(height=200)
+    )
+    if data.is_empty():
+        return line
+    markers = _markers(launch, end, data["day"].min(), data["day"].max())
+    return line + markers if markers is not None else line
+
+
+def weekly_rhythm(df: pl.DataFrame) -> alt.Chart:
+    """Day of week × hour heatmap of engagement events (campaign time)."""
+    data = df.with_columns(weekday=pl.col("day_of_week").replace_strict(range(1, 8), WEEKDAYS, return_dtype=pl.String))
+    return (
+        alt.Chart(data, title="When people engage: events by weekday and hour")
+        .mark_rect()
+        .encode(
+            x=alt.X("hour:O", title="Hour of day (Asia/Phnom_Penh)"),
+            y=alt.Y("weekday:N", sort=WEEKDAYS, title=None),
+            color=alt.Color(
+                "count_events:Q", title="Events", scale=alt.Scale(scheme="greens"), legend=alt.Legend(format=",d")
+            ),
+            tooltip=[
+                alt.Tooltip("weekday:N", title="Day"),
+                alt.Tooltip("hour:O", title="Hour"),
+                alt.Tooltip("count_events:Q", title="Events", format=","),
+            ],
+        )
+        .properties(height=220)
+    )
+
+
+def bars(
+    df: pl.DataFrame,
+    label: str,
+    value: str,
+    title: str,
+    value_title: str,
+    color: str = "#1F7A6B",
+    percent: bool = False,
+) -> alt.Chart:
+    """Horizontal bars sorted by value, for segments (provinces, age bands, partners…)."""
+    fmt = ".1%" if percent else ",d"
+    return (
+        alt.Chart(df, title=title)
+        .mark_bar(color=color)
+        .encode(
+            y=alt.Y(f"{label}:N", sort="-x", title=None),
+            x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=fmt)),
+            tooltip=[
+                alt.Tooltip(f"{label}:N", title="Segment"),
+                alt.Tooltip(f"{value}:Q", title=value_title, format=".1%" if percent else ","),
+            ],
+        )
+        .properties(height=max(120, 22 * df.height))
+    )
+
+
+def daily_stacked(
+    df: pl.DataFrame, category: str, title: str, labels: dict[str, str], colors: list[str] | None = None
+) -> alt.Chart:
+    """Daily counts per category as lines (one colour each)."""
+    data = df.with_columns(pl.col(category).replace(labels).alias("series"))
+    scale = alt.Scale(range=colors) if colors else alt.Undefined
+    return (
+        alt.Chart(data, title=title)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("day:T", axis=DAY_AXIS),
+            y=alt.Y("count_events:Q", title="Events per day", axis=alt.Axis(format=",d")),
+            color=alt.Color("series:N", title=None, scale=scale, legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
+                alt.Tooltip("series:N", title="What"),
+                alt.Tooltip("count_events:Q", title="Events", format=","),
+            ],
+        )
+        .properties(height=260)
+    )
+
+
+def funnel(df: pl.DataFrame, title: str) -> alt.FacetChart:
+    """Shown / tapped / contacted per segment, one small bar chart per segment (log scale so
+    contacts stay visible next to cards shown). Hidden small counts are left out."""
+    long = df.unpivot(index="segment", on=["shown", "tapped", "contacted"], variable_name="stage", value_name="count")
+    stages = ["shown", "tapped", "contacted"]
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("stage:N", sort=stages, title=None),
+            x=alt.X(
+                "count:Q",
+                title="Helpline events (log scale)",
+                scale=alt.Scale(type="symlog"),
+                axis=alt.Axis(format=",d", tickCount=5),
+            ),
+            color=alt.Color(
+                "stage:N",
+                sort=stages,
+                title=None,
+                legend=None,
+                scale=alt.Scale(domain=stages, range=["#F4B393", "#E4572E", "#8C2F1B"]),
+            ),
+            tooltip=[
+                alt.Tooltip("segment:N", title="Segment"),
+                alt.Tooltip("stage:N", title="Stage"),
+                alt.Tooltip("count:Q", title="Count", format=","),
+            ],
+        )
+        .properties(height=66, width=520)
+        .facet(
+            row=alt.Row(
+                "segment:N",
+                sort=df["segment"].to_list(),
+                title=None,
+                header=alt.Header(labelAngle=0, labelAlign="left", labelFontWeight="bold"),
+            )
+        )
+        .properties(title=title)
+    )

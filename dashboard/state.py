@@ -1,0 +1,123 @@
+"""Page state: settings, the data dir, the published snapshot, and the filters that live in
+the URL. `filters()` is the one place that reads and writes `st.query_params`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from queries import pages
+from queries.datadir import DataDir
+from queries.filters import Filters
+from queries.reference import AGE_BANDS, PROVINCES
+from queries.settings import Settings, load_settings
+from queries.warehouse import current_snapshot, snapshot_id_of
+
+LANGUAGE_NAMES = {"km": "Khmer", "en": "English", "other": "Other", "unknown": "Unknown"}
+PROVINCE_NAMES = {code: name for code, name, _ in PROVINCES} | {"unknown": "Unknown"}
+
+
+def settings() -> Settings:
+    """The campaign config (PULSE_CONFIG or ./campaign.toml), read on every run: it is small."""
+    return load_settings()
+
+
+def data_dir() -> DataDir:
+    """PULSE_DATA_DIR (set by `pulse dashboard`) or ./data."""
+    return DataDir.resolve()
+
+
+def snapshot_id() -> str | None:
+    """The published snapshot, looked up on every run: a refresh shows on the next interaction."""
+    path = current_snapshot(data_dir())
+    return snapshot_id_of(path) if path else None
+
+
+def load(query: str, snapshot: str | None, f: Filters | None, *args: Any) -> Any:
+    """Run one `queries.pages` function on the published snapshot, cached per data dir,
+    snapshot, filters and arguments (a new snapshot is a new cache key)."""
+    return _load(query, str(data_dir().root), snapshot, f, *args)
+
+
+@st.cache_data(show_spinner="Loading figures…", max_entries=512)
+def _load(query: str, root: str, snapshot: str | None, f: Filters | None, *args: Any) -> Any:
+    fn = getattr(pages, query)
+    with pages.reader(DataDir(Path(root))) as con:
+        return fn(con, *args) if f is None else fn(con, settings(), f, *args)
+
+
+def _parse_date(text: str | None, fallback: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text) if text else fallback
+    except ValueError:
+        return fallback
+
+
+def _parse_list(text: str | None, allowed: list[str]) -> list[str]:
+    return [v for v in (text or "").split(",") if v in allowed]
+
+
+def filters() -> Filters:
+    """Sidebar filters, initialised from the URL once per session and written back to it on
+    every run, so they survive page changes and a copied URL reopens the same view."""
+    s = settings()
+    default = Filters.default(s)
+    provinces = [code for code, _, _ in PROVINCES] + ["unknown"]
+    ages = [*AGE_BANDS, "unknown"]
+    languages = list(LANGUAGE_NAMES)
+    state = st.session_state
+    if "f_start" not in state:
+        q = st.query_params
+        state.f_start = _parse_date(q.get("from"), default.start)
+        state.f_end = _parse_date(q.get("to"), default.end)
+        state.f_province = _parse_list(q.get("province"), provinces)
+        state.f_age = _parse_list(q.get("age"), ages)
+        state.f_language = _parse_list(q.get("language"), languages)
+    with st.sidebar:
+        st.header("Filters")
+        st.date_input("From", key="f_start", format="YYYY-MM-DD")
+        st.date_input("To", key="f_end", format="YYYY-MM-DD")
+        st.multiselect(
+            "Province", provinces, key="f_province", format_func=PROVINCE_NAMES.get, placeholder="All provinces"
+        )
+        st.multiselect("Age band", ages, key="f_age", placeholder="All ages")
+        st.multiselect(
+            "Language", languages, key="f_language", format_func=LANGUAGE_NAMES.get, placeholder="All languages"
+        )
+        if st.button("Reset filters"):
+            for key in ("f_start", "f_end", "f_province", "f_age", "f_language"):
+                del state[key]
+            st.query_params.clear()
+            st.rerun()
+    start, end = state.f_start, state.f_end
+    if start > end:
+        start, end = end, start
+    st.query_params.from_dict(
+        {
+            k: v
+            for k, v in {
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "province": ",".join(state.f_province),
+                "age": ",".join(state.f_age),
+                "language": ",".join(state.f_language),
+            }.items()
+            if v
+        }
+    )
+    return Filters(start, end, tuple(state.f_province), tuple(state.f_age), tuple(state.f_language))
+
+
+def describe(f: Filters) -> str:
+    """One line naming the period and segments, for captions and file names."""
+    parts = [f"{f.start:%d %b %Y} – {f.end:%d %b %Y}"]
+    if f.provinces:
+        parts.append(", ".join(PROVINCE_NAMES[p] for p in f.provinces))
+    if f.age_bands:
+        parts.append("ages " + ", ".join(f.age_bands))
+    if f.languages:
+        parts.append(", ".join(LANGUAGE_NAMES[x] for x in f.languages))
+    return " · ".join(parts)

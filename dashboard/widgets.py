@@ -1,0 +1,35 @@
+"""Small building blocks shared by pages: KPI tiles, downloads, empty states."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import format as fmt
+from queries.filters import Filters
+
+
+def kpi(label: str, now: int | None, before: int | None, help: str, value: str | None = None) -> None:
+    """A tile with the value and its change against the previous period of equal length."""
+    st.metric(label, value or fmt.count(now), delta=fmt.change(now, before), help=help, border=True)
+
+
+def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV") -> None:
+    """A CSV of exactly what is shown (suppression already applied where it must be)."""
+    st.download_button(
+        label,
+        df.write_csv().encode("utf-8"),
+        file_name=f"{name}_{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv",
+        mime="text/csv",
+        key=f"download-{name}",
+        icon=":material/download:",
+    )
+
+
+def glossary_link() -> None:
+    st.page_link("views/glossary.py", label="What every figure means", icon=":material/menu_book:")
+
+
+def empty(message: str) -> bool:
+    st.info(message, icon=":material/info:")
+    return True

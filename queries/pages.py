@@ -1,0 +1,101 @@
+"""The read side of every page: one function per `queries/sql/pages/*.sql` statement, run
+with bound parameters on the published snapshot, returning Polars frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from queries.datadir import DataDir
+from queries.filters import Filters
+from queries.settings import Settings
+from queries.sqlfiles import sql
+from queries.warehouse import published
+
+
+@contextmanager
+def reader(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published snapshot with the page macros defined."""
+    with published(d) as con:
+        con.execute(sql("pages/macros"))
+        yield con
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
+    text = sql(f"pages/{name}")
+    return con.sql(text, params={k: v for k, v in params.items() if f"${k}" in text}).pl()
+
+
+def kpis(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> dict[str, int]:
+    """Headline figures of the period (counts), keyed by column name."""
+    return run(con, "kpis", f.params(s)).row(0, named=True)
+
+
+def daily_trend(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
+    """day, metric (views, hub_visits, helpline_clicks, reports), count_events: every day."""
+    return run(con, "daily_trend", f.params(s))
+
+
+def weekly_rhythm(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
+    """day_of_week (1 = Monday), hour, count_events."""
+    return run(con, "weekly_rhythm", f.params(s))
+
+
+def reach_by_segment(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters, dimension: str) -> pl.DataFrame:
+    """segment, count_unique_reach, count_views, count_engaged_users by province, age_band or language."""
+    assert dimension in ("province", "age_band", "language")
+    return run(con, "reach_by_segment", {**f.params(s), "dimension": dimension})
+
+
+def hub_totals(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> dict[str, int]:
+    return run(con, "hub_totals", f.params(s)).row(0, named=True)
+
+
+def hub_daily(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
+    return run(con, "hub_daily", f.params(s))
+
+
+def tip_videos_by_partner(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
+    names = {p.id: p.name for p in s.partners}
+    df = run(con, "tip_videos_by_partner", f.params(s))
+    return df.with_columns(partner=pl.col("partner_id").replace_strict(names, default=pl.col("partner_id")))
+
+
+def referral_funnel(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters, dimension: str) -> pl.DataFrame:
+    """segment, count_shown, count_clicked, count_contacted (raw counts: suppress before showing)."""
+    assert dimension in ("partner_id", "entry_point", "channel")
+    return run(con, "referral_funnel", {**f.params(s), "dimension": dimension}).fill_null(0)
+
+
+def referral_daily(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
+    return run(con, "referral_daily", f.params(s))
+
+
+def safety_totals(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> dict[str, int]:
+    return run(con, "safety_totals", f.params(s)).row(0, named=True)
+
+
+def safety_by_policy(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
+    return run(con, "safety_by_policy", f.params(s))
+
+
+def safety_daily(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
+    return run(con, "safety_daily", f.params(s))
+
+
+def quarantine_by_reason(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return run(con, "quarantine_by_reason", {})
+
+
+def unreadable_files(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return run(con, "unreadable_files", {})
+
+
+def data_range(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[dt.date | None, dt.date | None]:
+    """First and last campaign day with any engagement."""
+    return con.sql("select min(day), max(day) from mart_engagement_daily").fetchall()[0]

@@ -1,0 +1,6 @@
+-- Grain: one row per campaign day in [$start, $end] × action.
+select day, action, sum(count_events)::bigint as count_events
+from mart_safety_daily
+where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
+group by all
+order by day, action
