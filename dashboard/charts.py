@@ -54,7 +54,7 @@ def daily_metric(df: pl.DataFrame, metric: str, launch: dt.date, end: dt.date | 
                 alt.Tooltip("count_events:Q", title=METRIC_TITLES[metric], format=","),
             ],
         )
-        .properties(height=200)
+        .properties(height=260)
     )
     if data.is_empty():
         return line
@@ -99,14 +99,14 @@ def bars(
         alt.Chart(df, title=title)
         .mark_bar(color=color)
         .encode(
-            y=alt.Y(f"{label}:N", sort="-x", title=None),
+            y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
             x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=fmt)),
             tooltip=[
                 alt.Tooltip(f"{label}:N", title="Segment"),
                 alt.Tooltip(f"{value}:Q", title=value_title, format=".1%" if percent else ","),
             ],
         )
-        .properties(height=max(120, 22 * df.height))
+        .properties(height=max(120, 26 * df.height))
     )
 
 
@@ -122,14 +122,14 @@ def daily_stacked(
         .encode(
             x=alt.X("day:T", axis=DAY_AXIS),
             y=alt.Y("count_events:Q", title="Events per day", axis=alt.Axis(format=",d")),
-            color=alt.Color("series:N", title=None, scale=scale, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("series:N", title=None, scale=scale, legend=alt.Legend(orient="right")),
             tooltip=[
                 alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
                 alt.Tooltip("series:N", title="What"),
                 alt.Tooltip("count_events:Q", title="Events", format=","),
             ],
         )
-        .properties(height=260)
+        .properties(height=340)
     )
 
 
