@@ -18,3 +18,12 @@ def test_refresh_benchmark_runs_at_a_tiny_scale() -> None:
 def test_demo_data_benchmark_runs_at_a_tiny_scale() -> None:
     r = demo_data.run(scale=0.02, days=14)
     assert r["rows"] > 1_000 and r["ratio"] > 0
+
+
+def test_pages_benchmark_runs_at_a_tiny_scale() -> None:
+    from benchmarks import pages
+
+    r = pages.run(scale=0.05, browser=False)
+    assert set(r["pages"]) == {"overview", "audience", "hub", "referrals", "safety", "data-health"}
+    assert all(v["default_median_ms"] > 0 and v["narrow_p95_ms"] > 0 for v in r["pages"].values())
+    assert "overview" in pages.report(r)

@@ -1,0 +1,184 @@
+"""Benchmark: every dashboard page's queries, and its first full render in Chromium.
+
+    .venv/bin/python -m benchmarks.pages --scale 100 [--json FILE] [--no-browser]
+
+Builds a warehouse from demo data (scale 100 is about 10 million events) with the real
+refresh, then for every page runs the same `queries.pages` calls the page makes (a fresh
+read-only connection each time, no Streamlit cache), 9 times, for the default filter
+(launch to the last day) and a narrow one (one province, one age band, one week):
+median and p95 in ms. Then starts `pulse dashboard` and times, per page, a fresh
+browser tab from navigation to the script finishing with its charts drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipelines.demo_data import DemoSpec, write_demo_data
+from pipelines.refresh import run_refresh
+from queries import pages as q
+from queries.datadir import DataDir
+from queries.filters import Filters
+from queries.settings import Settings
+
+END = dt.date(2026, 11, 24)
+
+# The queries each page makes (as in dashboard/views/*.py).
+PAGE_QUERIES: dict[str, Callable[[Any, Settings, Filters], None]] = {
+    "overview": lambda con, s, f: (
+        q.kpis(con, s, f),
+        q.kpis(con, s, f.previous()),
+        q.daily_trend(con, s, f),
+        q.weekly_rhythm(con, s, f),
+    ),
+    "audience": lambda con, s, f: [q.reach_by_segment(con, s, f, dim) for dim in ("province", "age_band", "language")],
+    "hub": lambda con, s, f: (
+        q.hub_totals(con, s, f),
+        q.hub_totals(con, s, f.previous()),
+        q.hub_daily(con, s, f),
+        q.tip_videos_by_partner(con, s, f),
+    ),
+    "referrals": lambda con, s, f: [
+        q.referral_funnel(con, s, f, dim) for dim in ("partner_id", "entry_point", "channel")
+    ],
+    "safety": lambda con, s, f: (
+        q.safety_totals(con, s, f),
+        q.safety_totals(con, s, f.previous()),
+        q.safety_daily(con, s, f),
+        q.safety_by_policy(con, s, f),
+    ),
+    "data-health": lambda con, s, f: (q.quarantine_by_reason(con), q.unreadable_files(con)),
+}
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+
+
+def time_queries(d: DataDir, s: Settings, f: Filters, page: str, repeats: int = 9) -> tuple[float, float]:
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        with q.reader(d) as con:
+            PAGE_QUERIES[page](con, s, f)
+        runs.append((time.perf_counter() - started) * 1000)
+    runs.sort()
+    return statistics.median(runs), runs[min(len(runs) - 1, round(0.95 * (len(runs) - 1)))]
+
+
+def time_renders(d: DataDir) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    pulse = Path(sys.executable).parent / "pulse"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+    proc = subprocess.Popen(
+        [str(pulse), "--data-dir", str(d.root), "dashboard", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        out = {}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            for page in PAGE_QUERIES:
+                tab = browser.new_page(viewport={"width": 1400, "height": 900})
+                started = time.perf_counter()
+                tab.goto(f"{base}/{'' if page == 'overview' else page}")
+                tab.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+                if page != "data-health":
+                    tab.wait_for_selector(
+                        '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg', timeout=120_000
+                    )
+                out[page] = (time.perf_counter() - started) * 1000
+                tab.close()
+            browser.close()
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def run(scale: float, browser: bool) -> dict[str, Any]:
+    s = Settings()
+    with tempfile.TemporaryDirectory(prefix="pulse-bench-pages-") as tmp:
+        d = DataDir(Path(tmp) / "data").ensure()
+        write_demo_data(s, d, DemoSpec(days=60, scale=scale, seed=1, end=END))
+        started = time.perf_counter()
+        refreshed = run_refresh(s, d, settle_seconds=0)
+        build_s = time.perf_counter() - started
+        events = sum(c.loaded for c in refreshed.streams.values())
+        wide = Filters(s.launch, END)
+        narrow = Filters(END - dt.timedelta(days=6), END, ("KH-12",), ("18-24",))
+        result: dict[str, Any] = {"scale": scale, "events": events, "refresh_s": round(build_s, 1), "pages": {}}
+        for page in PAGE_QUERIES:
+            med, p95 = time_queries(d, s, wide, page)
+            med_n, p95_n = time_queries(d, s, narrow, page)
+            result["pages"][page] = {
+                "default_median_ms": round(med, 1),
+                "default_p95_ms": round(p95, 1),
+                "narrow_median_ms": round(med_n, 1),
+                "narrow_p95_ms": round(p95_n, 1),
+            }
+        if browser:
+            for page, ms in time_renders(d).items():
+                result["pages"][page]["first_render_ms"] = round(ms)
+    return result
+
+
+def report(r: dict[str, Any]) -> str:
+    lines = [
+        f"dashboard pages on {r['events']:,} events (demo scale {r['scale']:g}; refresh {r['refresh_s']} s)",
+        f"  {'page':<13}{'default med':>12}{'p95':>8}{'narrow med':>12}{'p95':>8}{'first render':>14}",
+    ]
+    for page, v in r["pages"].items():
+        render = f"{v['first_render_ms']:,} ms" if "first_render_ms" in v else "-"
+        lines.append(
+            f"  {page:<13}{v['default_median_ms']:>9.1f} ms{v['default_p95_ms']:>8.1f}"
+            f"{v['narrow_median_ms']:>9.1f} ms{v['narrow_p95_ms']:>8.1f}{render:>14}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=10.0, help="demo-data scale (100 is about 10M events)")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    r = run(args.scale, not args.no_browser)
+    print(report(r))
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
