@@ -44,7 +44,7 @@ PAGE_QUERIES: dict[str, Callable[[Any, Settings, Filters], None]] = {
         q.daily_trend(con, s, f),
         q.weekly_rhythm(con, s, f),
     ),
-    "audience": lambda con, s, f: [q.reach_by_segment(con, s, f, dim) for dim in ("province", "age_band", "language")],
+    "audience": lambda con, s, f: q.reach_by_segment(con, s, f),
     "hub": lambda con, s, f: (
         q.hub_totals(con, s, f),
         q.hub_totals(con, s, f.previous()),

@@ -61,6 +61,9 @@ COLUMNS = {
     "referral": ref.COMMON_COLUMNS + ref.REFERRAL_COLUMNS,
     "safety": ref.COMMON_COLUMNS + ref.SAFETY_COLUMNS,
 }
+# Whether an engagement event is on a campaign video: set at load, recomputed for every row
+# when the tracked hashtags change (see _build_marts).
+CAMPAIGN = ", coalesce(list_has_any(hashtags, $tracked), false) as is_campaign"
 EVENT_COLUMNS = {
     "engagement": "event_id, event_at, user_key, province, age_band, language, event_type, video_id, "
     "creator_id, hashtags, surface, watch_time_ms, partner_id",
@@ -438,13 +441,14 @@ def _stage_chunk(
     )
     con.execute(
         f"""
-        insert into {f.stream}_events
-        select {EVENT_COLUMNS[f.stream]}, $load_id, $sha
+        insert into {f.stream}_events by name
+        select {EVENT_COLUMNS[f.stream]}, $load_id as load_id, $sha as file_sha256{CAMPAIGN if f.stream == "engagement" else ""}
         from checked as c
         where len(c.reasons) = 0 and c.event_id not in (select event_id from seen)
         qualify row_number() over (partition by c.event_id order by c._line) = 1
         """,
-        {"load_id": snapshot_id, "sha": sha},
+        {"load_id": snapshot_id, "sha": sha}
+        | ({"tracked": sorted(settings.tracked_hashtags)} if f.stream == "engagement" else {}),
     )
     return con.sql("select count(*), count(*) filter (where len(reasons) > 0) from checked").fetchall()[0]
 
@@ -558,6 +562,11 @@ def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id
     tracked = sorted(settings.tracked_hashtags)
     state = con.sql("select timezone, tracked_hashtags from mart_state").fetchall()
     full = state != [(settings.timezone, tracked)]
+    if state and state[0][1] != tracked:  # the campaign's hashtags changed: re-mark every event
+        con.execute(
+            "update engagement_events set is_campaign = coalesce(list_has_any(hashtags, $tracked), false)",
+            {"tracked": tracked},
+        )
     days = (
         []
         if full

@@ -46,10 +46,10 @@ def weekly_rhythm(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl
     return run(con, "weekly_rhythm", f.params(s))
 
 
-def reach_by_segment(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters, dimension: str) -> pl.DataFrame:
-    """segment, count_unique_reach, count_views, count_engaged_users by province, age_band or language."""
-    assert dimension in ("province", "age_band", "language")
-    return run(con, "reach_by_segment", {**f.params(s), "dimension": dimension})
+def reach_by_segment(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
+    """dimension (province, age_band, language), segment, count_unique_reach, count_views,
+    count_engaged_users: every breakdown of the Audience page from one scan."""
+    return run(con, "reach_by_segment", f.params(s))
 
 
 def hub_totals(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> dict[str, int]:

@@ -612,3 +612,14 @@ def test_a_file_rewritten_while_it_is_read_waits_for_the_next_run(tmp_path: Path
     monkeypatch.undo()
     second = refresh(d)
     assert (second.streams["engagement"].read, second.streams["engagement"].loaded) == (3, 3)
+
+
+def test_changed_hashtags_re_mark_every_event(tmp_path: Path) -> None:
+    d = DataDir(tmp_path / "d").ensure()
+    write_file(d, "engagement/a.csv", [view(1, hashtags="#MentalWell"), view(2, hashtags="#fyp #Cambodia")])
+    refresh(d)
+    assert count(d, "select event_id from engagement_events where is_campaign") == [("e1",)]
+    write_file(d, "engagement/b.csv", [view(3, hashtags="#fyp")])
+    run_refresh(Settings(hashtags={"fyp": []}), d, settle_seconds=0, now=NOW)
+    assert count(d, "select event_id from engagement_events where is_campaign order by 1") == [("e2",), ("e3",)]
+    assert count(d, "select sum(count_events) from mart_engagement_daily where is_campaign") == [(2,)]

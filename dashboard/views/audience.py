@@ -19,9 +19,10 @@ NAMES = {
     "age_band": {},
     "language": state.LANGUAGE_NAMES,
 }
+everything = state.load("reach_by_segment", snap, f)
 for dimension, title in [("province", "Province"), ("age_band", "Age band"), ("language", "Language")]:
     st.subheader(f"By {title.lower()}")
-    df = state.load("reach_by_segment", snap, f, dimension)
+    df = everything.filter(pl.col("dimension") == dimension)
     if df.is_empty():
         st.info("No views of campaign videos in this period for these filters. Widen the dates or clear a filter.")
         continue

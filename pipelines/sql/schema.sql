@@ -17,7 +17,8 @@ create table if not exists engagement_events (
     watch_time_ms bigint,
     partner_id varchar,
     load_id varchar not null,
-    file_sha256 varchar not null
+    file_sha256 varchar not null,
+    is_campaign boolean not null        -- hashtags include a tracked tag (kept in step with the config)
 );
 
 create table if not exists referral_events (

@@ -11,7 +11,7 @@ select
     event_type,
     surface,
     partner_id,
-    coalesce(list_has_any(hashtags, $tracked), false) as is_campaign,
+    is_campaign,
     count(*) as count_events,
     sum(watch_time_ms) as sum_watch_time_ms
 from engagement_events

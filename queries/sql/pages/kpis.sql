@@ -1,7 +1,7 @@
 -- One row: the Overview's headline figures for the filtered period [$from_utc, $to_utc).
 -- Distinct counts need event-level rows; no row of a single user leaves this query.
 with engagement as (
-    select user_key, event_type, creator_id, coalesce(list_has_any(hashtags, $tracked), false) as is_campaign
+    select user_key, event_type, creator_id, is_campaign
     from engagement_events
     where event_at >= $from_utc and event_at < $to_utc
       and keep(province, age_band, language, $provinces, $age_bands, $languages)
