@@ -28,8 +28,3 @@ def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV
 
 def glossary_link() -> None:
     st.page_link("views/glossary.py", label="What every figure means", icon=":material/menu_book:")
-
-
-def empty(message: str) -> bool:
-    st.info(message, icon=":material/info:")
-    return True

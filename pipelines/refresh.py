@@ -180,22 +180,6 @@ class RefreshResult:
             "timings": self.timings,
         }
 
-    def summary(self) -> str:
-        parts = [
-            f"{s} {c.loaded:,} loaded, {c.duplicates:,} duplicates, {c.quarantined:,} quarantined"
-            for s, c in self.streams.items()
-        ]
-        files = self.files
-        head = (
-            f"Published snapshot {self.snapshot_id}"
-            if self.published
-            else f"Nothing new; snapshot {self.snapshot_id or '(none)'} stays published"
-        )
-        tail = f"{files['new']} new files, {files['skipped_seen']} already seen, {len(files['unreadable'])} unreadable"
-        if files["waiting"]:
-            tail += f", {len(files['waiting'])} still being written"
-        return f"{head}: {'; '.join(parts)} ({tail})."
-
 
 # --- the lock --------------------------------------------------------------------------
 
@@ -683,7 +667,3 @@ def run_refresh(
         return RefreshResult.from_staged(staged, publish(d, staged, keep or settings.warehouse.keep_snapshots))
     finally:
         lock.release()
-
-
-def result_json(result: RefreshResult) -> str:
-    return json.dumps(result.to_json(), ensure_ascii=False, default=str)

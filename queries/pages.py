@@ -3,7 +3,6 @@ with bound parameters on the published snapshot, returning Polars frames."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -94,8 +93,3 @@ def quarantine_by_reason(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def unreadable_files(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return run(con, "unreadable_files", {})
-
-
-def data_range(con: duckdb.DuckDBPyConnection, s: Settings) -> tuple[dt.date | None, dt.date | None]:
-    """First and last campaign day with any engagement."""
-    return con.sql("select min(day), max(day) from mart_engagement_daily").fetchall()[0]

@@ -28,7 +28,3 @@ def _with_commas(n: pl.Expr) -> pl.Expr:
         .then(pl.format("{},{}", n // 1000, group(n % 1000)))
         .otherwise(n.cast(pl.String))
     )
-
-
-def is_hidden(value: object) -> bool:
-    return isinstance(value, str) and value.startswith("<")
