@@ -25,3 +25,18 @@ create or replace temp macro hashtag_list(x) as
 create or replace temp macro whole_number(x) as case
     when regexp_full_match(trim(x), '[0-9]{1,18}(\.0+)?') then trim(x)::double::bigint
 end;
+
+-- The reasons every stream shares (CONTRACT §2, common fields); user_id is checked per
+-- stream (safety's removal and restore may leave it empty). Null entries are dropped later.
+create or replace temp macro common_reasons(event_id, event_time_text, event_at, now, province_text, province,
+                                            age_band, age_bands) as [
+    case when event_id is null then 'event_id: missing'
+         when length(event_id) > 128 then 'event_id: longer than 128 characters' end,
+    case when event_time_text is null then 'event_time: missing'
+         when event_at is null then 'event_time: not ISO-8601 or epoch seconds'
+         when event_at > now + interval 1 day then 'event_time: more than 1 day in the future' end,
+    case when province_text is not null and province = 'unknown'
+         then 'province: not a code KH-1..KH-25 or a province name' end,
+    case when not list_contains(age_bands || ['unknown'], age_band)
+         then 'age_band: not one of 18-24, 25-34, 35-44, 45-54, 55+' end
+];
