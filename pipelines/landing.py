@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import time
 import zlib
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ FORMATS = {
     ".ndjson.gz": "json",
     ".parquet": "parquet",
 }
+GZIP_MAGIC = b"\x1f\x8b"
 IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".inprogress")
 
 
@@ -118,12 +118,11 @@ def iter_rows(f: LandingFile, chunk_rows: int) -> Iterator[pl.DataFrame]:
     fmt = f.format
     if fmt is None:
         raise UnreadableFile(f"unsupported file type; accepted: {', '.join(FORMATS)}")
-    source: Path | io.BytesIO = f.path
-    if f.compressed:
-        try:
-            source = io.BytesIO(gzip.decompress(f.path.read_bytes()))
-        except (OSError, EOFError, zlib.error):
-            raise UnreadableFile("not a valid gzip file") from None
+    if f.compressed:  # .csv.gz and .jsonl.gz: Polars inflates them as it streams
+        with open(f.path, "rb") as fh:
+            if fh.read(2) != GZIP_MAGIC:
+                raise UnreadableFile("not a valid gzip file")
+    source = f.path
     if fmt == "parquet":
         yield from _parquet_chunks(source, chunk_rows)
         return
@@ -147,8 +146,8 @@ def iter_rows(f: LandingFile, chunk_rows: int) -> Iterator[pl.DataFrame]:
             yield _tidy(batch, first_line)
     except pl.exceptions.NoDataError:
         return  # an empty file has no rows
-    except (pl.exceptions.PolarsError, OSError, ValueError) as e:
-        raise UnreadableFile(_reason(fmt, e)) from None
+    except (pl.exceptions.PolarsError, OSError, ValueError, EOFError) as e:
+        raise UnreadableFile(_reason(fmt, e, f.compressed)) from None
 
 
 def _tidy(df: pl.DataFrame, first_line: int) -> pl.DataFrame:
@@ -158,8 +157,10 @@ def _tidy(df: pl.DataFrame, first_line: int) -> pl.DataFrame:
     return df.filter(~pl.all_horizontal(pl.col(values).is_null())) if values else df  # blank lines
 
 
-def _reason(fmt: str, error: Exception) -> str:
+def _reason(fmt: str, error: Exception, compressed: bool = False) -> str:
     text = str(error).lower()
+    if compressed and (isinstance(error, OSError | EOFError) or any(w in text for w in ("gzip", "deflate"))):
+        return "not a valid gzip file (truncated or corrupt)"
     if "utf-8" in text or "utf8" in text or "invalid unicode" in text:
         return "not UTF-8 text"
     if fmt == "csv":
@@ -167,7 +168,7 @@ def _reason(fmt: str, error: Exception) -> str:
     return "not readable as JSON lines"
 
 
-def _parquet_chunks(source: Path | io.BytesIO, chunk_rows: int) -> Iterator[pl.DataFrame]:
+def _parquet_chunks(source: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
     try:
         reader = pq.ParquetFile(source)
         batches = reader.iter_batches(batch_size=chunk_rows)

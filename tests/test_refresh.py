@@ -380,6 +380,8 @@ def test_unreadable_files_are_recorded_whole_and_the_run_goes_on(tmp_path: Path)
     d = DataDir(tmp_path / "d").ensure()
     write_file(d, "engagement/good.csv", [view(1)])
     (d.landing / "engagement" / "not-gzip.csv.gz").write_bytes(b"event_id,event_time\nx,y\n")
+    whole = gzip.compress("".join(json.dumps(view(i)) + "\n" for i in range(5000)).encode(), mtime=0)
+    (d.landing / "engagement" / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
     (d.landing / "engagement" / "latin1.csv").write_bytes("event_id,user_id\né1,caf\xe9\n".encode("latin-1"))
     (d.landing / "safety" / "garbage.jsonl").write_bytes(b"not json\n{also not\n")
     (d.landing / "referral" / "notes.xlsx").write_bytes(b"PK\x03\x04")
@@ -388,6 +390,7 @@ def test_unreadable_files_are_recorded_whole_and_the_run_goes_on(tmp_path: Path)
     result = refresh(d)
     assert result.streams["engagement"].loaded == 1
     assert sorted((u["path"], u["reason"]) for u in result.files["unreadable"]) == [
+        ("engagement/cut.jsonl.gz", "not a valid gzip file (truncated or corrupt)"),
         ("engagement/latin1.csv", "not UTF-8 text"),
         ("engagement/not-gzip.csv.gz", "not a valid gzip file"),
         (
