@@ -507,7 +507,7 @@ def _referral(
     channel[odd < 0.03] = "other"
     has_channel = odd <= 0.98
 
-    click_p = np.vectorize(CLICK_RATE.get)(entry_names)
+    click_p = np.array([CLICK_RATE[k] for k in entry_keys])[entry]  # per entry point, not per row
     clicked = rng.random(n) < click_p
     contact_p = np.array(CONTACT_RATE[: len(partners)] + (0.25,) * max(0, len(partners) - len(CONTACT_RATE)))[partner]
     contacted = clicked & (rng.random(n) < contact_p)
