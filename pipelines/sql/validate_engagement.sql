@@ -1,27 +1,18 @@
 -- Engagement landing rows, typed, with every reason a row cannot be loaded (CONTRACT §2).
+-- The shared fields arrive typed from landing_rows.sql.
 -- Grain: one row per landing row; `reasons` is empty for a valid row.
 with typed as (
-    select
-        r._line,
-        r._malformed,
-        txt(r.event_id) as event_id,
-        txt(r.event_time) as event_time_text,
-        parse_time(r.event_time) as event_at,
-        r.user_id as user_key,
-        txt(r.province) as province_text,
-        coalesce(p.code, 'unknown') as province,
-        coalesce(txt(r.age_band), 'unknown') as age_band,
-        fold_language(r.language) as language,
-        lower(txt(r.event_type)) as event_type,
-        txt(r.video_id) as video_id,
-        txt(r.creator_id) as creator_id,
-        hashtag_list(r.hashtags) as hashtags,
-        coalesce(lower(txt(r.surface)), 'other') as surface,
-        txt(r.watch_time_ms) as watch_time_text,
-        whole_number(r.watch_time_ms) as watch_time_ms,
-        txt(r.partner_id) as partner_id
-    from landing_rows as r
-    left join province_lookup as p on p.key = province_key(r.province)
+    select * replace (
+        lower(txt(event_type)) as event_type,
+        txt(video_id) as video_id,
+        txt(creator_id) as creator_id,
+        hashtag_list(hashtags) as hashtags,
+        coalesce(lower(txt(surface)), 'other') as surface,
+        whole_number(watch_time_ms) as watch_time_ms,
+        txt(partner_id) as partner_id
+    ),
+    txt(watch_time_ms) as watch_time_text
+    from landing_rows
 )
 select
     *,

@@ -1,23 +1,14 @@
 -- Referral (helpline funnel) landing rows, typed, with every reason a row cannot be
 -- loaded (CONTRACT §2). Grain: one row per landing row; `reasons` is empty when valid.
+-- The fields every stream shares arrive typed from landing_rows.sql.
 with typed as (
-    select
-        r._line,
-        r._malformed,
-        txt(r.event_id) as event_id,
-        txt(r.event_time) as event_time_text,
-        parse_time(r.event_time) as event_at,
-        r.user_id as user_key,
-        txt(r.province) as province_text,
-        coalesce(p.code, 'unknown') as province,
-        coalesce(txt(r.age_band), 'unknown') as age_band,
-        fold_language(r.language) as language,
-        txt(r.partner_id) as partner_id,
-        lower(txt(r.stage)) as stage,
-        coalesce(lower(txt(r.entry_point)), 'other') as entry_point,
-        coalesce(lower(txt(r.channel)), 'other') as channel
-    from landing_rows as r
-    left join province_lookup as p on p.key = province_key(r.province)
+    select * replace (
+        txt(partner_id) as partner_id,
+        lower(txt(stage)) as stage,
+        coalesce(lower(txt(entry_point)), 'other') as entry_point,
+        coalesce(lower(txt(channel)), 'other') as channel
+    )
+    from landing_rows
 )
 select
     *,

@@ -1,26 +1,17 @@
 -- Safety (reports, blocks, filters, enforcement) landing rows, typed, with every reason
 -- a row cannot be loaded (CONTRACT §2). Grain: one row per landing row.
+-- The fields every stream shares arrive typed from landing_rows.sql.
 with typed as (
-    select
-        r._line,
-        r._malformed,
-        txt(r.event_id) as event_id,
-        txt(r.event_time) as event_time_text,
-        parse_time(r.event_time) as event_at,
-        r.user_id as user_key,
-        txt(r.province) as province_text,
-        coalesce(p.code, 'unknown') as province,
-        coalesce(txt(r.age_band), 'unknown') as age_band,
-        fold_language(r.language) as language,
-        lower(txt(r.action)) as action,
-        lower(txt(r.target_type)) as target_type,
-        txt(r.target_id) as target_id,
-        lower(txt(r.policy)) as policy,
-        lower(txt(r.detection)) as detection,
-        txt(r.views_at_action) as views_text,
-        whole_number(r.views_at_action) as views_at_action
-    from landing_rows as r
-    left join province_lookup as p on p.key = province_key(r.province)
+    select * replace (
+        lower(txt(action)) as action,
+        lower(txt(target_type)) as target_type,
+        txt(target_id) as target_id,
+        lower(txt(policy)) as policy,
+        lower(txt(detection)) as detection,
+        whole_number(views_at_action) as views_at_action
+    ),
+    txt(views_at_action) as views_text
+    from landing_rows
 )
 select
     *,
