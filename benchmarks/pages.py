@@ -15,14 +15,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +28,7 @@ from queries import pages as q
 from queries.datadir import DataDir
 from queries.filters import Filters
 from queries.settings import Settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard
 
 END = dt.date(2026, 11, 24)
 
@@ -62,15 +58,6 @@ PAGE_QUERIES: dict[str, Callable[[Any, Settings, Filters], None]] = {
     ),
     "data-health": lambda con, s, f: (q.quarantine_by_reason(con), q.unreadable_files(con)),
 }
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 
 
 def time_queries(d: DataDir, s: Settings, f: Filters, page: str, repeats: int = 9) -> tuple[float, float]:
@@ -87,44 +74,22 @@ def time_queries(d: DataDir, s: Settings, f: Filters, page: str, repeats: int = 
 def time_renders(d: DataDir) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    pulse = Path(sys.executable).parent / "pulse"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
-    proc = subprocess.Popen(
-        [str(pulse), "--data-dir", str(d.root), "dashboard", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        out = {}
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            for page in PAGE_QUERIES:
-                tab = browser.new_page(viewport={"width": 1400, "height": 900})
-                started = time.perf_counter()
-                tab.goto(f"{base}/{'' if page == 'overview' else page}")
-                tab.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
-                if page != "data-health":
-                    tab.wait_for_selector(
-                        '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg', timeout=120_000
-                    )
-                out[page] = (time.perf_counter() - started) * 1000
-                tab.close()
-            browser.close()
-        return out
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    out = {}
+    with running_dashboard(d.root, d.root / "dashboard.log", timeout_s=120) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for page in PAGE_QUERIES:
+            tab = browser.new_page(viewport={"width": 1400, "height": 900})
+            started = time.perf_counter()
+            tab.goto(f"{base}/{'' if page == 'overview' else page}")
+            tab.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+            if page != "data-health":
+                tab.wait_for_selector(
+                    '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg', timeout=120_000
+                )
+            out[page] = (time.perf_counter() - started) * 1000
+            tab.close()
+        browser.close()
+    return out
 
 
 def run(scale: float, browser: bool) -> dict[str, Any]:

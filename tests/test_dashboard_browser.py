@@ -4,76 +4,34 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import socket
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.conftest import PULSE, REPO
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard
+from tests.conftest import REPO
 from tests.dashboard_fixtures import build
 
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     d = build(tmp_path_factory.mktemp("browser") / "data")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
     log = tmp_path_factory.mktemp("log") / "dashboard.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [str(PULSE), "--data-dir", str(d.root), "dashboard", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the dashboard did not start:\n{log.read_text()}")
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        with running_dashboard(d.root, log) as base:
+            yield base
+    except DashboardDidNotStart as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="module")
 def browser():
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run .ci/setup --browser"
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
