@@ -8,7 +8,7 @@ import streamlit as st
 from cronsim import CronSim
 
 from dashboard import state
-from queries.status import snapshot_status
+from queries.status import last_refresh
 
 st.set_page_config(page_title="Wellbeing Pulse", page_icon=":material/favorite:", layout="wide")
 
@@ -32,10 +32,10 @@ def refresh_interval(cron: str, tz: dt.tzinfo) -> dt.timedelta:
 def freshness_banner() -> None:
     """How old the published data is; a warning when older than two scheduled intervals."""
     s = state.settings()
-    status = snapshot_status(state.data_dir(), s)
-    if status["snapshot_id"] is None:
+    published = last_refresh(state.data_dir())
+    if published is None:
         return
-    last = dt.datetime.fromisoformat(status["last_refresh"])
+    snapshot, last = published
     age = dt.datetime.now(dt.UTC) - last
     minutes = int(age.total_seconds() // 60)
     ago = (
@@ -53,7 +53,7 @@ def freshness_banner() -> None:
             icon=":material/schedule:",
         )
     else:
-        st.caption(f"Data refreshed {ago} · snapshot {status['snapshot_id']}")
+        st.caption(f"Data refreshed {ago} · snapshot {snapshot}")
 
 
 nav = st.navigation(PAGES)

@@ -25,7 +25,7 @@ def snapshot_status(d: DataDir, settings: Settings) -> dict[str, Any]:
         streams = {}
         for stream in STREAMS:
             rows, first, last = con.sql(
-                f"select count(*), min(timezone($tz, event_at))::date, max(timezone($tz, event_at))::date "
+                f"select count(*), timezone($tz, min(event_at))::date, timezone($tz, max(event_at))::date "
                 f"from {stream}_events",
                 params={"tz": settings.timezone},
             ).fetchall()[0]
@@ -57,6 +57,16 @@ def snapshot_status(d: DataDir, settings: Settings) -> dict[str, Any]:
         }
     )
     return status
+
+
+def last_refresh(d: DataDir) -> tuple[str, dt.datetime] | None:
+    """(snapshot id, when it was published) for the freshness banner: one tiny query."""
+    path = current_snapshot(d)
+    if path is None:
+        return None
+    with published(d) as con:
+        (finished,) = con.sql("select max(finished_at) from refresh_runs").fetchall()[0]
+    return snapshot_id_of(path), finished
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:

@@ -107,3 +107,9 @@ def test_safety_rates(app) -> None:
         "100.0%",
         "0.0%",
     )
+
+
+def test_every_page_says_how_fresh_the_data_is(app) -> None:
+    at = app()
+    assert any(c.value.startswith("Data refreshed 0 min ago · snapshot ") for c in at.caption)
+    assert not at.warning
