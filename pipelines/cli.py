@@ -240,6 +240,52 @@ def status_cmd(as_json: bool) -> None:
     click.echo("\n".join(lines))
 
 
+@cli.command(
+    "export", epilog="Example: pulse export --partner tpo-cambodia --from 2026-11-01 --to 2026-11-30 --out tpo.csv"
+)
+@common_options
+@click.option("--partner", "partner_id", required=True, help="Partner id (slug) from the campaign config.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (default: launch).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (default: today).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="CSV file to write, or - for stdout.",
+)
+def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | None, out: Path) -> None:
+    """Write one partner's helpline-referral report as CSV, as its portal shows it.
+
+    Figures come in whole released weeks (Monday to Sunday, campaign time, released
+    privacy.release_after_hours after they end); every week that overlaps --from/--to is
+    included. Counts below privacy.min_cell read <N, and further cells read 'hidden' where a
+    small one could otherwise be worked out from the week's total (README, "Privacy").
+    """
+    from queries import partner
+    from queries.warehouse import published
+
+    s = settings()
+    if partner_id not in s.partner_ids:
+        raise PulseError(f"unknown partner {partner_id!r}; use one of {', '.join(s.partner_ids)} (campaign config)")
+    first = start.date() if start else s.launch
+    last = end.date() if end else s.today()
+    if first > last:
+        raise PulseError(f"--from {first} is after --to {last}; swap them")
+    with published(data_dir()) as con:
+        report = partner.report(con, s, partner_id, first, last)
+    if out == Path("-"):
+        sys.stdout.write(report.write_csv())
+    else:
+        if not out.parent.is_dir():
+            raise PulseError(f"folder {out.parent} does not exist; create it or choose another --out")
+        try:
+            report.write_csv(out)
+        except OSError as e:
+            raise PulseError(f"cannot write {out}: {e.strerror or e}; choose another --out") from None
+        weeks = report["week_start"].n_unique()
+        click.echo(f"Wrote {out}: {weeks} released week{'s' * (weeks != 1)}, {report.height:,} figures.", err=True)
+
+
 @cli.command("dashboard", epilog="Example: pulse dashboard --port 8502")
 @common_options
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="Port to listen on.")

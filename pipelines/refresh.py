@@ -35,6 +35,7 @@ from pipelines.landing import (
     iter_rows,
     unchanged_since_discovery,
 )
+from pipelines.releases import release_closed_weeks
 from pipelines.secrets import hmac_key, hmac_pads
 from queries import reference as ref
 from queries.datadir import DataDir
@@ -286,6 +287,9 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
         kind = _build_marts(con, settings, snapshot_id)
         staged.timings[f"marts_{kind}_s"] = time.perf_counter() - t
         fault_point("after_marts")
+        t = time.perf_counter()
+        release_closed_weeks(con, settings, snapshot_id, now)
+        staged.timings["partner_releases_s"] = time.perf_counter() - t
         _record_run(con, staged, snapshot_id, now)
         con.execute("checkpoint")
         fault_point("after_checkpoint")

@@ -67,6 +67,15 @@ class Privacy(_Section):
         StrictInt,
         Field(ge=2, description="Smallest count a partner or an export may see; smaller ones show as `<N`."),
     ] = 10
+    release_after_hours: Annotated[
+        StrictInt,
+        Field(
+            ge=0,
+            le=24 * 28,
+            description="Hours after a week ends (Sunday midnight, campaign time) before partners see it; "
+            "a released week never changes.",
+        ),
+    ] = 24
 
 
 class Schedule(_Section):

@@ -98,3 +98,21 @@ create table if not exists mart_state (
     timezone varchar not null,
     tracked_hashtags varchar[] not null
 );
+
+-- Partner releases: each partner's figures for one closed week (Monday to Sunday, campaign
+-- time), protected once and frozen: later snapshots carry them unchanged, so no two
+-- versions of a week can be differenced. One row per cell of a one-way table (measure ×
+-- dimension) plus its total (dimension 'total', category 'all'). count_value of a cell that
+-- is not 'shown' never leaves queries/partner.py.
+create table if not exists partner_releases (
+    partner_id varchar not null,
+    week_start date not null,           -- a Monday
+    measure varchar not null,           -- shown, clicked, contacted, tip_video_views
+    dimension varchar not null,         -- total, day, entry_point, channel, province, age_band, language
+    category varchar not null,
+    count_value bigint not null,
+    status varchar not null,            -- shown, small, hidden, withheld (queries/privacy.py)
+    min_cell integer not null,
+    released_at timestamptz not null,
+    load_id varchar not null
+);
