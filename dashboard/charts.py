@@ -173,3 +173,36 @@ def funnel(df: pl.DataFrame, title: str) -> alt.FacetChart:
         )
         .properties(title=title)
     )
+
+
+PARTNER_MEASURE_COLORS = {"Shown": "#F4B393", "Tapped": "#E4572E", "Contacted": "#8C2F1B", "Tip video views": "#1F7A6B"}
+
+
+def weekly_partner_totals(totals: pl.DataFrame, title: str, measures: list[str]) -> alt.LayerChart:
+    """Released weekly totals of a partner, grouped bars per week; every bar is labelled with
+    what the partner may see (the number, `<N` or `hidden`), and a hidden one has no bar."""
+    df = totals.filter(pl.col("measure").is_in(measures)).with_columns(
+        week=pl.col("week_start").dt.strftime("%d %b"),
+        height=pl.col("value").fill_null(0),
+    )
+    base = alt.Chart(df).encode(
+        x=alt.X("week:N", sort=None, title="Week starting (Monday, campaign time)", axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("measure:N", sort=measures),
+        tooltip=[
+            alt.Tooltip("week:N", title="Week starting"),
+            alt.Tooltip("measure:N", title="Measure"),
+            alt.Tooltip("text:N", title="Count"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        y=alt.Y("height:Q", title="Events in the week", axis=alt.Axis(format=",d")),
+        color=alt.Color(
+            "measure:N",
+            sort=measures,
+            title=None,
+            scale=alt.Scale(domain=measures, range=[PARTNER_MEASURE_COLORS[m] for m in measures]),
+            legend=alt.Legend(orient="top"),
+        ),
+    )
+    labels = base.mark_text(dy=-6, fontSize=10, color="#333").encode(y="height:Q", text="text:N")
+    return (bars + labels).properties(title=title, height=260)

@@ -78,6 +78,12 @@ def released_weeks(con: duckdb.DuckDBPyConnection, partner_id: str) -> list[dt.d
     return [w for (w,) in rows]
 
 
+def weeks_in_month(weeks: list[dt.date], month: dt.date) -> list[dt.date]:
+    """The weeks that belong to a month: those whose Thursday falls in it (as ISO weeks do),
+    so each week is in exactly one month report."""
+    return sorted(w for w in weeks if (w + dt.timedelta(days=3)).replace(day=1) == month.replace(day=1))
+
+
 def present_categories(con: duckdb.DuckDBPyConnection, partner_id: str, dimension: str) -> list[str]:
     """Values of `dimension` with at least one event of this partner in a released week:
     the only values its filter lists offer."""

@@ -1,0 +1,108 @@
+"""A partner's one-page month report as a PNG: its released weeks of the month, charted and
+tabled with Altair and rendered by vl-convert (Khmer text shaped with Debian's Khmer OS
+fonts). It only lays out released cells; it never adds weeks together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+import vl_convert as vlc
+
+from dashboard import charts
+from queries import partner
+
+KHMER_FONTS = Path("/usr/share/fonts/truetype/khmeros")  # Debian's fonts-khmeros (.ci/setup --browser)
+FONT = "Khmer OS"  # one family with Latin and Khmer glyphs: a fallback font would not shape Khmer
+KHMER_HASHTAG = "#សុខុមាលភាពផ្លូវចិត្ត"  # "mental well-being"
+COLUMNS = ["Shown", "Tapped", "Contacted", "Tap rate %", "Contact rate %", "Tip video views"]
+
+
+@cache
+def _fonts() -> None:
+    if KHMER_FONTS.is_dir():
+        vlc.register_font_directory(str(KHMER_FONTS))
+
+
+def month_chart(
+    partner_name: str, campaign: str, month: dt.date, cells: pl.DataFrame, min_cell: int
+) -> alt.VConcatChart:
+    """The report for the weeks in `cells` (the released weeks whose Thursday is in `month`)."""
+    weeks = sorted(set(cells["week_start"]))
+    totals = partner.weekly_totals(cells).with_columns(pl.col("measure").replace_strict(partner.MEASURE_NAMES))
+    rows = pl.concat(
+        [
+            partner.table(cells.filter(pl.col("week_start") == w), "total")
+            .drop("category", partner.DIMENSION_NAMES["total"])
+            .with_columns(
+                Week=pl.lit(f"{w:%d %b} – {w + dt.timedelta(days=6):%d %b}"),
+                **{c: pl.col(c).cast(pl.String) for c in ("Tap rate %", "Contact rate %")},
+            )
+            for w in weeks
+        ],
+        how="diagonal_relaxed",
+    )
+    long = rows.unpivot(
+        index="Week", on=[c for c in COLUMNS if c in rows.columns], variable_name="column"
+    ).with_columns(pl.col("value").fill_null("–"))
+    table = (
+        alt.Chart(long)
+        .mark_text(fontSize=13, font=FONT)
+        .encode(
+            x=alt.X("column:N", sort=COLUMNS, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12)),
+            y=alt.Y("Week:N", sort=None, title=None, axis=alt.Axis(labelFontSize=12)),
+            text="value:N",
+        )
+        .properties(width=760, height=28 * max(1, len(weeks)))
+    )
+    chart = charts.weekly_partner_totals(
+        totals, "Helpline cards shown, tapped and contacted, per week", ["Shown", "Tapped", "Contacted"]
+    ).properties(width=760)
+    note = (
+        alt.Chart(
+            alt.Data(
+                values=[
+                    {
+                        "line": f"Counts below {min_cell} read <{min_cell}; 'hidden' is a count of {min_cell} or more "
+                        "hidden so that a small one cannot be worked out from the week's total."
+                    },
+                    {
+                        "line": "Weeks run Monday to Sunday in campaign time and are published, unchanged, a day after "
+                        "they end. Rates are shown only where both counts are."
+                    },
+                ]
+            )
+        )
+        .mark_text(align="left", fontSize=11, color="#555", font=FONT)
+        .encode(y=alt.Y("line:N", axis=None, sort=None), text="line:N", x=alt.value(0))
+        .properties(width=760, height=40)
+    )
+    return (
+        alt.vconcat(chart, table, note, spacing=24)
+        .properties(
+            title=alt.TitleParams(
+                f"{partner_name} · helpline referrals · {month:%B %Y}",
+                # Khmer on a line of its own: vl-convert shapes a line's Khmer only when it starts the line
+                subtitle=[f"{campaign} · #MentalWell-Being", KHMER_HASHTAG],
+                anchor="start",
+                fontSize=20,
+                subtitleFontSize=14,
+                subtitleLineHeight=26,
+                offset=12,
+                font=FONT,
+                subtitleFont=FONT,
+            ),
+            padding=24,
+            background="white",
+        )
+        .configure(font=FONT)
+        .configure_view(stroke=None)
+    )
+
+
+def png(chart: alt.TopLevelMixin, scale: float = 1.5) -> bytes:
+    _fonts()
+    return vlc.vegalite_to_png(chart.to_dict(), scale=scale)
