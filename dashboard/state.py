@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from queries import pages
+from queries import pages, partner
 from queries.datadir import DataDir
 from queries.filters import Filters
 from queries.reference import AGE_BANDS, PROVINCES
@@ -47,6 +47,20 @@ def _load(query: str, root: str, snapshot: str | None, f: Filters | None, *args:
     fn = getattr(pages, query)
     with pages.reader(DataDir(Path(root))) as con:
         return fn(con, *args) if f is None else fn(con, settings(), f, *args)
+
+
+def load_partner(query: str, snapshot: str | None, partner_id: str, *args: Any) -> Any:
+    """Run one `queries.partner` function for one partner, cached per data dir, snapshot,
+    partner and arguments: a cached result is only ever returned for the same partner id,
+    and the partner id comes from the signed-in identity, never from the browser."""
+    return _load_partner(query, str(data_dir().root), snapshot, partner_id, *args)
+
+
+@st.cache_data(show_spinner="Loading your figures…", max_entries=256)
+def _load_partner(query: str, root: str, snapshot: str | None, partner_id: str, *args: Any) -> Any:
+    fn = getattr(partner, query)
+    with pages.reader(DataDir(Path(root))) as con:
+        return fn(con, partner_id, *args)
 
 
 def _parse_date(text: str | None, fallback: dt.date) -> dt.date:
@@ -109,6 +123,47 @@ def filters() -> Filters:
         }
     )
     return Filters(start, end, tuple(state.f_province), tuple(state.f_age), tuple(state.f_language))
+
+
+def partner_view(weeks: list[dt.date], present: dict[str, list[str]]) -> tuple[dt.date, str, list[str]]:
+    """The partner portal's week, breakdown and "show only" values, initialised from the URL
+    (`week`, `by`, `only`) once per session and written back to it. Only this partner's
+    released weeks and present values can be chosen; anything else in the URL is dropped."""
+    state = st.session_state
+    if "p_week" not in state:
+        q = st.query_params
+        wanted = _parse_date(q.get("week"), weeks[0])
+        state.p_week = wanted if wanted in weeks else weeks[0]
+        state.p_by = q.get("by") if q.get("by") in partner.DIMENSIONS else "entry_point"
+        state.p_only = _parse_list(q.get("only"), present[state.p_by])
+    if state.p_week not in weeks:  # a new snapshot cannot remove a week, but be safe
+        state.p_week = weeks[0]
+    left, right = st.columns([1, 2])
+    left.selectbox("Week", weeks, key="p_week", format_func=week_label)
+    right.segmented_control(
+        "Break down by",
+        partner.DIMENSIONS,
+        key="p_by",
+        format_func=partner.DIMENSION_NAMES.get,
+        on_change=lambda: state.update(p_only=[]),
+    )
+    by = state.p_by or "entry_point"
+    state.p_only = [v for v in state.p_only if v in present[by]]
+    st.multiselect(
+        "Show only",
+        present[by],
+        key="p_only",
+        format_func=lambda c: partner.label(by, c),
+        placeholder=f"Every {partner.DIMENSION_NAMES[by].lower()} with referrals",
+    )
+    params = {"week": state.p_week.isoformat(), "by": by, "only": ",".join(state.p_only)}
+    st.query_params.from_dict({k: v for k, v in params.items() if v})
+    return state.p_week, by, list(state.p_only)
+
+
+def week_label(week: dt.date) -> str:
+    end = week + dt.timedelta(days=6)
+    return f"{week:%d %b} – {end:%d %b %Y}"
 
 
 def describe(f: Filters) -> str:

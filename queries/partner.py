@@ -84,22 +84,25 @@ def weeks_in_month(weeks: list[dt.date], month: dt.date) -> list[dt.date]:
     return sorted(w for w in weeks if (w + dt.timedelta(days=3)).replace(day=1) == month.replace(day=1))
 
 
-def present_categories(con: duckdb.DuckDBPyConnection, partner_id: str, dimension: str) -> list[str]:
-    """Values of `dimension` with at least one event of this partner in a released week:
-    the only values its filter lists offer."""
+def present_categories(con: duckdb.DuckDBPyConnection, partner_id: str) -> dict[str, list[str]]:
+    """Per dimension, the values with at least one event of this partner in a released week:
+    the only values its filter lists offer (in the order of the reference lists)."""
     rows = con.sql(
-        "select distinct category from partner_releases where partner_id = $partner and dimension = $dimension "
-        "and count_value > 0 order by category",
-        params={"partner": partner_id, "dimension": dimension},
+        "select distinct dimension, category from partner_releases "
+        "where partner_id = $partner and dimension <> 'total' and count_value > 0",
+        params={"partner": partner_id},
     ).fetchall()
-    return [c for (c,) in rows]
+    present: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
+    for dimension, category in sorted(rows, key=lambda r: (_ORDER.get(f"{r[0]}|{r[1]}", 0), r[1])):
+        present[dimension].append(category)
+    return present
 
 
-def cells(con: duckdb.DuckDBPyConnection, settings: Settings, partner_id: str, weeks: list[dt.date]) -> pl.DataFrame:
+def cells(con: duckdb.DuckDBPyConnection, partner_id: str, weeks: list[dt.date], min_cell: int) -> pl.DataFrame:
     """The released cells of these weeks: week_start, measure, dimension, category, label,
     value (the count when shown, else null), text (what is displayed) and status. A withheld
     table is one row with category '*' and text 'withheld'."""
-    n = settings.privacy.min_cell
+    n = min_cell
     df = (
         con.sql(
             "select week_start, measure, dimension, category, "
@@ -177,10 +180,15 @@ def report(
     """The partner report (`pulse export`, the portal's full download): every released cell
     of the weeks that overlap [start, end], one row each, as displayed."""
     weeks = [w for w in released_weeks(con, partner_id) if w <= end and w + dt.timedelta(days=6) >= start]
-    df = cells(con, settings, partner_id, sorted(weeks))
     name = {p.id: p.name for p in settings.partners}[partner_id]
-    return df.select(
-        pl.lit(name).alias("partner"),
+    return report_from_cells(cells(con, partner_id, sorted(weeks), settings.privacy.min_cell), name)
+
+
+def report_from_cells(week_cells: pl.DataFrame, partner_name: str) -> pl.DataFrame:
+    """Released cells as report rows: partner, week_start, week_end, measure, breakdown,
+    category, value (as displayed)."""
+    return week_cells.select(
+        pl.lit(partner_name).alias("partner"),
         pl.col("week_start"),
         (pl.col("week_start") + pl.duration(days=6)).alias("week_end"),
         pl.col("measure").replace_strict(MEASURE_NAMES).alias("measure"),

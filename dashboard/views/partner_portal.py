@@ -1,0 +1,142 @@
+"""Partner portal: one partner's helpline referrals and tip-video views, from its released
+weeks only (queries/partner.py). The partner id comes from the signed-in identity."""
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from dashboard import auth, charts, report, state, widgets
+from dashboard import format as fmt
+from queries import partner
+
+s = state.settings()
+me = next(p for p in s.partners if p.id == auth.identity().partner_id)
+n = s.privacy.min_cell
+snap = state.snapshot_id()
+
+st.title(f"Helpline referrals · {me.name}")
+st.caption(
+    f"Figures come in whole weeks, Monday to Sunday in campaign time, published a day after the week ends and "
+    f"never changed afterwards. Counts below {n} read <{n}; 'hidden' is a count of {n} or more, hidden so that "
+    "a small one cannot be worked out from the week's total."
+)
+
+weeks = state.load_partner("released_weeks", snap, me.id)
+if not weeks:
+    st.info(
+        "No week has been published for your organisation yet. A week is published a day after it ends "
+        "(Sunday midnight, campaign time); please check back then.",
+        icon=":material/hourglass_empty:",
+    )
+    st.stop()
+present = state.load_partner("present_categories", snap, me.id)
+week, by, only = state.partner_view(weeks, present)
+cells = state.load_partner("cells", snap, me.id, sorted(weeks), n)
+week_cells = cells.filter(pl.col("week_start") == week)
+
+@st.cache_data(show_spinner="Drawing the month report…", max_entries=64)
+def month_png(partner_id: str, snapshot: str | None, month: dt.date) -> bytes:
+    """The month's PNG, drawn once per partner, snapshot and month."""
+    month_weeks = partner.weeks_in_month(weeks, month)
+    chart = report.month_chart(me.name, s.name, month, cells.filter(pl.col("week_start").is_in(month_weeks)), n)
+    return report.png(chart)
+
+
+# --- the week at a glance --------------------------------------------------------------
+totals = partner.weekly_totals(cells)
+this = {r["measure"]: r for r in totals.filter(pl.col("week_start") == week).iter_rows(named=True)}
+earlier = [w for w in weeks if w < week]
+before = (
+    {r["measure"]: r for r in totals.filter(pl.col("week_start") == earlier[0]).iter_rows(named=True)}
+    if earlier
+    else {}
+)
+
+
+def tile(column, measure: str, help: str, rate: tuple[str, str] | None = None) -> None:
+    now, prev = this[measure], before.get(measure, {})
+    delta = fmt.change(now["value"], prev.get("value")) if now["value"] is not None else None
+    caption = None
+    if rate:
+        num, den = this[rate[0]]["value"], this[rate[1]]["value"]
+        caption = f"{fmt.pct(num, den)} of {partner.MEASURE_NAMES[rate[1]].lower()}" if num and den else None
+    column.metric(
+        partner.MEASURE_NAMES[measure],
+        now["text"],
+        delta=f"{delta} vs week before" if delta else None,
+        help=help,
+        border=True,
+    )
+    if caption:
+        column.caption(caption)
+
+
+st.subheader(f"Week of {state.week_label(week)}")
+a, b, c, d = st.columns(4)
+tile(a, "shown", "Times your helpline card was shown to someone in the app.")
+tile(b, "clicked", "Taps on your helpline card (tap rate = tapped ÷ shown).", ("clicked", "shown"))
+tile(c, "contacted", "Confirmed contacts with your helpline (contact rate = contacted ÷ tapped).", ("contacted", "clicked"))
+tile(d, "tip_video_views", "Views of the tip videos made with your organisation.")
+
+st.altair_chart(
+    charts.weekly_partner_totals(
+        totals.with_columns(pl.col("measure").replace_strict(partner.MEASURE_NAMES)),
+        "Helpline cards shown, tapped and contacted, every published week",
+        ["Shown", "Tapped", "Contacted"],
+    ),
+    use_container_width=True,
+)
+
+# --- breakdown ------------------------------------------------------------------------
+name = partner.DIMENSION_NAMES[by]
+st.subheader(f"By {name.lower()}")
+table = partner.table(week_cells, by)
+measure_columns = [c for c in table.columns if c in partner.MEASURE_NAMES.values()]
+if table.is_empty() or all((table[c] == "withheld").all() for c in measure_columns):
+    st.info(
+        f"Too few referrals this week to break them down by {name.lower()} without revealing a small count. "
+        "Choose another breakdown or another week.",
+        icon=":material/visibility_off:",
+    )
+else:
+    if only:
+        table = table.filter(pl.col("category").is_in(only))
+    all_small = pl.all_horizontal([pl.col(c) == f"<{n}" for c in measure_columns])
+    quiet = table.filter(all_small).height if not only else 0
+    shown = table if only else table.filter(~all_small)
+    shown = shown.drop("category")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            "Tap rate %": st.column_config.NumberColumn(format="%.1f%%", help="Tapped ÷ shown, where both are shown"),
+            "Contact rate %": st.column_config.NumberColumn(
+                format="%.1f%%", help="Contacted ÷ tapped, where both are shown"
+            ),
+        },
+    )
+    if quiet:
+        st.caption(f"{quiet} {name.lower()} values with fewer than {n} in every column are not listed.")
+    widgets.export_button(
+        shown.write_csv().encode("utf-8"),
+        f"{me.id}_{by}_{week:%Y%m%d}.csv",
+        "Download this table (CSV)",
+    )
+
+# --- downloads ------------------------------------------------------------------------
+st.subheader("Reports")
+left, right = st.columns(2)
+with left:
+    full = partner.report_from_cells(week_cells, me.name)
+    widgets.export_button(
+        full.write_csv().encode("utf-8"),
+        f"{me.id}_week_{week:%Y%m%d}.csv",
+        "Every figure of this week (CSV)",
+    )
+with right:
+    months = sorted({(w + dt.timedelta(days=3)).replace(day=1) for w in weeks}, reverse=True)
+    month = st.selectbox("Month report", months, format_func=lambda m: f"{m:%B %Y}", key="p_month")
+    png = month_png(me.id, snap, month)
+    widgets.export_button(png, f"{me.id}_{month:%Y-%m}.png", f"Month report, {month:%B %Y} (PNG)", mime="image/png")
