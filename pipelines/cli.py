@@ -414,6 +414,48 @@ def users_reset_password_cmd(name: str, password_stdin: bool) -> None:
         click.echo(password)
 
 
+@users_group.command("demo", epilog="Example: pulse users demo")
+@common_options
+def users_demo_cmd() -> None:
+    """Create demo accounts (demo-policy, demo-admin, one demo-<partner> per partner) that do not
+    exist yet, with generated passwords kept in DATA_DIR/secrets/demo-accounts.txt (mode 0600).
+    For trying the dashboard on demo data; `.ci/start` runs it."""
+    import os
+
+    from queries import accounts, audit
+
+    s = settings()
+    d = data_dir()
+    path = d.secrets / "demo-accounts.txt"
+    kept: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                name, _, _, password = line.split("\t")
+                kept[name] = password
+    wanted = [("demo-policy", "policy", None), ("demo-admin", "admin", None)]
+    wanted += [(f"demo-{p.id}", "partner", p.id) for p in s.partners]
+    lines = ["# name\trole\tpartner\tpassword (demo accounts made by `pulse users demo`)"]
+    for name, role, partner_id in wanted:
+        account = accounts.get(d, name)
+        if account is None:
+            password = accounts.generate_password()
+            accounts.add(d, s, name, role, partner_id, password)
+            audit.record(d, name, audit.ACCOUNT_ADDED, "pulse users demo")
+        elif name in kept:
+            password = kept[name]
+        else:
+            continue  # made some other way: its password is not ours to show
+        lines.append(f"{name}\t{role}\t{partner_id or '-'}\t{password}")
+    d.secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    names = ", ".join(line.split("\t")[0] for line in lines[1:])
+    click.echo(f"Demo accounts: {names}; their passwords are in {path}.")
+
+
 def manifest_summary(manifest: dict[str, Any], d: DataDir) -> str:
     lines = [
         f"Wrote demo data to {d.landing} ({manifest['first_day']} to {manifest['last_day']}, "

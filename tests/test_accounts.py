@@ -211,7 +211,7 @@ def test_cli_errors_are_one_line(pulse, tmp_path: Path, args: list[str], stdin: 
 
 
 def test_cli_help_ends_with_examples(pulse) -> None:
-    for command in ["add", "list", "remove", "reset-password"]:
+    for command in ["add", "list", "remove", "reset-password", "demo"]:
         r = pulse("users", command, "--help")
         assert r.code == 0
         assert r.out.rstrip().splitlines()[-1].strip().startswith(f"Example: pulse users {command}")
@@ -226,3 +226,23 @@ def test_list_shows_a_lock(pulse, tmp_path: Path) -> None:
     listed = json.loads(pulse("--data-dir", str(data), "users", "list", "--json").out)
     assert listed[0]["locked_until"] is not None
     assert os.stat(db_path(d)).st_mode & 0o077 == 0
+
+
+def test_demo_accounts_once_with_passwords_in_a_private_file(pulse, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    r = pulse("--data-dir", str(data), "users", "demo")
+    path = data / "secrets" / "demo-accounts.txt"
+    assert r.code == 0 and r.out.strip().endswith(f"their passwords are in {path}.")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    rows = [line.split("\t") for line in path.read_text().splitlines()[1:]]
+    assert [(n, role, p) for n, role, p, _ in rows] == [
+        ("demo-policy", "policy", "-"),
+        ("demo-admin", "admin", "-"),
+        *((f"demo-{p}", "partner", p) for p in Settings().partner_ids),
+    ]
+    d = DataDir(data)
+    for name, _, _, password in rows:
+        assert accounts.sign_in(d, Settings(), name, password).outcome == "ok", name
+    again = pulse("--data-dir", str(data), "users", "demo")  # idempotent: same accounts, same passwords
+    assert again.code == 0 and [line.split("\t") for line in path.read_text().splitlines()[1:]] == rows
+    assert len(accounts.list_accounts(d)) == len(rows)
