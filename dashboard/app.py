@@ -7,20 +7,35 @@ import datetime as dt
 import streamlit as st
 from cronsim import CronSim
 
-from dashboard import state
+from dashboard import auth, state
 from queries.status import last_refresh
 
 st.set_page_config(page_title="Wellbeing Pulse", page_icon=":material/favorite:", layout="wide")
 
-PAGES = [
-    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("views/audience.py", title="Audience", icon=":material/groups:", url_path="audience"),
-    st.Page("views/hub.py", title="Digital Wellness Hub", icon=":material/spa:", url_path="hub"),
-    st.Page("views/referrals.py", title="Helpline referrals", icon=":material/support_agent:", url_path="referrals"),
-    st.Page("views/safety.py", title="Safety", icon=":material/shield:", url_path="safety"),
-    st.Page("views/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"),
-    st.Page("views/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary"),
-]
+
+def pages_for(ident: auth.Identity) -> list[st.Page]:
+    """The pages a role may open. A URL naming any other page falls back to the first page
+    (Streamlit's "page not found"), so a partner never runs a policy page's script."""
+    if ident.is_partner:
+        return [st.Page("views/partner_portal.py", title="Your referrals", icon=":material/support_agent:",
+                        url_path="portal", default=True)]  # fmt: skip
+    pages = [
+        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("views/audience.py", title="Audience", icon=":material/groups:", url_path="audience"),
+        st.Page("views/hub.py", title="Digital Wellness Hub", icon=":material/spa:", url_path="hub"),
+        st.Page(
+            "views/referrals.py", title="Helpline referrals", icon=":material/support_agent:", url_path="referrals"
+        ),
+        st.Page("views/safety.py", title="Safety", icon=":material/shield:", url_path="safety"),
+    ]
+    if ident.role == "admin":
+        pages += [
+            st.Page(
+                "views/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"
+            ),
+            st.Page("views/accounts.py", title="Accounts", icon=":material/manage_accounts:", url_path="accounts"),
+        ]
+    return [*pages, st.Page("views/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary")]
 
 
 def refresh_interval(cron: str, tz: dt.tzinfo) -> dt.timedelta:
@@ -56,8 +71,11 @@ def freshness_banner() -> None:
         st.caption(f"Data refreshed {ago} · snapshot {snapshot}")
 
 
-nav = st.navigation(PAGES)
+ident = auth.require_identity()  # the sign-in form and st.stop() until someone is signed in
+nav = st.navigation(pages_for(ident))
+st.session_state[auth.PAGE_KEY] = nav.title
 st.sidebar.markdown(f"**{state.settings().name}**  \n#MentalWell-Being · Cambodia")
+auth.sidebar(ident)
 if state.snapshot_id() is None:
     st.title("Wellbeing Pulse")
     st.info(

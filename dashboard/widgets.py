@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard import auth
 from dashboard import format as fmt
 from queries.filters import Filters
 
@@ -15,13 +16,32 @@ def kpi(label: str, now: int | None, before: int | None, help: str, value: str |
 
 
 def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV") -> None:
-    """A CSV of exactly what is shown (suppression already applied where it must be)."""
+    """A CSV of exactly what is shown (suppression already applied where it must be); a click
+    is recorded in the audit log with the signed-in account, the page and the file name."""
+    file_name = f"{name}_{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv"
     st.download_button(
         label,
         df.write_csv().encode("utf-8"),
-        file_name=f"{name}_{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv",
+        file_name=file_name,
+        on_click=auth.record_export,
+        args=(file_name,),
         mime="text/csv",
         key=f"download-{name}",
+        icon=":material/download:",
+    )
+
+
+def export_button(data: bytes, file_name: str, label: str, mime: str = "text/csv") -> None:
+    """A download of prepared bytes (a partner table, report or PNG), recorded in the audit
+    log on click like `download`."""
+    st.download_button(
+        label,
+        data,
+        file_name=file_name,
+        on_click=auth.record_export,
+        args=(file_name,),
+        mime=mime,
+        key=f"export-{file_name}",
         icon=":material/download:",
     )
 

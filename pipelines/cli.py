@@ -328,6 +328,180 @@ def dashboard_cmd(port: int, host: str) -> None:
     os.execvpe(sys.executable, args, env)
 
 
+# --- pulse users: dashboard accounts -----------------------------------------------------
+
+
+@cli.group("users", epilog="Example: pulse users add ana --role partner --partner tpo-cambodia")
+def users_group() -> None:
+    """Manage dashboard accounts (stored in DATA_DIR/accounts/accounts.sqlite).
+
+    Roles: policy (every policy page), partner (bound to one partner id of the config: only
+    its own referral pages), admin (policy pages, data health and accounts). Passwords are
+    hashed with Argon2id; a generated password is printed once and never stored in clear.
+    """
+
+
+def _new_password(password_stdin: bool) -> tuple[str, bool]:
+    """(password, generated?): the first line of stdin with --password-stdin, else a random one."""
+    from queries.accounts import check_password, generate_password
+
+    if not password_stdin:
+        return generate_password(), True
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise PulseError(
+            "--password-stdin: no password on standard input; pipe one line, e.g. printf '%s\\n' \"$PW\" |"
+        )
+    check_password(password)
+    return password, False
+
+
+_password_stdin = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of generating one.",
+)
+
+
+@users_group.command("add", epilog="Example: pulse users add tpo-data --role partner --partner tpo-cambodia")
+@common_options
+@click.argument("name")
+@click.option("--role", type=click.Choice(["policy", "partner", "admin"]), required=True, help="What the account sees.")
+@click.option("--partner", "partner_id", metavar="SLUG", help="Partner id from the config (role partner only).")
+@_password_stdin
+def users_add_cmd(name: str, role: str, partner_id: str | None, password_stdin: bool) -> None:
+    """Create an account NAME and print its generated password once (or read one from stdin)."""
+    from queries import accounts, audit
+
+    s = settings()
+    d = data_dir()
+    accounts.check_name(name)
+    accounts.check_role(s, role, partner_id)
+    password, generated = _new_password(password_stdin)
+    accounts.add(d, s, name, role, partner_id, password)
+    audit.record(
+        d, name, audit.ACCOUNT_ADDED, f"pulse users add: role {role}" + (f" {partner_id}" if partner_id else "")
+    )
+    bound = f" for {partner_id}" if partner_id else ""
+    click.echo(f"Added {role} account {name!r}{bound}.", err=generated)
+    if generated:
+        click.echo(f"Password (shown once, store it now): {password}", err=True)
+        click.echo(password)
+
+
+@users_group.command("list", epilog="Example: pulse users list --json")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as one JSON array.")
+def users_list_cmd(as_json: bool) -> None:
+    """List accounts: name, role, partner, failed sign-ins, locked until (no password hashes)."""
+    from queries import accounts
+
+    rows = accounts.list_accounts(data_dir())
+    now = dt.datetime.now(dt.UTC)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": a.name,
+                        "role": a.role,
+                        "partner": a.partner_id,
+                        "failed_sign_ins": a.count_failed_sign_ins,
+                        "locked_until": a.locked_until.isoformat() if a.is_locked(now) else None,
+                        "created_at": a.created_at.isoformat(),
+                    }
+                    for a in rows
+                ]
+            )
+        )
+        return
+    if not rows:
+        click.echo("No accounts yet; add one with 'pulse users add NAME --role policy'.")
+        return
+    width = max(len(a.name) for a in rows) + 2
+    click.echo(f"{'name':<{width}}{'role':<9}{'partner':<26}{'failed':>7}  locked until")
+    for a in rows:
+        locked = f"{a.locked_until:%Y-%m-%d %H:%M} UTC" if a.is_locked(now) else "-"
+        click.echo(f"{a.name:<{width}}{a.role:<9}{a.partner_id or '-':<26}{a.count_failed_sign_ins:>7}  {locked}")
+
+
+@users_group.command("remove", epilog="Example: pulse users remove tpo-data")
+@common_options
+@click.argument("name")
+def users_remove_cmd(name: str) -> None:
+    """Delete account NAME; a dashboard session it has open ends on its next interaction."""
+    from queries import accounts, audit
+
+    d = data_dir()
+    accounts.remove(d, name)
+    audit.record(d, name, audit.ACCOUNT_REMOVED, "pulse users remove")
+    click.echo(f"Removed account {name!r}.")
+
+
+@users_group.command(
+    "reset-password", epilog="Example: pulse users reset-password ana --password-stdin < new-password.txt"
+)
+@common_options
+@click.argument("name")
+@_password_stdin
+def users_reset_password_cmd(name: str, password_stdin: bool) -> None:
+    """Give NAME a new password (printed once, or read from stdin); also unlocks it."""
+    from queries import accounts, audit
+
+    d = data_dir()
+    if accounts.get(d, name) is None:
+        raise accounts.AccountError(f"no account named {name!r}; 'pulse users list' shows the accounts")
+    password, generated = _new_password(password_stdin)
+    accounts.reset_password(d, name, password)
+    audit.record(d, name, audit.PASSWORD_RESET, "pulse users reset-password")
+    click.echo(f"New password set for {name!r}; it is unlocked.", err=generated)
+    if generated:
+        click.echo(f"Password (shown once, store it now): {password}", err=True)
+        click.echo(password)
+
+
+@users_group.command("demo", epilog="Example: pulse users demo")
+@common_options
+def users_demo_cmd() -> None:
+    """Create demo accounts (demo-policy, demo-admin, one demo-<partner> per partner) that do not
+    exist yet, with generated passwords kept in DATA_DIR/secrets/demo-accounts.txt (mode 0600).
+    For trying the dashboard on demo data; `.ci/start` runs it."""
+    import os
+
+    from queries import accounts, audit
+
+    s = settings()
+    d = data_dir()
+    path = d.secrets / "demo-accounts.txt"
+    kept: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                name, _, _, password = line.split("\t")
+                kept[name] = password
+    wanted = [("demo-policy", "policy", None), ("demo-admin", "admin", None)]
+    wanted += [(f"demo-{p.id}", "partner", p.id) for p in s.partners]
+    lines = ["# name\trole\tpartner\tpassword (demo accounts made by `pulse users demo`)"]
+    for name, role, partner_id in wanted:
+        account = accounts.get(d, name)
+        if account is None:
+            password = accounts.generate_password()
+            accounts.add(d, s, name, role, partner_id, password)
+            audit.record(d, name, audit.ACCOUNT_ADDED, "pulse users demo")
+        elif name in kept:
+            password = kept[name]
+        else:
+            continue  # made some other way: its password is not ours to show
+        lines.append(f"{name}\t{role}\t{partner_id or '-'}\t{password}")
+    d.secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    names = ", ".join(line.split("\t")[0] for line in lines[1:])
+    click.echo(f"Demo accounts: {names}; their passwords are in {path}.")
+
+
 def manifest_summary(manifest: dict[str, Any], d: DataDir) -> str:
     lines = [
         f"Wrote demo data to {d.landing} ({manifest['first_day']} to {manifest['last_day']}, "

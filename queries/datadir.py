@@ -5,6 +5,7 @@ Layout (created on first use):
     warehouse/             published DuckDB snapshots and the pointer to the current one
     quarantine/            files that could not be read at all (metadata only)
     secrets/               the HMAC key generated on first run (mode 0600)
+    accounts/              dashboard accounts and the audit log (accounts.sqlite, mode 0600)
     prefect/               PREFECT_HOME for flow runs started against this data dir
 """
 
@@ -55,6 +56,10 @@ class DataDir:
     @property
     def secrets(self) -> Path:
         return self.root / "secrets"
+
+    @property
+    def accounts(self) -> Path:
+        return self.root / "accounts"
 
     @property
     def prefect_home(self) -> Path:

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
@@ -32,6 +32,7 @@ from queries.reference import CHANNELS
 CONFIG_ENV = "PULSE_CONFIG"
 DEFAULT_CONFIG_NAME = "campaign.toml"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class _Section(BaseModel):
@@ -100,6 +101,42 @@ class Warehouse(_Section):
     ] = 3
 
 
+class SsoUser(_Section):
+    email: Annotated[str, Field(description="E-mail the identity provider returns (matched without case).")]
+    role: Annotated[
+        Literal["policy", "partner", "admin"], Field(description="Role of this person: policy, partner or admin.")
+    ]
+    partner: Annotated[str | None, Field(description="Partner slug, for role partner only.")] = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        v = v.strip().casefold()
+        if not EMAIL.match(v):
+            raise ValueError(f"not an e-mail address: {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _partner_for_partners_only(self) -> SsoUser:
+        if (self.role == "partner") != (self.partner is not None):
+            raise ValueError(f"{self.email}: role partner needs partner = SLUG, other roles take no partner")
+        return self
+
+
+class Auth(_Section):
+    max_failed_sign_ins: Annotated[
+        StrictInt, Field(ge=1, description="Failed sign-ins in a row that lock a local account.")
+    ] = 5
+    lockout_minutes: Annotated[StrictInt, Field(ge=1, description="How long a locked account stays locked.")] = 15
+    session_idle_minutes: Annotated[
+        StrictInt, Field(ge=1, description="A dashboard session without interaction expires after this long.")
+    ] = 30
+    sso_users: Annotated[
+        tuple[SsoUser, ...],
+        Field(description="Single sign-on: who may sign in with the identity provider, and as what."),
+    ] = ()
+
+
 DEFAULT_HASHTAGS: dict[str, tuple[str, ...]] = {
     "mentalwellbeing": ("mentalwell", "mentalwellbeingcomesfirst", "សុខុមាលភាពផ្លូវចិត្ត", "សុខភាពផ្លូវចិត្ត"),
 }
@@ -133,6 +170,7 @@ class Settings(_Section):
     privacy: Privacy = Privacy()
     schedule: Schedule = Schedule()
     warehouse: Warehouse = Warehouse()
+    auth: Auth = Auth()
     source: Annotated[str, Field(exclude=True, description="Where the settings came from.")] = "built-in defaults"
 
     @field_validator("timezone")
@@ -160,6 +198,15 @@ class Settings(_Section):
             if p.id in seen:
                 raise ValueError(f"partners: duplicate partner id {p.id!r}")
             seen.add(p.id)
+        emails: set[str] = set()
+        for i, u in enumerate(self.auth.sso_users):
+            if u.partner is not None and u.partner not in seen:
+                raise ValueError(
+                    f"auth.sso_users[{i}].partner: {u.partner!r} is not a partner id; use one of {', '.join(sorted(seen))}"
+                )
+            if u.email in emails:
+                raise ValueError(f"auth.sso_users[{i}].email: {u.email!r} is listed twice")
+            emails.add(u.email)
         return self
 
     @property
@@ -254,7 +301,8 @@ def documented_keys() -> list[str]:
             key = f"{prefix}{name}"
             keys.append(key)
             ann = field.annotation
-            inner = getattr(ann, "__args__", (None,))[0] if name == "partners" else ann
+            args = getattr(ann, "__args__", ())
+            inner = args[0] if getattr(ann, "__origin__", None) is tuple and args else ann
             if isinstance(inner, type) and issubclass(inner, BaseModel):
                 keys.extend(walk(inner, f"{key}."))
         return keys

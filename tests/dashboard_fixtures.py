@@ -116,3 +116,28 @@ def build(root: Path) -> DataDir:
     result = run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
     assert result.published and sum(c.quarantined for c in result.streams.values()) == 0
     return d
+
+
+# Accounts the dashboard tests sign in with: name -> (role, partner, password).
+ACCOUNTS = {
+    "policy-test": ("policy", None, "policy test password"),
+    "admin-test": ("admin", None, "admin test password"),
+    "tpo-test": ("partner", "tpo-cambodia", "tpo test password"),
+    "arom-test": ("partner", "arom-station", "arom test password"),
+}
+
+
+def add_accounts(root: Path, accounts: dict[str, tuple[str, str | None, str]] = ACCOUNTS) -> None:
+    """Create the accounts in the data dir through the real `pulse users add --password-stdin`."""
+    import os
+    import subprocess
+
+    from tests.conftest import PULSE
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+    for name, (role, partner, password) in accounts.items():
+        args = [str(PULSE), "--data-dir", str(root), "users", "add", name, "--role", role, "--password-stdin"]
+        if partner:
+            args += ["--partner", partner]
+        p = subprocess.run(args, input=password + "\n", capture_output=True, text=True, env=env, timeout=60)
+        assert p.returncode == 0, p.stderr

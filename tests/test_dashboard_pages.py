@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
-from tests.dashboard_fixtures import build
+from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
 
 APP = str(REPO / "dashboard" / "app.py")
 PAGES = [
@@ -18,13 +18,24 @@ PAGES = [
     "views/referrals.py",
     "views/safety.py",
     "views/data_health.py",
+    "views/accounts.py",
     "views/glossary.py",
 ]
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("dash") / "data").root
+    root = build(tmp_path_factory.mktemp("dash") / "data").root
+    add_accounts(root)
+    return root
+
+
+def sign_in(at: AppTest, name: str, password: str | None = None) -> AppTest:
+    """Fill in and submit the sign-in form, as a person would."""
+    at.text_input(key="sign_in_name").input(name)
+    at.text_input(key="sign_in_password").input(password if password is not None else ACCOUNTS[name][2])
+    next(b for b in at.button if b.label == "Sign in").click()
+    return at.run()
 
 
 @pytest.fixture
@@ -32,11 +43,12 @@ def app(warehouse: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PULSE_DATA_DIR", str(warehouse))
     monkeypatch.chdir(REPO)
 
-    def run(page: str | None = None, **query: str) -> AppTest:
+    def run(page: str | None = None, as_: str = "admin-test", **query: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
         for k, v in query.items():
             at.query_params[k] = v
         at.run()
+        sign_in(at, as_)
         if page:
             at.switch_page(page).run()
         assert not at.exception, [e.value for e in at.exception]
