@@ -15,7 +15,7 @@ me = next(p for p in s.partners if p.id == auth.identity().partner_id)
 n = s.privacy.min_cell
 snap = state.snapshot_id()
 
-st.title(f"Helpline referrals · {me.name}")
+st.title(f"Your referrals · {me.name}")
 st.caption(
     f"Figures come in whole weeks, Monday to Sunday in campaign time, published a day after the week ends and "
     f"never changed afterwards. Counts below {n} read <{n}; 'hidden' is a count of {n} or more, hidden so that "
@@ -85,7 +85,7 @@ st.altair_chart(
         "Helpline cards shown, tapped and contacted, every published week",
         ["Shown", "Tapped", "Contacted"],
     ),
-    use_container_width=True,
+    width="stretch",
 )
 
 # --- breakdown ------------------------------------------------------------------------
@@ -93,23 +93,24 @@ name = partner.DIMENSION_NAMES[by]
 st.subheader(f"By {name.lower()}")
 table = partner.table(week_cells, by)
 measure_columns = [c for c in table.columns if c in partner.MEASURE_NAMES.values()]
-if table.is_empty() or all((table[c] == "withheld").all() for c in measure_columns):
-    st.info(
-        f"Too few referrals this week to break them down by {name.lower()} without revealing a small count. "
-        "Choose another breakdown or another week.",
-        icon=":material/visibility_off:",
+withheld = [c for c in measure_columns if (table[c] == "withheld").all()]
+if only:
+    table = table.filter(pl.col("category").is_in(only))
+table = table.drop(withheld)
+kept = [c for c in measure_columns if c not in withheld]
+all_small = pl.all_horizontal([pl.col(c) == f"<{n}" for c in kept]) if kept else pl.lit(True)
+listed = table if only else table.filter(~all_small)
+if withheld:
+    st.caption(
+        f"{', '.join(withheld)}: not broken down by {name.lower()} this week: too few to break down without "
+        "revealing a small count."
     )
-else:
-    if only:
-        table = table.filter(pl.col("category").is_in(only))
-    all_small = pl.all_horizontal([pl.col(c) == f"<{n}" for c in measure_columns])
-    quiet = table.filter(all_small).height if not only else 0
-    shown = table if only else table.filter(~all_small)
-    shown = shown.drop("category")
+if kept and not listed.is_empty():
+    listed = listed.drop("category")
     st.dataframe(
-        shown,
+        listed,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "Tap rate %": st.column_config.NumberColumn(format="%.1f%%", help="Tapped ÷ shown, where both are shown"),
             "Contact rate %": st.column_config.NumberColumn(
@@ -117,12 +118,14 @@ else:
             ),
         },
     )
-    if quiet:
-        st.caption(f"{quiet} {name.lower()} values with fewer than {n} in every column are not listed.")
     widgets.export_button(
-        shown.write_csv().encode("utf-8"),
-        f"{me.id}_{by}_{week:%Y%m%d}.csv",
-        "Download this table (CSV)",
+        listed.write_csv().encode("utf-8"), f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)"
+    )
+quiet = table.height - listed.height
+if kept and quiet:
+    st.caption(
+        f"{quiet} {name.lower()} value{'s' * (quiet != 1)} with fewer than {n} in every column "
+        f"{'are' if quiet != 1 else 'is'} not listed."
     )
 
 # --- downloads ------------------------------------------------------------------------
