@@ -183,7 +183,7 @@ def weekly_partner_totals(totals: pl.DataFrame, title: str, measures: list[str])
     what the partner may see (the number, `<N` or `hidden`), and a hidden one has no bar."""
     df = totals.filter(pl.col("measure").is_in(measures)).with_columns(
         week=pl.col("week_start").dt.strftime("%d %b"),
-        height=pl.col("value").fill_null(0),
+        bar=pl.col("value").fill_null(0),
     )
     base = alt.Chart(df).encode(
         x=alt.X("week:N", sort=None, title="Week starting (Monday, campaign time)", axis=alt.Axis(labelAngle=0)),
@@ -195,7 +195,7 @@ def weekly_partner_totals(totals: pl.DataFrame, title: str, measures: list[str])
         ],
     )
     bars = base.mark_bar().encode(
-        y=alt.Y("height:Q", title="Events in the week", axis=alt.Axis(format=",d")),
+        y=alt.Y("bar:Q", title="Events in the week", axis=alt.Axis(format=",d")),
         color=alt.Color(
             "measure:N",
             sort=measures,
@@ -204,5 +204,5 @@ def weekly_partner_totals(totals: pl.DataFrame, title: str, measures: list[str])
             legend=alt.Legend(orient="top"),
         ),
     )
-    labels = base.mark_text(dy=-6, fontSize=10, color="#333").encode(y="height:Q", text="text:N")
+    labels = base.mark_text(dy=-6, fontSize=10, color="#333").encode(y="bar:Q", text="text:N")
     return (bars + labels).properties(title=title, height=260)

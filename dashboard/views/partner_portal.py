@@ -35,6 +35,7 @@ week, by, only = state.partner_view(weeks, present)
 cells = state.load_partner("cells", snap, me.id, sorted(weeks), n)
 week_cells = cells.filter(pl.col("week_start") == week)
 
+
 @st.cache_data(show_spinner="Drawing the month report…", max_entries=64)
 def month_png(partner_id: str, snapshot: str | None, month: dt.date) -> bytes:
     """The month's PNG, drawn once per partner, snapshot and month."""
@@ -76,7 +77,12 @@ st.subheader(f"Week of {state.week_label(week)}")
 a, b, c, d = st.columns(4)
 tile(a, "shown", "Times your helpline card was shown to someone in the app.")
 tile(b, "clicked", "Taps on your helpline card (tap rate = tapped ÷ shown).", ("clicked", "shown"))
-tile(c, "contacted", "Confirmed contacts with your helpline (contact rate = contacted ÷ tapped).", ("contacted", "clicked"))
+tile(
+    c,
+    "contacted",
+    "Confirmed contacts with your helpline (contact rate = contacted ÷ tapped).",
+    ("contacted", "clicked"),
+)
 tile(d, "tip_video_views", "Views of the tip videos made with your organisation.")
 
 st.altair_chart(
@@ -86,6 +92,7 @@ st.altair_chart(
         ["Shown", "Tapped", "Contacted"],
     ),
     width="stretch",
+    height=320,
 )
 
 # --- breakdown ------------------------------------------------------------------------
@@ -106,17 +113,16 @@ if withheld:
         "revealing a small count."
     )
 if kept and not listed.is_empty():
-    listed = listed.drop("category")
+    rates = [c for c in ("Tap rate %", "Contact rate %") if c in listed.columns]
+    listed = listed.drop("category", *[c for c in rates if listed[c].is_null().all()])
     st.dataframe(
-        listed,
+        listed.with_columns(
+            pl.col(c).map_elements(lambda x: f"{x:.1f}%", return_dtype=pl.String).fill_null("–")
+            for c in rates
+            if c in listed.columns
+        ),
         hide_index=True,
         width="stretch",
-        column_config={
-            "Tap rate %": st.column_config.NumberColumn(format="%.1f%%", help="Tapped ÷ shown, where both are shown"),
-            "Contact rate %": st.column_config.NumberColumn(
-                format="%.1f%%", help="Contacted ÷ tapped, where both are shown"
-            ),
-        },
     )
     widgets.export_button(
         listed.write_csv().encode("utf-8"), f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)"
