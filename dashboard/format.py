@@ -18,3 +18,8 @@ def change(now: int | float | None, before: int | float | None) -> str | None:
     if not before or now is None:
         return None
     return f"{100 * (now - before) / before:+.1f}%"
+
+
+def count_text(text: str) -> str:
+    """A protected count as text ('1234', '<10', 'hidden') with thousands separators."""
+    return f"{int(text):,}" if text.isdigit() else text

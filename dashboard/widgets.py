@@ -5,9 +5,12 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, state
 from dashboard import format as fmt
 from queries.filters import Filters
+from queries.privacy import suppress
+
+NOT_COUNTS = {"day_of_week", "hour"}  # integer columns that are labels, not counts
 
 
 def kpi(label: str, now: int | None, before: int | None, help: str, value: str | None = None) -> None:
@@ -16,18 +19,22 @@ def kpi(label: str, now: int | None, before: int | None, help: str, value: str |
 
 
 def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV") -> None:
-    """A CSV of exactly what is shown (suppression already applied where it must be); a click
-    is recorded in the audit log with the signed-in account, the page and the file name."""
+    """A CSV of what is shown, with every count from 1 to min_cell - 1 written `<min_cell`
+    (CONTRACT §4: every figure in any export); a click is recorded in the audit log with the
+    signed-in account, the page and the file name."""
+    n = state.settings().privacy.min_cell
+    counts = [c for c, t in df.schema.items() if t.is_integer() and c not in NOT_COUNTS]
     file_name = f"{name}_{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv"
     st.download_button(
         label,
-        df.write_csv().encode("utf-8"),
+        suppress(df, counts, n).write_csv().encode("utf-8"),
         file_name=file_name,
         on_click=auth.record_export,
         args=(file_name,),
         mime="text/csv",
         key=f"download-{name}",
         icon=":material/download:",
+        help=f"Counts from 1 to {n - 1} read <{n} in downloads.",
     )
 
 

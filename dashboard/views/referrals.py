@@ -4,8 +4,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, state
+from dashboard import format as fmt
 from dashboard.widgets import download, glossary_link
-from queries.privacy import suppress
+from queries.privacy import protect_columns
 
 s = state.settings()
 f = state.filters()
@@ -19,15 +20,17 @@ glossary_link()
 partner_names = {p.id: p.name for p in s.partners}
 
 
-def funnel_table(table: pl.DataFrame, title: str, n: int, thousands: bool) -> pl.DataFrame:
-    """The funnel as shown and downloaded: small counts hidden, rates in percent."""
-    return suppress(table, ["count_shown", "count_clicked", "count_contacted"], n, thousands=thousands).select(
-        pl.col("segment").alias(title),
-        pl.col("count_shown").alias("Shown"),
-        pl.col("count_clicked").alias("Tapped"),
-        pl.col("count_contacted").alias("Contacted"),
-        (pl.col("click_rate") * 100).round(1).alias("Tap rate %"),
-        (pl.col("contact_rate") * 100).round(1).alias("Contact rate %"),
+COUNTS = {"count_shown": "Shown", "count_clicked": "Tapped", "count_contacted": "Contacted"}
+
+
+def funnel_table(protected: pl.DataFrame, visible: pl.DataFrame, title: str) -> pl.DataFrame:
+    """The funnel as shown and downloaded: protected counts as text, rates in percent where
+    both of their counts are shown."""
+    return protected.select(
+        pl.col("segment").alias(title), *[pl.col(c).alias(name) for c, name in COUNTS.items()]
+    ).with_columns(
+        (visible["count_clicked"] / visible["count_shown"] * 100).round(1).alias("Tap rate %"),
+        (visible["count_contacted"] / visible["count_clicked"] * 100).round(1).alias("Contact rate %"),
     )
 
 
@@ -37,32 +40,26 @@ for dimension, title in [("partner_id", "Partner"), ("entry_point", "Entry point
     if raw.is_empty():
         st.info("No helpline events in this period for these filters. Widen the dates or clear a filter.")
         continue
-    small = lambda c: (pl.col(c) > 0) & (pl.col(c) < n)  # noqa: E731
-    table = raw.with_columns(
-        segment=pl.col("segment").replace(partner_names) if dimension == "partner_id" else pl.col("segment"),
-        click_rate=pl.when(~small("count_shown") & ~small("count_clicked") & (pl.col("count_shown") > 0)).then(
-            pl.col("count_clicked") / pl.col("count_shown")
-        ),
-        contact_rate=pl.when(~small("count_clicked") & ~small("count_contacted") & (pl.col("count_clicked") > 0)).then(
-            pl.col("count_contacted") / pl.col("count_clicked")
-        ),
-    )
-
-    visible = table.with_columns(
-        [
-            pl.when(small(c)).then(None).otherwise(pl.col(c)).alias(c)
-            for c in ["count_shown", "count_clicked", "count_contacted"]
-        ]
-    ).select(
+    if dimension == "partner_id":
+        raw = raw.with_columns(segment=pl.col("segment").replace(partner_names))
+    # each column's total is on the Overview, so small cells get complementary protection
+    protected = protect_columns(raw, list(COUNTS), n)
+    visible = protected.with_columns(pl.col(c).cast(pl.Int64, strict=False) for c in COUNTS)  # null unless shown
+    chart_data = visible.select(
         "segment", shown=pl.col("count_shown"), tapped=pl.col("count_clicked"), contacted=pl.col("count_contacted")
     )
-    st.altair_chart(charts.funnel(visible, f"Shown, tapped and contacted by {title.lower()}"))
+    st.altair_chart(charts.funnel(chart_data, f"Shown, tapped and contacted by {title.lower()}"))
+    table = funnel_table(protected, visible, title)
     st.dataframe(
-        funnel_table(table, title, n, thousands=True),
+        table.with_columns(
+            pl.col(name).map_elements(fmt.count_text, return_dtype=pl.String) for name in COUNTS.values()
+        ),
         hide_index=True,
         column_config={
-            "Tap rate %": st.column_config.NumberColumn(format="%.1f%%", help="Tapped ÷ shown"),
-            "Contact rate %": st.column_config.NumberColumn(format="%.1f%%", help="Contacted ÷ tapped"),
+            "Tap rate %": st.column_config.NumberColumn(format="%.1f%%", help="Tapped ÷ shown, where both are shown"),
+            "Contact rate %": st.column_config.NumberColumn(
+                format="%.1f%%", help="Contacted ÷ tapped, where both are shown"
+            ),
         },
     )
-    download(funnel_table(table, title, n, thousands=False), f"referral_funnel_by_{dimension}", f)
+    download(table, f"referral_funnel_by_{dimension}", f)
