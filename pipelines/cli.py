@@ -224,6 +224,8 @@ def status_cmd(as_json: bool) -> None:
         return
     if st["snapshot_id"] is None:
         click.echo(f"Nothing published yet in {st['data_dir']}; run 'pulse refresh'.")
+        if more := run_lines(st):
+            click.echo("\n".join(more))
         return
     lines = [
         f"Published snapshot {st['snapshot_id']}: {st['warehouse']}",
@@ -237,7 +239,22 @@ def status_cmd(as_json: bool) -> None:
         f"  last refresh {st['last_refresh']} ({st['refreshes_published']} published); "
         f"{st['files_processed']} files processed, {st['quarantine']['unreadable_files']} unreadable"
     )
-    click.echo("\n".join(lines))
+    click.echo("\n".join(lines + run_lines(st)))
+
+
+def run_lines(st: dict[str, Any]) -> list[str]:
+    """Last success, last failure and next scheduled run, for the human `pulse status`."""
+    lines = []
+    if st["last_success"]:
+        lines.append(f"  last successful run {st['last_success']}")
+    if st["last_failure"]:
+        lines.append(f"  last failed run {st['last_failure']['at']}: {st['last_failure']['reason']}")
+    if st["schedule"]:
+        lines.append(
+            f"  next run {st['next_run']} (pulse serve pid {st['schedule']['pid']}, "
+            f"Prefect {st['schedule']['prefect_ui_url'] or st['schedule']['prefect_api_url']})"
+        )
+    return lines
 
 
 @cli.command("serve", epilog="Example: pulse serve --port 4200")
