@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -253,3 +254,25 @@ def test_housekeeping_prunes_old_outcomes_and_flow_runs(prefect_api, landed: Dat
             for fr in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(ids.values()))))
         }
     assert ids["old"] not in remaining and ids["recent"] in remaining
+
+
+def test_the_documented_backup_restores_a_working_data_dir(landed: DataDir, tmp_path: Path) -> None:
+    """README "Back up and restore": CURRENT, then the snapshot it names, secrets, runs.jsonl, landing."""
+    from pipelines.refresh import run_refresh
+    from queries.status import snapshot_status
+
+    d = landed
+    outcomes.refresh_and_record(Settings(), d, settle_seconds=0)
+    backup = tmp_path / "backup"
+    (backup / "warehouse").mkdir(parents=True)
+    current = (d.warehouse / "CURRENT").read_text().strip()
+    shutil.copy2(d.warehouse / "CURRENT", backup / "warehouse" / "CURRENT")
+    shutil.copy2(d.warehouse / current, backup / "warehouse" / current)
+    assert not d.secrets.exists()  # the key is in PULSE_HMAC_KEY here; else copy secrets/ too
+    shutil.copytree(d.landing, backup / "landing")
+    shutil.copy2(d.runs_log, backup / "runs.jsonl")
+    restored = DataDir(backup).ensure()
+    before, after = snapshot_status(d, Settings()), snapshot_status(restored, Settings())
+    assert after["streams"] == before["streams"] and after["snapshot_id"] == before["snapshot_id"]
+    again = run_refresh(Settings(), restored, settle_seconds=0)
+    assert (again.published, again.files["new"], again.files["skipped_seen"]) == (False, 0, 1)
