@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
-from cronsim import CronSim
 
 from dashboard import auth, state
-from queries.status import last_refresh
+from queries.status import freshness
 
 st.set_page_config(page_title="Wellbeing Pulse", page_icon=":material/favorite:", layout="wide")
 
@@ -38,37 +35,35 @@ def pages_for(ident: auth.Identity) -> list[st.Page]:
     return [*pages, st.Page("views/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary")]
 
 
-def refresh_interval(cron: str, tz: dt.tzinfo) -> dt.timedelta:
-    it = CronSim(cron, dt.datetime.now(tz))
-    first = next(it)
-    return next(it) - first
-
-
-def freshness_banner() -> None:
-    """How old the published data is; a warning when older than two scheduled intervals."""
+def freshness_banner(ident: auth.Identity) -> None:
+    """How old the published data is; red when the last success is older than two scheduled
+    intervals, with the last failure's reason when a run failed since."""
     s = state.settings()
-    published = last_refresh(state.data_dir())
-    if published is None:
+    fresh = freshness(state.data_dir(), s)
+    if fresh is None:
         return
-    snapshot, last = published
-    age = dt.datetime.now(dt.UTC) - last
-    minutes = int(age.total_seconds() // 60)
+    minutes = int(fresh.age.total_seconds() // 60)
     ago = (
         f"{minutes} min ago"
         if minutes < 120
         else f"{minutes // 60} h ago"
         if minutes < 2880
-        else f"{age.days} days ago"
+        else f"{fresh.age.days} days ago"
     )
-    limit = 2 * refresh_interval(s.schedule.cron, s.tz)
-    if age > limit:
-        st.warning(
-            f"The data was last refreshed {ago} ({last.astimezone(s.tz):%d %b %H:%M}), longer than two scheduled "
-            f"intervals. Figures may be out of date; see Data health.",
+    failed = (
+        f" The last run failed at {fresh.failure_at.astimezone(s.tz):%d %b %H:%M}: {fresh.failure_reason}"
+        if fresh.failure_at
+        else ""
+    )
+    if fresh.is_stale:
+        st.error(
+            f"The data was last refreshed {ago} ({fresh.last_success.astimezone(s.tz):%d %b %H:%M}), longer than "
+            f"two scheduled intervals. Figures may be out of date; "
+            f"{'see Data health' if ident.role == 'admin' else 'an administrator has been told on Data health'}.{failed}",
             icon=":material/schedule:",
         )
     else:
-        st.caption(f"Data refreshed {ago} · snapshot {snapshot}")
+        st.caption(f"Data refreshed {ago} · snapshot {fresh.snapshot_id}{' ·' + failed if failed else ''}")
 
 
 ident = auth.require_identity()  # the sign-in form and st.stop() until someone is signed in
@@ -84,5 +79,6 @@ if state.snapshot_id() is None:
         icon=":material/hourglass_empty:",
     )
     st.stop()
-freshness_banner()
+if not ident.is_partner:  # a partner's figures are released weeks; refresh health is not its business
+    freshness_banner(ident)
 nav.run()

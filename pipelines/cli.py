@@ -224,6 +224,8 @@ def status_cmd(as_json: bool) -> None:
         return
     if st["snapshot_id"] is None:
         click.echo(f"Nothing published yet in {st['data_dir']}; run 'pulse refresh'.")
+        if more := run_lines(st):
+            click.echo("\n".join(more))
         return
     lines = [
         f"Published snapshot {st['snapshot_id']}: {st['warehouse']}",
@@ -237,7 +239,78 @@ def status_cmd(as_json: bool) -> None:
         f"  last refresh {st['last_refresh']} ({st['refreshes_published']} published); "
         f"{st['files_processed']} files processed, {st['quarantine']['unreadable_files']} unreadable"
     )
-    click.echo("\n".join(lines))
+    click.echo("\n".join(lines + run_lines(st)))
+
+
+def run_lines(st: dict[str, Any]) -> list[str]:
+    """Last success, last failure and next scheduled run, for the human `pulse status`."""
+    lines = []
+    if st["last_success"]:
+        lines.append(f"  last successful run {st['last_success']}")
+    if st["last_failure"]:
+        lines.append(f"  last failed run {st['last_failure']['at']}: {st['last_failure']['reason']}")
+    if st["schedule"]:
+        lines.append(
+            f"  next run {st['next_run']} (pulse serve pid {st['schedule']['pid']}, "
+            f"Prefect {st['schedule']['prefect_ui_url'] or st['schedule']['prefect_api_url']})"
+        )
+    return lines
+
+
+@cli.command("serve", epilog="Example: pulse serve --port 4200")
+@common_options
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port of the local Prefect server and its UI (default: a free one). Ignored with PREFECT_API_URL.",
+)
+@click.option("--cron", default=None, help="Cron expression in the campaign timezone (default: schedule.cron).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(5),
+    default=None,
+    help="Refresh every SECONDS instead of on the cron schedule (catching up, tests).",
+)
+@click.option(
+    "--settle",
+    type=click.FloatRange(0),
+    default=5.0,
+    show_default=True,
+    help="Seconds a landing file must be unchanged before it is read.",
+)
+def serve_cmd(port: int | None, cron: str | None, interval: float | None, settle: float) -> None:
+    """Run the refresh on its schedule until Ctrl-C or SIGTERM.
+
+    Starts a local Prefect server on 127.0.0.1 (state in DATA_DIR/prefect/) unless
+    PREFECT_API_URL names one, prints where its UI is, and serves the refresh flow with a
+    concurrency limit of one (a run due while another runs is cancelled) and a daily
+    housekeeping run. Outcomes go to DATA_DIR/runs.jsonl; see 'pulse status'.
+    """
+    import os
+
+    from pipelines.serve import serve
+    from queries.settings import Schedule
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # the operator sees each run start and end
+    s = settings()
+    if cron is not None:
+        try:
+            Schedule(cron=cron)
+        except ValueError:
+            raise click.BadParameter(f"not a valid cron expression: {cron!r}", param_hint="--cron") from None
+    d = data_dir()
+    config = None if s.source == "built-in defaults" else str(Path(s.source).resolve())
+    serve(
+        s,
+        d,
+        config=config,
+        port=port,
+        cron=cron,
+        interval=interval,
+        settle_seconds=settle,
+        echo=lambda m: click.echo(m, err=True),
+    )
 
 
 @cli.command(

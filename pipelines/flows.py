@@ -1,24 +1,53 @@
-"""The Prefect flow: a thin recipe over the plain functions in `pipelines.refresh`."""
+"""The Prefect flows: thin recipes over the plain functions in `pipelines.refresh`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed
+from prefect.states import Cancelled, Failed
+from prefect.tasks import exponential_backoff
 
+from pipelines import outcomes
 from pipelines import refresh as r
 from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.settings import load_settings
 
+RETRIES = 3  # waits 2, 4 and 8 s: enough for a file lock to go, or an operator to free space
+
+
+def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect's retry condition: retry a full disk or a locked file, never a validation error."""
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception as e:  # the result could not be read back: judge the error that says so
+        exc = e
+    return isinstance(exc, BaseException) and outcomes.is_transient(exc)
+
+
 # Results stay in memory: task inputs are DuckDB plans and staged files, not data to cache.
 discover_new_files = task(r.discover_new_files, name="discover new files", cache_policy=NO_CACHE)
-stage = task(r.stage, name="read, validate and stage", cache_policy=NO_CACHE)
-# Publishing renames files; a transient OS error (a full disk that was freed) is worth a retry.
-publish = task(r.publish, name="publish snapshot", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+# Staging writes a new snapshot file and publishing renames files: a full disk that was freed,
+# or a snapshot file another process held locked, is worth another attempt, with backoff.
+stage = task(
+    r.stage,
+    name="read, validate and stage",
+    cache_policy=NO_CACHE,
+    retries=RETRIES,
+    retry_delay_seconds=exponential_backoff(2),
+    retry_condition_fn=retry_if_transient,
+)
+publish = task(
+    r.publish,
+    name="publish snapshot",
+    cache_policy=NO_CACHE,
+    retries=RETRIES,
+    retry_delay_seconds=exponential_backoff(2),
+    retry_condition_fn=retry_if_transient,
+)
 
 
 @flow(name="refresh", validate_parameters=False, log_prints=False)
@@ -27,14 +56,23 @@ def refresh(
     config: str | None = None,
     settle_seconds: float = r.DEFAULT_SETTLE_SECONDS,
     wait_seconds: float = 0,
+    trigger: str = "manual",
 ) -> dict[str, Any]:
-    """Load new landing files, publish one snapshot."""
+    """Load new landing files, publish one snapshot. Its outcome goes to DATA_DIR/runs.jsonl.
+    A scheduled run (trigger "schedule") that finds another refresh running is skipped."""
+    d = DataDir(Path(data_dir))
     try:
         settings = load_settings(Path(config) if config else None)
-        d = DataDir(Path(data_dir))
         lock = r.refresh_lock(d, wait_seconds)
-    except PulseError as e:
+    except r.RefreshBusy as e:
+        if trigger == "schedule":
+            get_run_logger().warning("skipped: %s", e)
+            outcomes.record(d, "skipped", trigger, str(e))
+            return Cancelled(message=f"skipped: {e}")
         return Failed(message=str(e))  # one line for the operator, no traceback
+    except (PulseError, OSError) as e:
+        outcomes.record(d, "failure", trigger, outcomes.one_line(e))
+        return Failed(message=outcomes.one_line(e))
     try:
         r.fault_point("after_lock")
         r.clean_leftovers(d)
@@ -42,8 +80,29 @@ def refresh(
         r.fault_point("after_discover")
         staged = stage(settings, d, plan)
         snapshot_id = publish(d, staged, settings.warehouse.keep_snapshots)
-        return r.RefreshResult.from_staged(staged, snapshot_id).to_json()
-    except PulseError as e:
-        return Failed(message=str(e))
+        result = r.RefreshResult.from_staged(staged, snapshot_id).to_json()
+    except Exception as e:
+        outcomes.record(d, "failure", trigger, outcomes.one_line(e))
+        if isinstance(e, PulseError) or outcomes.is_environmental(e):
+            return Failed(message=outcomes.one_line(e))
+        raise  # a bug: keep its traceback
     finally:
         lock.release()
+    outcomes.record(d, "success", trigger, result=result)
+    return result
+
+
+@flow(name="housekeeping", validate_parameters=False, log_prints=False)
+def housekeeping(data_dir: str, config: str | None = None, deployment_ids: list[str] | None = None) -> dict[str, Any]:
+    """Prune old snapshots, refresh outcomes and Prefect flow-run records; keep quarantine and ledger."""
+    from pipelines import housekeeping as h
+
+    d = DataDir(Path(data_dir))
+    try:
+        settings = load_settings(Path(config) if config else None)
+        pruned = h.prune_data_dir(settings, d)
+    except (PulseError, OSError) as e:
+        return Failed(message=outcomes.one_line(e))
+    pruned["flow_runs_removed"] = h.prune_flow_runs(settings.schedule.keep_run_days, deployment_ids)
+    get_run_logger().info("housekeeping: %s", pruned)
+    return pruned

@@ -609,10 +609,11 @@ def publish(d: DataDir, staged: Staged, keep: int) -> str | None:
     if staged.building is None or staged.snapshot_id is None:
         current = current_snapshot(d)
         return snapshot_id_of(current) if current else None
-    check_snapshot(staged.building)
-    fault_point("before_rename")
     final = snapshot_path(d, staged.snapshot_id)
-    os.replace(staged.building, final)
+    if not final.exists():  # else a retry after the rename (the pointer could not be written)
+        check_snapshot(staged.building)
+        fault_point("before_rename")
+        os.replace(staged.building, final)
     fault_point("before_pointer")
     switch_pointer(d, final)
     fault_point("after_pointer")

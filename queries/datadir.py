@@ -7,6 +7,8 @@ Layout (created on first use):
     secrets/               the HMAC key generated on first run (mode 0600)
     accounts/              dashboard accounts and the audit log (accounts.sqlite, mode 0600)
     prefect/               PREFECT_HOME for flow runs started against this data dir
+    runs.jsonl             one line per refresh outcome (success, failure, skipped), outside the snapshots
+    serve.json             while `pulse serve` runs: its pid, schedule and Prefect API
 """
 
 from __future__ import annotations
@@ -66,6 +68,14 @@ class DataDir:
         return self.root / "prefect"
 
     @property
+    def runs_log(self) -> Path:
+        return self.root / "runs.jsonl"
+
+    @property
+    def serve_state(self) -> Path:
+        return self.root / "serve.json"
+
+    @property
     def demo_manifest(self) -> Path:
         return self.root / "demo-manifest.json"
 
@@ -90,8 +100,14 @@ class DataDir:
         return not any(p.is_file() for p in self.landing.rglob("*")) if self.landing.exists() else True
 
     def isolate_prefect(self) -> None:
-        """Point Prefect's local state at this data dir, and keep it quiet and offline.
+        """Point Prefect's local state at this data dir, and keep it quiet and offline; use the
+        Prefect server of a `pulse serve` running on this data dir if there is one.
         Call before prefect is imported; settings the user exported win, but PREFECT_HOME."""
         os.environ["PREFECT_HOME"] = str(self.prefect_home)
         for key, value in PREFECT_DEFAULTS.items():
             os.environ.setdefault(key, value)
+        if "PREFECT_API_URL" not in os.environ:  # a running `pulse serve`'s server: its UI shows this run too
+            from queries.schedule import serving
+
+            if (state := serving(self)) is not None:
+                os.environ["PREFECT_API_URL"] = state.api_url

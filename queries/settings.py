@@ -83,6 +83,10 @@ class Schedule(_Section):
     cron: Annotated[str, Field(description="When `pulse serve` refreshes, read in the campaign timezone.")] = (
         "5 * * * *"
     )
+    keep_run_days: Annotated[
+        StrictInt,
+        Field(ge=1, description="Days of refresh outcomes and Prefect flow-run records kept; older ones are pruned."),
+    ] = 30
 
     @field_validator("cron")
     @classmethod

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from queries.datadir import DataDir
 from queries.reference import STREAMS
+from queries.runlog import last_outcomes
+from queries.schedule import schedule_interval, serving
 from queries.settings import Settings
 from queries.warehouse import current_snapshot, published, snapshot_id_of
 
@@ -19,6 +22,7 @@ def snapshot_status(d: DataDir, settings: Settings) -> dict[str, Any]:
         "warehouse": str(path) if path else None,
         "snapshot_id": snapshot_id_of(path) if path else None,
     }
+    status.update(run_status(d))
     if path is None:
         return status
     with published(d) as con:
@@ -59,6 +63,30 @@ def snapshot_status(d: DataDir, settings: Settings) -> dict[str, Any]:
     return status
 
 
+def run_status(d: DataDir, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Outcomes of refreshes (runs.jsonl) and the schedule a running `pulse serve` serves."""
+    success, failure = last_outcomes(d)
+    served = serving(d)
+    return {
+        "last_success": _iso(success.at) if success else None,
+        "last_failure": {"at": _iso(failure.at), "reason": failure.reason} if failure else None,
+        "next_run": _iso(served.next_run(now)) if served else None,
+        "schedule": (
+            {
+                "cron": served.cron,
+                "interval_seconds": served.interval_seconds,
+                "timezone": served.timezone,
+                "pid": served.pid,
+                "prefect_api_url": served.api_url,
+                "prefect_ui_url": served.ui_url,
+                "deployment": served.deployment,
+            }
+            if served
+            else None
+        ),
+    }
+
+
 def last_refresh(d: DataDir) -> tuple[str, dt.datetime] | None:
     """(snapshot id, when it was published) for the freshness banner: one tiny query."""
     path = current_snapshot(d)
@@ -71,3 +99,37 @@ def last_refresh(d: DataDir) -> tuple[str, dt.datetime] | None:
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    snapshot_id: str
+    last_success: dt.datetime  # the later of the last publish and the last successful run
+    age: dt.timedelta
+    limit: dt.timedelta  # two scheduled intervals
+    failure_at: dt.datetime | None  # the last failure, when it came after the last success
+    failure_reason: str | None
+
+    @property
+    def is_stale(self) -> bool:
+        return self.age > self.limit
+
+
+def freshness(d: DataDir, settings: Settings, now: dt.datetime | None = None) -> Freshness | None:
+    """How old the data is for the banner: stale when the last success is older than two
+    intervals of the schedule being served (else `schedule.cron`); None before the first publish."""
+    published = last_refresh(d)
+    if published is None:
+        return None
+    snapshot, finished = published
+    success, failure = last_outcomes(d)
+    last_ok = max(finished, success.at) if success else finished
+    late_failure = failure if failure and failure.at > last_ok else None
+    return Freshness(
+        snapshot_id=snapshot,
+        last_success=last_ok,
+        age=(now or dt.datetime.now(dt.UTC)) - last_ok,
+        limit=2 * schedule_interval(d, settings),
+        failure_at=late_failure.at if late_failure else None,
+        failure_reason=late_failure.reason if late_failure else None,
+    )
