@@ -11,7 +11,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from queries import audit
 from queries.datadir import DataDir
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
 from tests.conftest import REPO
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
 
@@ -72,10 +72,7 @@ def wait_idle(page: Page) -> None:
 def sign_in(page: Page, url: str, name: str = "admin-test", password: str | None = None) -> None:
     """Open `url` (a new session: the sign-in form), sign in, wait for the page to finish."""
     open_page(page, url)
-    page.get_by_label("Account name").fill(name)
-    page.get_by_label("Password", exact=True).fill(password if password is not None else ACCOUNTS[name][2])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector('[data-testid="stTextInput"]', state="detached", timeout=60_000)
+    sign_in_form(page, name, password if password is not None else ACCOUNTS[name][2])
     wait_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
 
