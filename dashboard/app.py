@@ -66,7 +66,8 @@ def freshness_banner(ident: auth.Identity) -> None:
         st.caption(f"Data refreshed {ago} · snapshot {fresh.snapshot_id}{' ·' + failed if failed else ''}")
 
 
-ident = auth.require_identity()  # the sign-in form and st.stop() until someone is signed in
+URL_PATHS = ("overview", "audience", "hub", "referrals", "safety", "data-health", "accounts", "glossary", "portal")
+ident = auth.require_identity(URL_PATHS)  # the sign-in form and st.stop() until someone is signed in
 nav = st.navigation(pages_for(ident))
 st.session_state[auth.PAGE_KEY] = nav.title
 st.sidebar.markdown(f"**{state.settings().name}**  \n#MentalWell-Being · Cambodia")

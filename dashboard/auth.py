@@ -50,8 +50,10 @@ def sso_enabled() -> bool:
         return False
 
 
-def require_identity() -> Identity:
-    """The identity of this session, or the sign-in form and `st.stop()`."""
+def require_identity(url_paths: tuple[str, ...] = ()) -> Identity:
+    """The identity of this session, or the sign-in form and `st.stop()`. Every page URL in
+    `url_paths` shows the same form (and keeps its URL, so after sign-in that page opens if
+    the role may see it)."""
     ident = st.session_state.get(IDENTITY_KEY)
     if isinstance(ident, Identity):
         ident = _still_valid(ident)
@@ -62,7 +64,9 @@ def require_identity() -> Identity:
         ident = _adopt_sso()
         if ident is not None:
             return ident
-    _sign_in_page()
+    forms = [st.Page(_sign_in_page, title="Sign in", url_path="sign-in", default=True)]
+    forms += [st.Page(_sign_in_page, title="Sign in", url_path=p) for p in url_paths]
+    st.navigation(forms, position="hidden").run()
     st.stop()
     raise AssertionError("unreachable")
 

@@ -67,3 +67,12 @@ def running_dashboard(data_dir: Path, log: Path, timeout_s: float = 60) -> Itera
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def sign_in_form(page, name: str, password: str) -> None:
+    """Fill in the dashboard's sign-in form on an open Playwright page and submit it; returns
+    once the form is gone (the signed-in page may still be drawing)."""
+    page.get_by_label("Account name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector('[data-testid="stTextInput"]', state="detached", timeout=60_000)

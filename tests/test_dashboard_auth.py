@@ -251,3 +251,71 @@ def test_sign_out(app, warehouse: Path) -> None:
     assert titles(at) == ["Wellbeing Pulse"]
     assert [s.value for s in at.success] == ["You are signed out."]
     assert audit.entries(DataDir(warehouse), limit=1)[0].action == "sign_out"
+
+
+# --- single sign-on: AppTest seeds st.user and st.secrets; the identity provider itself cannot run here
+
+
+@pytest.fixture
+def sso_app(warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    config = tmp_path / "campaign.toml"
+    config.write_text(
+        (REPO / "campaign.toml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "[auth]\n",
+            '[auth]\nsso_users = [{ email = "data@tpo.org.kh", role = "partner", partner = "tpo-cambodia" },'
+            ' { email = "analyst@ministry.gov.kh", role = "policy" }]\n',
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PULSE_DATA_DIR", str(warehouse))
+    monkeypatch.setenv("PULSE_CONFIG", str(config))
+    monkeypatch.chdir(REPO)
+
+    def new(email: str | None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
+        at.user = {"is_logged_in": email is not None, **({"email": email} if email else {})}
+        return at.run()
+
+    return new, config
+
+
+def test_sso_offers_its_button_beside_the_form(sso_app) -> None:
+    new, _ = sso_app
+    at = new(None)
+    assert "Sign in with single sign-on" in [b.label for b in at.button]
+    assert [t.label for t in at.text_input] == ["Account name", "Password"]
+
+
+def test_sso_mapped_email_signs_in_with_its_role(sso_app, warehouse: Path) -> None:
+    new, _ = sso_app
+    at = new("Data@TPO.org.kh")
+    assert titles(at) == ["Your referrals · Transcultural Psychosocial Organization Cambodia"]
+    assert at.session_state["pulse_identity"] == Identity("data@tpo.org.kh", "partner", "tpo-cambodia")
+    last = audit.entries(DataDir(warehouse), limit=1)[0]
+    assert (last.account, last.action, last.detail) == ("data@tpo.org.kh", "sign_in", "sso")
+    assert titles(new("analyst@ministry.gov.kh")) == ["Is the campaign landing?"]
+
+
+def test_sso_unmapped_email_is_refused(sso_app, warehouse: Path) -> None:
+    new, _ = sso_app
+    at = new("someone@elsewhere.org")
+    assert titles(at) == ["Wellbeing Pulse"]
+    assert [e.value for e in at.error] == [
+        "someone@elsewhere.org may not use Wellbeing Pulse. Ask an admin to add your e-mail to auth.sso_users "
+        "in campaign.toml, or sign out and use another account."
+    ]
+    assert not at.metric
+    assert audit.entries(DataDir(warehouse), limit=1)[0].action == "sign_in_refused"
+
+
+def test_sso_email_dropped_from_the_mapping_ends_the_session(sso_app) -> None:
+    new, config = sso_app
+    at = new("analyst@ministry.gov.kh")
+    assert titles(at) == ["Is the campaign landing?"]
+    config.write_text(config.read_text().replace('{ email = "analyst@ministry.gov.kh", role = "policy" }', ""))
+    at.run()
+    assert titles(at) == ["Wellbeing Pulse"]
+    assert "Your account was removed, so you were signed out." in [w.value for w in at.warning]

@@ -9,16 +9,25 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard
+from queries import audit
+from queries.datadir import DataDir
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
 from tests.conftest import REPO
-from tests.dashboard_fixtures import build
+from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
 
 ARTIFACTS = REPO / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = build(tmp_path_factory.mktemp("browser") / "data")
+    add_accounts(d.root)
+    return d.root
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, data_root: Path):
+    d = DataDir(data_root)
     log = tmp_path_factory.mktemp("log") / "dashboard.log"
     try:
         with running_dashboard(d.root, log) as base:
@@ -54,6 +63,20 @@ def open_page(page: Page, url: str) -> None:
     ).first.inner_text()
 
 
+def wait_idle(page: Page) -> None:
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+
+
+def sign_in(page: Page, url: str, name: str = "admin-test", password: str | None = None) -> None:
+    """Open `url` (a new session: the sign-in form), sign in, wait for the page to finish."""
+    open_page(page, url)
+    sign_in_form(page, name, password if password is not None else ACCOUNTS[name][2])
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
 def metric(page: Page, label: str) -> str:
     tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return tile.locator('[data-testid="stMetricValue"]').inner_text().strip()
@@ -65,7 +88,7 @@ def shot(page: Page, name: str) -> None:
 
 
 def test_overview_figures_filters_url_and_download(server: str, page: Page) -> None:
-    open_page(page, server + "/")
+    sign_in(page, server + "/", "policy-test")
     assert metric(page, "Unique reach") == "4"
     assert metric(page, "Views") == "5"
     assert metric(page, "Engagement rate") == "50.0%"
@@ -73,11 +96,11 @@ def test_overview_figures_filters_url_and_download(server: str, page: Page) -> N
     shot(page, "overview-1400")
 
     # a filter lands in the URL and changes the figures; the copied URL reopens the same view
-    open_page(page, server + "/?province=KH-17")
+    sign_in(page, server + "/?province=KH-17", "policy-test")
     assert metric(page, "Unique reach") == "1"
     assert "province=KH-17" in page.url
     copied = page.url
-    open_page(page, copied)
+    sign_in(page, copied, "policy-test")  # a new tab is a new session: sign in, same view
     assert metric(page, "Unique reach") == "1"
 
     with page.expect_download() as d:
@@ -99,7 +122,7 @@ def test_overview_figures_filters_url_and_download(server: str, page: Page) -> N
     ],
 )
 def test_every_page_renders(server: str, page: Page, path: str, title: str, figure) -> None:
-    open_page(page, f"{server}/{path}")
+    sign_in(page, f"{server}/{path}")
     assert page.get_by_role("heading", name=title).count() == 1
     if figure:
         assert metric(page, figure[0]) == figure[1]
@@ -108,10 +131,17 @@ def test_every_page_renders(server: str, page: Page, path: str, title: str, figu
     shot(page, f"{path}-1400")
 
 
-def test_referral_download_hides_small_counts(server: str, page: Page) -> None:
-    open_page(page, f"{server}/referrals")
+def test_referral_download_hides_small_counts_and_is_audited(server: str, data_root: Path, page: Page) -> None:
+    sign_in(page, f"{server}/referrals", "policy-test")
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg').length >= 3"
+    )
+    wait_idle(page)
+    button = page.get_by_role("button", name="Download CSV").first
+    button.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
     with page.expect_download() as d:
-        page.get_by_role("button", name="Download CSV").first.click()
+        button.click()
     rows = list(csv.DictReader(io.StringIO(Path(d.value.path()).read_text())))
     assert rows == [
         {
@@ -123,12 +153,73 @@ def test_referral_download_hides_small_counts(server: str, page: Page) -> None:
             "Contact rate %": "",
         }
     ]
+    wait_idle(page)
+    last = audit.entries(DataDir(data_root), limit=1)[0]
+    assert (last.account, last.action) == ("policy-test", "export")
+    assert last.detail.startswith("page Helpline referrals: referral_funnel_by_partner_id_")
 
 
 def test_phone_width(server: str, browser) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844})
     pg = context.new_page()
     open_page(pg, server + "/")
+    shot(pg, "sign-in-phone")
+    sign_in(pg, server + "/", "policy-test")
     assert metric(pg, "Unique reach") == "4"
     shot(pg, "overview-phone")
     context.close()
+
+
+def test_sign_in_form_first_then_overview_then_sign_out(server: str, page: Page) -> None:
+    open_page(page, server + "/audience")
+    assert page.get_by_role("heading", name="Wellbeing Pulse").count() == 1
+    body = page.locator("body").inner_text()
+    assert "Tapped" not in body and "snapshot" not in body
+    for p in ("Arom Station", "Transcultural", "tpo-cambodia"):
+        assert p not in body
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+    shot(page, "sign-in-1400")
+
+    page.get_by_label("Account name").fill("policy-test")
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    wait_idle(page)
+    assert "Wrong account name or password." in page.locator('[data-testid="stAlert"]').inner_text()
+    assert page.get_by_label("Password", exact=True).input_value() == ""
+    shot(page, "sign-in-wrong-password-1400")
+
+    sign_in(page, server + "/", "policy-test")
+    assert page.get_by_role("heading", name="Is the campaign landing?").count() == 1
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Audience" in nav and "Data health" not in nav and "Accounts" not in nav
+    page.get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    assert page.get_by_label("Account name").count() == 1
+    assert "You are signed out." in page.locator('[data-testid="stAlert"]').inner_text()
+    assert page.locator('[data-testid="stMetric"]').count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "own", "other"),
+    [("tpo-test", "Transcultural", "Arom Station"), ("arom-test", "Arom Station", "Transcultural")],
+)
+def test_partner_gets_only_its_portal_whatever_the_url(
+    server: str, page: Page, name: str, own: str, other: str
+) -> None:
+    for path in ["", "audience", "referrals", "data-health", "accounts", "portal", "referrals?partner=arom-station"]:
+        sign_in(page, f"{server}/{path}", name)
+        heading = page.locator("h1").first.inner_text()
+        assert heading.startswith("Your referrals") and own in heading, (path, heading)
+        body = page.locator("body").inner_text()
+        assert other not in body, path
+        for policy_title in (
+            "Is the campaign landing?",
+            "Who does the campaign reach?",
+            "Helpline referrals",
+            "Data health",
+        ):
+            assert page.get_by_role("heading", name=policy_title).count() == 0, (path, policy_title)
+        assert page.locator('[data-testid="stMetric"], [data-testid="stVegaLiteChart"]').count() == 0, path
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        assert nav.count() == 0 or nav.inner_text().split() == ["Your", "referrals"]
+    shot(page, f"portal-{name}-1400")
