@@ -219,7 +219,52 @@ def test_partner_gets_only_its_portal_whatever_the_url(
             "Data health",
         ):
             assert page.get_by_role("heading", name=policy_title).count() == 0, (path, policy_title)
-        assert page.locator('[data-testid="stMetric"], [data-testid="stVegaLiteChart"]').count() == 0, path
+        labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+        assert [label.strip() for label in labels] == ["Shown", "Tapped", "Contacted", "Tip video views"], path
         nav = page.locator('[data-testid="stSidebarNav"]')
         assert nav.count() == 0 or nav.inner_text().split() == ["Your", "referrals"]
     shot(page, f"portal-{name}-1400")
+
+
+def test_partner_portal_figures_url_and_downloads(server: str, data_root: Path, page: Page) -> None:
+    """The week of 12 Oct: 12 cards shown, 3 taps, 1 contact (tests/dashboard_fixtures.py)."""
+    sign_in(page, f"{server}/portal?week=2026-10-12&by=channel", "tpo-test")
+    assert metric(page, "Shown") == "12"
+    assert metric(page, "Tapped") == "<10" and metric(page, "Contacted") == "<10"
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 1
+    assert "week=2026-10-12" in page.url and "by=channel" in page.url
+    shot(page, "portal-week-1400")
+
+    # another breakdown lands in the URL; the copied URL reopens the same view after sign-in
+    page.locator('[data-testid="stButtonGroup"]').get_by_text("Province", exact=True).click()
+    wait_idle(page)
+    assert "by=province" in page.url
+    copied = page.url
+    sign_in(page, copied, "tpo-test")
+    assert "by=province" in page.url and "week=2026-10-12" in page.url
+    assert metric(page, "Shown") == "12"
+
+    with page.expect_download() as d:
+        page.get_by_role("button", name="Every figure of this week (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(d.value.path()).read_text())))
+    assert {r["partner"] for r in rows} == {"Transcultural Psychosocial Organization Cambodia"}
+    assert {r["week_start"] for r in rows} == {"2026-10-12"}
+    total = {(r["measure"], r["breakdown"]): r["value"] for r in rows if r["breakdown"] == "Whole week"}
+    assert total == {
+        ("Shown", "Whole week"): "12",
+        ("Tapped", "Whole week"): "<10",
+        ("Contacted", "Whole week"): "<10",
+        ("Tip video views", "Whole week"): "<10",
+    }
+    assert all(r["value"] in ("<10", "hidden", "withheld") or int(r["value"]) >= 10 for r in rows)
+
+    page.get_by_label("Month report").click()
+    page.get_by_role("option", name="October 2026").click()
+    wait_idle(page)
+    with page.expect_download() as d:
+        page.get_by_role("button", name="Month report, October 2026 (PNG)").click()
+    png = Path(d.value.path()).read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000
+    (ARTIFACTS / "portal-month-report.png").write_bytes(png)
+    exports = [(e.account, e.detail) for e in audit.entries(DataDir(data_root)) if e.action == audit.EXPORT]
+    assert ("tpo-test", "page Your referrals: tpo-cambodia_2026-10.png") in exports

@@ -23,7 +23,8 @@ from queries.runlog import last_outcomes, read_outcomes
 from queries.settings import Settings
 from queries.status import freshness
 from tests.conftest import REPO
-from tests.dashboard_fixtures import build
+from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
+from tests.test_dashboard_pages import sign_in
 
 KEY = "outcomes-test-key-0123456789abcdef01234567"
 CSV = "event_id,event_time,user_id,event_type,video_id\n" + "".join(
@@ -186,6 +187,7 @@ def test_freshness_turns_stale_after_two_intervals_and_names_the_failure(tmp_pat
 
 def test_the_banner_is_red_with_the_reason_when_stale(tmp_path: Path, monkeypatch) -> None:
     d = build(tmp_path / "data")
+    add_accounts(d.root, {"admin-test": ACCOUNTS["admin-test"]})
     outcomes.record(d, "failure", "schedule", "data dir is read-only; make it writable")
     # a served schedule of 5 ms makes the fixture's fresh snapshot older than two intervals
     sleeper = subprocess.Popen(["sleep", "60"])
@@ -208,6 +210,7 @@ def test_the_banner_is_red_with_the_reason_when_stale(tmp_path: Path, monkeypatc
     try:
         at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
         at.run()
+        sign_in(at, "admin-test")
     finally:
         sleeper.kill()
         sleeper.wait()
