@@ -334,7 +334,7 @@ def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | No
     included. Counts below privacy.min_cell read <N, and further cells read 'hidden' where a
     small one could otherwise be worked out from the week's total (README, "Privacy").
     """
-    from queries import partner
+    from queries import audit, partner
     from queries.warehouse import published
 
     s = settings()
@@ -344,8 +344,10 @@ def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | No
     last = end.date() if end else s.today()
     if first > last:
         raise PulseError(f"--from {first} is after --to {last}; swap them")
-    with published(data_dir()) as con:
+    d = data_dir()
+    with published(d) as con:
         report = partner.report(con, s, partner_id, first, last)
+    audit.record(d, None, audit.EXPORT, f"pulse export --partner {partner_id} --from {first} --to {last} -> {out}")
     if out == Path("-"):
         sys.stdout.write(report.write_csv())
     else:

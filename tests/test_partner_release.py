@@ -15,7 +15,7 @@ import pytest
 
 from pipelines.refresh import run_refresh
 from pipelines.releases import weeks_due
-from queries import partner
+from queries import audit, partner
 from queries.datadir import DataDir
 from queries.reference import CHANNELS, ENTRY_POINTS
 from queries.settings import Settings
@@ -225,6 +225,8 @@ def test_pulse_export_writes_the_report_and_fails_in_one_line(warehouse, pulse) 
     rows = list(csv.DictReader(io.StringIO(r.out)))
     assert rows == snapshot_2["tpo-cambodia"][: len(rows)]  # exports() asks for 1–31 Oct first
     assert {r["week_start"] for r in rows} == {"2026-10-05", *map(str, WEEKS)}
+    logged = [e.detail for e in audit.entries(d) if e.action == audit.EXPORT]
+    assert logged[0] == "pulse export --partner tpo-cambodia --from 2026-10-01 --to 2026-10-31 -> -"
     unknown = pulse(*args[:2], "export", "--partner", "nobody", "--out", "-")
     assert unknown.code == 1 and unknown.err.count("\n") == 1 and "unknown partner 'nobody'" in unknown.err
     empty = pulse("--data-dir", str(Path(d.root).parent / "empty"), "export", "--partner", "tpo-cambodia", "--out", "-")
