@@ -399,6 +399,8 @@ def dashboard_cmd(port: int, host: str) -> None:
         "#1F7A6B",
         "--client.toolbarMode",
         "minimal",
+        "--client.showErrorDetails",
+        "none",  # a bug shows a generic message, never a traceback (it goes to the server log)
     ]
     os.execvpe(sys.executable, args, env)
 

@@ -266,5 +266,10 @@ def test_partner_portal_figures_url_and_downloads(server: str, data_root: Path, 
     png = Path(d.value.path()).read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
     (ARTIFACTS / "portal-month-report.png").write_bytes(png)
-    exports = [(e.account, e.detail) for e in audit.entries(DataDir(data_root)) if e.action == audit.EXPORT]
-    assert ("tpo-test", "page Your referrals: tpo-cambodia_2026-10.png") in exports
+    wanted = ("tpo-test", "page Your referrals: tpo-cambodia_2026-10.png")
+    for _ in range(50):  # the click's audit record is written by the rerun it starts
+        exports = [(e.account, e.detail) for e in audit.entries(DataDir(data_root)) if e.action == audit.EXPORT]
+        if wanted in exports:
+            break
+        page.wait_for_timeout(200)
+    assert wanted in exports
