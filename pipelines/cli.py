@@ -51,6 +51,15 @@ def common_options(f):
     )(f)
 
 
+settle_option = click.option(
+    "--settle",
+    type=click.FloatRange(0),
+    default=5.0,
+    show_default=True,
+    help="Seconds a landing file must be unchanged before it is read.",
+)
+
+
 def settings() -> Settings:
     """The validated campaign config for this invocation (cached per command)."""
     ctx = click.get_current_context().find_root()
@@ -128,13 +137,7 @@ def demo_data_cmd(days: int, scale: float, seed: int, end: dt.datetime | None, f
 @cli.command("refresh", epilog="Example: pulse refresh --json")
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run's counts as one JSON object.")
-@click.option(
-    "--settle",
-    type=click.FloatRange(0),
-    default=5.0,
-    show_default=True,
-    help="Seconds a landing file must be unchanged before it is read.",
-)
+@settle_option
 @click.option(
     "--wait",
     type=click.FloatRange(0),
@@ -272,13 +275,7 @@ def run_lines(st: dict[str, Any]) -> list[str]:
     default=None,
     help="Refresh every SECONDS instead of on the cron schedule (catching up, tests).",
 )
-@click.option(
-    "--settle",
-    type=click.FloatRange(0),
-    default=5.0,
-    show_default=True,
-    help="Seconds a landing file must be unchanged before it is read.",
-)
+@settle_option
 def serve_cmd(port: int | None, cron: str | None, interval: float | None, settle: float) -> None:
     """Run the refresh on its schedule until Ctrl-C or SIGTERM.
 

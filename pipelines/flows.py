@@ -32,22 +32,14 @@ def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
 discover_new_files = task(r.discover_new_files, name="discover new files", cache_policy=NO_CACHE)
 # Staging writes a new snapshot file and publishing renames files: a full disk that was freed,
 # or a snapshot file another process held locked, is worth another attempt, with backoff.
-stage = task(
-    r.stage,
-    name="read, validate and stage",
+_transient_retries = dict(
     cache_policy=NO_CACHE,
     retries=RETRIES,
     retry_delay_seconds=exponential_backoff(2),
     retry_condition_fn=retry_if_transient,
 )
-publish = task(
-    r.publish,
-    name="publish snapshot",
-    cache_policy=NO_CACHE,
-    retries=RETRIES,
-    retry_delay_seconds=exponential_backoff(2),
-    retry_condition_fn=retry_if_transient,
-)
+stage = task(r.stage, name="read, validate and stage", **_transient_retries)
+publish = task(r.publish, name="publish snapshot", **_transient_retries)
 
 
 @flow(name="refresh", validate_parameters=False, log_prints=False)
