@@ -576,6 +576,7 @@ def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id
         "from_utc": dt.datetime.combine(first, dt.time(), tz),
         "to_utc": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz),
     }
+    con.execute(sql("number_users", "pipelines"), {"full": full, "load_id": snapshot_id})
     for name in mart_names():
         select = sql(f"marts/{name}")
         used = {k: v for k, v in params.items() if f"${k}" in select}
