@@ -1,5 +1,6 @@
--- Rebuilt at each publish for every day in $days, all of them inside [$from_utc, $to_utc)
--- (or for all days when $full).
+-- Built whole on the first load (or when the timezone or tracked hashtags change, $full);
+-- an incremental load folds its own events in (pipelines/refresh.py _merge_mart):
+-- merge: or(has_campaign_view, has_campaign_engagement, has_hub_visit)
 -- Grain: one row per campaign-timezone day × province × age_band × language × user_number,
 -- for the people who viewed or engaged with a campaign video or visited the hub that day.
 -- Exact distinct counts (unique reach, engaged people, hub visitors) over any period and
