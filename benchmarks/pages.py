@@ -92,9 +92,9 @@ def time_renders(d: DataDir) -> dict[str, float]:
     return out
 
 
-def run(scale: float, browser: bool) -> dict[str, Any]:
+def run(scale: float, browser: bool, work: Path | None = None) -> dict[str, Any]:
     s = Settings()
-    with tempfile.TemporaryDirectory(prefix="pulse-bench-pages-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="pulse-bench-pages-", dir=work) as tmp:
         d = DataDir(Path(tmp) / "data").ensure()
         write_demo_data(s, d, DemoSpec(days=60, scale=scale, seed=1, end=END))
         started = time.perf_counter()

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from queries.datadir import DataDir
 from queries.reference import STREAMS
@@ -169,17 +168,15 @@ def _reason(fmt: str, error: Exception, compressed: bool = False) -> str:
 
 
 def _parquet_chunks(source: Path, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """Polars' own (multi-threaded) Parquet reader, streamed in batches in file order."""
     try:
-        reader = pq.ParquetFile(source)
-        batches = reader.iter_batches(batch_size=chunk_rows)
-        offset = 0
-        for batch in batches:
-            df = pl.from_arrow(batch)
-            assert isinstance(df, pl.DataFrame)
-            yield _tidy(_as_text(df).with_row_index("_line", offset=offset), 1)
-            offset += batch.num_rows
-        if offset == 0:
-            yield _tidy(_as_text(pl.from_arrow(reader.schema_arrow.empty_table())).with_row_index("_line"), 1)
+        scan = pl.scan_parquet(source).with_row_index("_line")
+        empty = True
+        for batch in scan.collect_batches(chunk_size=chunk_rows, maintain_order=True):
+            empty = False
+            yield _tidy(_as_text(batch), 1)
+        if empty:
+            yield _tidy(_as_text(pl.DataFrame(schema=pl.read_parquet_schema(source))).with_row_index("_line"), 1)
     except (pa.ArrowException, OSError, ValueError, pl.exceptions.PolarsError):
         raise UnreadableFile("not a readable Parquet file (truncated or another format)") from None
 

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import time
@@ -580,17 +581,64 @@ def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id
         "from_utc": dt.datetime.combine(first, dt.time(), tz),
         "to_utc": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz),
     }
+    con.execute(sql("number_users", "pipelines"), {"full": full, "load_id": snapshot_id})
     for name in mart_names():
         select = sql(f"marts/{name}")
         used = {k: v for k, v in params.items() if f"${k}" in select}
         if full:
             con.execute(f"create or replace table {name} as {select}", used)
+        elif merge := _mart_merge(select):
+            _merge_mart(con, name, select, merge, {**used, "full": True}, snapshot_id)
         else:
             con.execute(f"delete from {name} where list_contains($days, day)", {"days": days})
             con.execute(f"insert into {name} {select}", used)
     con.execute("delete from mart_state")
     con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
     return "full" if full else "incremental"
+
+
+def _mart_merge(select: str) -> dict[str, str]:
+    """A mart's `-- merge: add(a, b) or(c)` line: how its measures combine with a new load's
+    rows (counts and sums add up, flags or together). A mart without one (a distinct count
+    does not add up) is rebuilt for the days the load touched."""
+    line = re.search(r"^-- merge: (.*)$", select, re.MULTILINE)
+    if line is None:
+        return {}
+    return {
+        column.strip(): how
+        for how, columns in re.findall(r"(add|or)\(([^)]*)\)", line.group(1))
+        for column in columns.split(",")
+    }
+
+
+def _merge_mart(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    select: str,
+    merge: dict[str, str],
+    params: dict[str, Any],
+    snapshot_id: str,
+) -> None:
+    """Fold this load's rows into the mart: aggregate only the new events (the mart's own
+    statement over them), add to or or into the rows with the same key, insert the others.
+    The cost grows with the load, not with the warehouse."""
+    delta = select
+    for stream in ref.STREAMS:  # the mart's statement over this load's events only
+        delta = delta.replace(f"from {stream}_events", f"from (select * from {stream}_events where load_id = $load_id)")
+    con.execute(f"create or replace temp table mart_delta as {delta}", {**params, "load_id": snapshot_id})
+    columns = [c for (c,) in con.sql("select column_name from (describe mart_delta)").fetchall()]
+    keys = [c for c in columns if c not in merge]
+    same_key = " and ".join(f"m.{k} is not distinct from d.{k}" for k in keys)
+    combine = ", ".join(
+        f"{c} = coalesce(m.{c} + d.{c}, m.{c}, d.{c})" if how == "add" else f"{c} = m.{c} or d.{c}"
+        for c, how in merge.items()
+    )
+    con.execute(f"update {name} as m set {combine} from mart_delta as d where {same_key}")
+    con.execute(
+        f"insert into {name} by name select * from mart_delta as d "
+        f"where not exists (select 1 from {name} as m where {same_key})"
+    )
+    con.execute("drop table mart_delta")
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str, started: dt.datetime) -> None:

@@ -27,6 +27,11 @@ def reader(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
     text = sql(f"pages/{name}")
+    if "$max_user_number" in text:  # the bound of the distinct-people bitmaps (user numbers are dense)
+        params = {
+            **params,
+            "max_user_number": con.sql("select greatest(count(*), 1) from user_numbers").fetchall()[0][0],
+        }
     return con.sql(text, params={k: v for k, v in params.items() if f"${k}" in text}).pl()
 
 

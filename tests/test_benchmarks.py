@@ -2,28 +2,62 @@
 
 from __future__ import annotations
 
-from benchmarks import demo_data, refresh
+import json
+
+import pytest
+
+from benchmarks import demo_data, suite
 
 
-def test_refresh_benchmark_runs_at_a_tiny_scale() -> None:
-    r = refresh.run(rows=3_000, with_prefect=False)
-    assert set(r["formats"]) == {"parquet", "csv", "csv.gz"}
-    for f in r["formats"].values():
-        assert f["rows_in_file"] > 2_900
-        assert f["ours_s"] > 0 and f["duckdb_s"] > 0 and f["ratio"] > 0
-    assert r["incremental"]["rows"] > 9_000
-    assert "ratio" in refresh.report(r)
+@pytest.mark.slow
+def test_pulse_bench_runs_at_a_tiny_scale_and_writes_its_json(pulse, tmp_path) -> None:
+    out = tmp_path / "bench.json"
+    r = pulse("bench", "--rows", "3000", "--no-browser", "--no-prefect", "--json", str(out))
+    assert r.code == 0, r.err
+    figures = json.loads(out.read_text())
+    assert figures["rows"] == 3000
+    assert set(figures["full_load"]) == {"parquet", "csv", "csv.gz"}
+    for f in figures["full_load"].values():
+        assert f["rows"] > 2_900
+        assert f["ours_s"] > 0 and f["duckdb_s"] > 0 and f["polars_s"] > 0 and f["ours_peak_rss_gb"] > 0
+    assert [p["rows"] for p in figures["scaling"]] == [3000]
+    assert figures["scaling"][0]["incremental"]["rows"] > 9_000
+    assert set(figures["pages"]["pages"]) == {"overview", "audience", "hub", "referrals", "safety", "data-health"}
+    assert "Full load" in r.out and "Scaling" in r.out and "overview" in r.out
+
+
+def test_scale_points_stop_at_the_rows_asked_for() -> None:
+    from benchmarks.refresh import scale_points
+
+    assert scale_points(3_000) == [3_000]
+    assert scale_points(3_000_000) == [1_000_000, 3_000_000]
+    assert scale_points(10_000_000) == [1_000_000, 3_000_000, 10_000_000]
+    assert scale_points(30_000_000) == [1_000_000, 3_000_000, 10_000_000, 30_000_000]
+    assert scale_points(5_000_000) == [1_000_000, 3_000_000, 5_000_000]
+
+
+def test_report_prints_every_section(tmp_path) -> None:
+    # the shape pulse bench prints, from a small handmade result (no timing is asserted)
+    fmt = {
+        "file_mb": 1.0, "rows": 10, "duckdb_s": 1.0, "duckdb_peak_rss_gb": 0.1, "polars_s": 1.0,
+        "polars_peak_rss_gb": 0.1, "ours_s": 2.0, "ours_rows_per_s": 5, "ours_peak_rss_gb": 0.2,
+        "ratio_to_duckdb": 2.0, "ratio_to_polars": 2.0, "warehouse_mb": 1.0, "ours_timings": {},
+    }  # fmt: skip
+    r = {
+        "rows": 10,
+        "machine": {"cpus": 2, "memory_gb": 1.0, "python": "3.11", "load_average_at_start": [0.5, 0, 0]},
+        "full_load": {"parquet": fmt},
+        "scaling": [{"rows": 10, "full_load_s": 2.0, "warehouse_mb": 1.0, "incremental": {"s": 1.0},
+                     "incremental_to_full_load": 0.5}],
+        "replay_s": 0.1,
+        "prefect": {"ephemeral": {"trivial_flow_s": 8.0, "pulse_refresh_nothing_new_s": 9.5, "ours_beyond_prefect_s": 1.5}},
+        "pages": {"scale": 0.1, "events": 10, "refresh_s": 1.0, "pages": {}},
+        "total_s": 1.0,
+    }  # fmt: skip
+    text = suite.report(r)
+    assert "2.00x" in text and "ours beyond Prefect +1.50 s" in text and "0.500" in text
 
 
 def test_demo_data_benchmark_runs_at_a_tiny_scale() -> None:
     r = demo_data.run(scale=0.02, days=14)
     assert r["rows"] > 1_000 and r["ratio"] > 0
-
-
-def test_pages_benchmark_runs_at_a_tiny_scale() -> None:
-    from benchmarks import pages
-
-    r = pages.run(scale=0.05, browser=False)
-    assert set(r["pages"]) == {"overview", "audience", "hub", "referrals", "safety", "data-health"}
-    assert all(v["default_median_ms"] > 0 and v["narrow_p95_ms"] > 0 for v in r["pages"].values())
-    assert "overview" in pages.report(r)

@@ -505,6 +505,31 @@ def test_marts_have_their_documented_grain_and_add_up(demo_warehouse, mart: str)
         assert total == count(d, f"select count(*) from {stream}_events")[0][0]
 
 
+def test_people_mart_has_its_grain_and_counts_exactly_the_distinct_users(demo_warehouse) -> None:
+    d, _, _ = demo_warehouse
+    grain = "day, province, age_band, language, user_number"
+    rows, distinct = count(d, f"select count(*), count(distinct ({grain})) from mart_engagement_people_daily")[0]
+    assert rows == distinct > 0
+    numbers = count(
+        d, "select count(*), count(distinct user_key), count(distinct user_number), max(user_number) from user_numbers"
+    )
+    assert numbers[0][0] == numbers[0][1] == numbers[0][2] == numbers[0][3]  # dense and one per key
+    from_mart = count(
+        d,
+        "select count(distinct user_number) filter (where has_campaign_view), "
+        "count(distinct user_number) filter (where has_campaign_engagement), "
+        "count(distinct user_number) filter (where has_hub_visit) from mart_engagement_people_daily "
+        "where province = 'KH-12'",
+    )
+    from_events = count(
+        d,
+        "select count(distinct user_key) filter (where is_campaign and event_type = 'view'), "
+        "count(distinct user_key) filter (where is_campaign and event_type in ('like', 'comment', 'share', 'favorite')), "
+        "count(distinct user_key) filter (where event_type = 'hub_visit') from engagement_events where province = 'KH-12'",
+    )
+    assert from_mart == from_events and from_events[0][0] > 0
+
+
 def test_campaign_videos_are_those_with_a_tracked_hashtag(demo_warehouse) -> None:
     d, _, _ = demo_warehouse
     campaign, events = count(

@@ -8,8 +8,8 @@
 with source as (
     select * from file_rows
 ),
-ids as (
-    select distinct nullif(trim(user_id), '') as raw_id from source where nullif(trim(user_id), '') is not null
+ids as (  -- read from file_rows, not source: a CTE used once is streamed, not materialised
+    select distinct nullif(trim(user_id), '') as raw_id from file_rows where nullif(trim(user_id), '') is not null
 ),
 keyed as (
     select raw_id, ('0x' || left(sha256(k.opad || unhex(sha256(k.ipad || encode(raw_id)))), 32))::uhugeint as user_key

@@ -116,3 +116,10 @@ create table if not exists partner_releases (
     released_at timestamptz not null,
     load_id varchar not null
 );
+
+-- A dense number per engagement user_key (1, 2, ...; never reused or changed), so the page
+-- queries count distinct people with a bitmap (bitstring_agg) instead of hashing 128-bit keys.
+create table if not exists user_numbers (
+    user_key uhugeint not null,
+    user_number uinteger not null
+);

@@ -1,5 +1,6 @@
 -- Rebuilt at each publish for every day in $days, all of them inside [$from_utc, $to_utc)
--- (or for all days when $full).
+-- (or for all days when $full). count_users is a distinct count: it does not add up, so this
+-- mart is rebuilt for the days a load touched rather than merged.
 -- Grain: one row per campaign-timezone day × province × age_band × language × partner_id
 -- × entry_point × channel × stage.
 select

@@ -1,5 +1,6 @@
--- Rebuilt at each publish for every day in $days, all of them inside [$from_utc, $to_utc)
--- (or for all days when $full).
+-- Built whole on the first load (or when the timezone or tracked hashtags change, $full);
+-- an incremental load folds its own events in (pipelines/refresh.py _merge_mart):
+-- merge: add(count_events, count_zero_view, count_known_views)
 -- Grain: one row per campaign-timezone day × province × age_band × language × action
 -- × target_type × policy × detection.
 select
