@@ -547,10 +547,12 @@ def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_i
 
 def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id: str) -> str:
     """Rebuild the marts for the campaign days this load touched (all days on the first load,
-    or when the timezone or the tracked hashtags changed). Returns 'full' or 'incremental'."""
+    when the timezone or the tracked hashtags changed, or when a mart is missing). Returns 'full' or 'incremental'."""
     tracked = sorted(settings.tracked_hashtags)
     state = con.sql("select timezone, tracked_hashtags from mart_state").fetchall()
-    full = state != [(settings.timezone, tracked)]
+    existing = {t for (t,) in con.sql("select table_name from duckdb_tables()").fetchall()}
+    # a mart added since the last load (a newer version of the product) needs every day too
+    full = state != [(settings.timezone, tracked)] or not set(mart_names()) <= existing
     if state and state[0][1] != tracked:  # the campaign's hashtags changed: re-mark every event
         con.execute(
             "update engagement_events set is_campaign = coalesce(list_has_any(hashtags, $tracked), false)",

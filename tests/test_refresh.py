@@ -651,3 +651,21 @@ def test_changed_hashtags_re_mark_every_event(tmp_path: Path) -> None:
     run_refresh(Settings(hashtags={"fyp": []}), d, settle_seconds=0, now=NOW)
     assert count(d, "select event_id from engagement_events where is_campaign order by 1") == [("e2",), ("e3",)]
     assert count(d, "select sum(count_events) from mart_engagement_daily where is_campaign") == [(2,)]
+
+
+def test_a_warehouse_from_before_a_new_mart_gets_every_mart_on_its_next_load(tmp_path: Path) -> None:
+    """An upgrade: the published snapshot lacks a mart the pages now read (and its user
+    numbers); the next load rebuilds every mart for every day, so the pages work again."""
+    d = DataDir(tmp_path / "data").ensure()
+    write_file(d, "engagement/a.jsonl", [view(i, user_id=f"u{i % 3}") for i in range(6)])
+    run_refresh(Settings(), d, settle_seconds=0)
+    con = duckdb.connect(str(current_snapshot(d)))
+    con.execute("drop table mart_engagement_people_daily")
+    con.execute("delete from user_numbers")
+    con.close()
+    write_file(d, "engagement/b.jsonl", [view(i, user_id="u9") for i in range(6, 8)])
+    run_refresh(Settings(), d, settle_seconds=0)
+    with published(d) as con:
+        numbered = con.sql("select count(*) from user_numbers").fetchall()[0][0]
+        people = con.sql("select count(distinct user_number) from mart_engagement_people_daily").fetchall()[0][0]
+    assert numbered == people == 4
