@@ -458,6 +458,11 @@ def users_add_cmd(name: str, role: str, partner_id: str | None, password_stdin: 
     )
     bound = f" for {partner_id}" if partner_id else ""
     click.echo(f"Added {role} account {name!r}{bound}.", err=generated)
+    _show_once(password, generated)
+
+
+def _show_once(password: str, generated: bool) -> None:
+    """A generated password: alone on stdout (for scripts), explained on stderr."""
     if generated:
         click.echo(f"Password (shown once, store it now): {password}", err=True)
         click.echo(password)
@@ -529,9 +534,7 @@ def users_reset_password_cmd(name: str, password_stdin: bool) -> None:
     accounts.reset_password(d, name, password)
     audit.record(d, name, audit.PASSWORD_RESET, "pulse users reset-password")
     click.echo(f"New password set for {name!r}; it is unlocked.", err=generated)
-    if generated:
-        click.echo(f"Password (shown once, store it now): {password}", err=True)
-        click.echo(password)
+    _show_once(password, generated)
 
 
 @users_group.command("demo", epilog="Example: pulse users demo")

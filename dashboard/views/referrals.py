@@ -14,7 +14,10 @@ snap = state.snapshot_id()
 n = s.privacy.min_cell
 
 st.title("Helpline referrals")
-st.caption(f"{state.describe(f)} · counts below {n} are shown as <{n}")
+st.caption(
+    f"{state.describe(f)} · counts below {n} read <{n}; 'hidden' marks a count of {n} or more hidden so that "
+    "a small one cannot be worked out from the column's total"
+)
 glossary_link()
 
 partner_names = {p.id: p.name for p in s.partners}
