@@ -26,10 +26,13 @@ create or replace temp macro whole_number(x) as case
     when regexp_full_match(trim(x), '[0-9]{1,18}(\.0+)?') then trim(x)::double::bigint
 end;
 
+-- A row's reasons are joined by concat_ws (which skips the NULLs of the rules a row passes)
+-- and split once at the end: building and filtering a list on every row costs more, and
+-- almost every row passes. Reason texts are ours and never contain chr(31).
 -- The reasons every stream shares (CONTRACT §2, common fields); user_id is checked per
--- stream (safety's removal and restore may leave it empty). Null entries are dropped later.
+-- stream (safety's removal and restore may leave it empty). NULL when the row passes them all.
 create or replace temp macro common_reasons(event_id, event_time_text, event_at, now, province_text, province,
-                                            age_band, age_bands) as [
+                                            age_band, age_bands) as nullif(concat_ws(chr(31),
     case when event_id is null then 'event_id: missing'
          when length(event_id) > 128 then 'event_id: longer than 128 characters' end,
     case when event_time_text is null then 'event_time: missing'
@@ -39,4 +42,8 @@ create or replace temp macro common_reasons(event_id, event_time_text, event_at,
          then 'province: not a code KH-1..KH-25 or a province name' end,
     case when not list_contains(age_bands || ['unknown'], age_band)
          then 'age_band: not one of 18-24, 25-34, 35-44, 45-54, 55+' end
-];
+), '');
+
+-- The list of reasons from the joined text: empty for a valid row.
+create or replace temp macro reason_list(joined) as
+    case when joined = '' then []::varchar[] else string_split(joined, chr(31)) end;

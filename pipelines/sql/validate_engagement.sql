@@ -1,36 +1,47 @@
 -- Engagement landing rows, typed, with every reason a row cannot be loaded (CONTRACT §2).
 -- The shared fields arrive typed from landing_rows.sql.
 -- Grain: one row per landing row; `reasons` is empty for a valid row.
-with typed as (
-    select * replace (
-        lower(txt(event_type)) as event_type,
-        txt(video_id) as video_id,
-        txt(creator_id) as creator_id,
-        hashtag_list(hashtags) as hashtags,
-        coalesce(lower(txt(surface)), 'other') as surface,
-        whole_number(watch_time_ms) as watch_time_ms,
-        txt(partner_id) as partner_id
+with hashtag_values as (  -- a handful of distinct values: parsed once each (file_rows: see landing_rows.sql)
+    select raw, hashtag_list(raw) as hashtags from (select distinct hashtags as raw from file_rows)
+),
+event_types as (
+    select raw, lower(txt(raw)) as event_type from (select distinct event_type as raw from file_rows)
+),
+surfaces as (
+    select raw, coalesce(lower(txt(raw)), 'other') as surface from (select distinct surface as raw from file_rows)
+),
+typed as (
+    select l.* replace (
+        et.event_type as event_type,
+        txt(l.video_id) as video_id,
+        txt(l.creator_id) as creator_id,
+        h.hashtags as hashtags,
+        sf.surface as surface,
+        whole_number(l.watch_time_ms) as watch_time_ms,
+        txt(l.partner_id) as partner_id
     ),
-    txt(watch_time_ms) as watch_time_text
-    from landing_rows
+    txt(l.watch_time_ms) as watch_time_text
+    from landing_rows as l
+    left join hashtag_values as h on h.raw is not distinct from l.hashtags
+    left join event_types as et on et.raw is not distinct from l.event_type
+    left join surfaces as sf on sf.raw is not distinct from l.surface
 )
 select
     *,
-    case when _malformed is not null then [_malformed] else list_filter(
-        common_reasons(event_id, event_time_text, event_at, $now, province_text, province, age_band, $age_bands)
-        || [
-            case when user_key is null then 'user_id: missing' end,
-            case when event_type is null then 'event_type: missing'
-                 when not list_contains($event_types, event_type) then 'event_type: unknown value' end,
-            case when video_id is null and list_contains($video_types, event_type)
-                 then 'video_id: missing (required for ' || event_type || ')' end,
-            case when creator_id is null and event_type = 'post' then 'creator_id: missing (required for post)' end,
-            case when not list_contains($surfaces, surface) then 'surface: unknown value' end,
-            case when watch_time_text is not null and watch_time_ms is null
-                 then 'watch_time_ms: not a whole number >= 0'
-                 when watch_time_text is not null and event_type is distinct from 'view'
-                 then 'watch_time_ms: only allowed on views' end,
-            case when partner_id is not null and not list_contains($partners, partner_id)
-                 then 'partner_id: not a partner in the campaign config' end
-        ], lambda reason: reason is not null) end as reasons
+    case when _malformed is not null then [_malformed] else reason_list(concat_ws(chr(31),
+        common_reasons(event_id, event_time_text, event_at, $now, province_text, province, age_band, $age_bands),
+        case when user_key is null then 'user_id: missing' end,
+        case when event_type is null then 'event_type: missing'
+             when not list_contains($event_types, event_type) then 'event_type: unknown value' end,
+        case when video_id is null and list_contains($video_types, event_type)
+             then 'video_id: missing (required for ' || event_type || ')' end,
+        case when creator_id is null and event_type = 'post' then 'creator_id: missing (required for post)' end,
+        case when not list_contains($surfaces, surface) then 'surface: unknown value' end,
+        case when watch_time_text is not null and watch_time_ms is null
+             then 'watch_time_ms: not a whole number >= 0'
+             when watch_time_text is not null and event_type is distinct from 'view'
+             then 'watch_time_ms: only allowed on views' end,
+        case when partner_id is not null and not list_contains($partners, partner_id)
+             then 'partner_id: not a partner in the campaign config' end
+        )) end as reasons
 from typed

@@ -12,15 +12,14 @@ with typed as (
 )
 select
     *,
-    case when _malformed is not null then [_malformed] else list_filter(
-        common_reasons(event_id, event_time_text, event_at, $now, province_text, province, age_band, $age_bands)
-        || [
-            case when user_key is null then 'user_id: missing' end,
-            case when partner_id is null then 'partner_id: missing'
-                 when not list_contains($partners, partner_id) then 'partner_id: not a partner in the campaign config' end,
-            case when stage is null then 'stage: missing'
-                 when not list_contains($stages, stage) then 'stage: not one of shown, clicked, contacted' end,
-            case when not list_contains($entry_points, entry_point) then 'entry_point: unknown value' end,
-            case when not list_contains($channels, channel) then 'channel: unknown value' end
-        ], lambda reason: reason is not null) end as reasons
+    case when _malformed is not null then [_malformed] else reason_list(concat_ws(chr(31),
+        common_reasons(event_id, event_time_text, event_at, $now, province_text, province, age_band, $age_bands),
+        case when user_key is null then 'user_id: missing' end,
+        case when partner_id is null then 'partner_id: missing'
+             when not list_contains($partners, partner_id) then 'partner_id: not a partner in the campaign config' end,
+        case when stage is null then 'stage: missing'
+             when not list_contains($stages, stage) then 'stage: not one of shown, clicked, contacted' end,
+        case when not list_contains($entry_points, entry_point) then 'entry_point: unknown value' end,
+        case when not list_contains($channels, channel) then 'channel: unknown value' end
+        )) end as reasons
 from typed

@@ -15,26 +15,25 @@ with typed as (
 )
 select
     *,
-    case when _malformed is not null then [_malformed] else list_filter(
-        common_reasons(event_id, event_time_text, event_at, $now, province_text, province, age_band, $age_bands)
-        || [
-            case when user_key is null and not list_contains($platform_actions, action)
-                 then 'user_id: missing (only removal and restore may leave it empty)' end,
-            case when action is null then 'action: missing'
-                 when not list_contains($actions, action) then 'action: unknown value' end,
-            case when target_type is null then 'target_type: missing'
-                 when not list_contains($target_types, target_type) then 'target_type: unknown value' end,
-            case when target_id is null then 'target_id: missing' end,
-            case when policy is null and action in ('report', 'removal')
-                 then 'policy: missing (required for ' || action || ')'
-                 when policy is not null and not list_contains($policies, policy) then 'policy: unknown value' end,
-            case when detection is not null and action is distinct from 'removal'
-                 then 'detection: only allowed on removals'
-                 when detection is not null and not list_contains($detections, detection)
-                 then 'detection: not proactive or user_report' end,
-            case when views_text is not null and views_at_action is null
-                 then 'views_at_action: not a whole number >= 0'
-                 when views_text is not null and action is distinct from 'removal'
-                 then 'views_at_action: only allowed on removals' end
-        ], lambda reason: reason is not null) end as reasons
+    case when _malformed is not null then [_malformed] else reason_list(concat_ws(chr(31),
+        common_reasons(event_id, event_time_text, event_at, $now, province_text, province, age_band, $age_bands),
+        case when user_key is null and not list_contains($platform_actions, action)
+             then 'user_id: missing (only removal and restore may leave it empty)' end,
+        case when action is null then 'action: missing'
+             when not list_contains($actions, action) then 'action: unknown value' end,
+        case when target_type is null then 'target_type: missing'
+             when not list_contains($target_types, target_type) then 'target_type: unknown value' end,
+        case when target_id is null then 'target_id: missing' end,
+        case when policy is null and action in ('report', 'removal')
+             then 'policy: missing (required for ' || action || ')'
+             when policy is not null and not list_contains($policies, policy) then 'policy: unknown value' end,
+        case when detection is not null and action is distinct from 'removal'
+             then 'detection: only allowed on removals'
+             when detection is not null and not list_contains($detections, detection)
+             then 'detection: not proactive or user_report' end,
+        case when views_text is not null and views_at_action is null
+             then 'views_at_action: not a whole number >= 0'
+             when views_text is not null and action is distinct from 'removal'
+             then 'views_at_action: only allowed on removals' end
+        )) end as reasons
 from typed
