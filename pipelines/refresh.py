@@ -423,18 +423,25 @@ def _stage_chunk(
         )
     finally:
         con.unregister("file_rows")
-    # Ids of this chunk already loaded: the hash table is built on the chunk, not the warehouse.
+    # Which valid rows are not new: ids already loaded (the hash table is built on the chunk,
+    # not the warehouse), and every sighting but the first of an id repeated in the chunk.
+    # Two small tables and anti joins: cheaper than a window over the whole chunk.
     con.execute(
         f"create or replace temp table seen as select distinct e.event_id from {f.stream}_events as e "
         "semi join checked as c on c.event_id = e.event_id"
+    )
+    con.execute(
+        "create or replace temp table repeated as select event_id, min(_line) as first_line from checked "
+        "where len(reasons) = 0 group by event_id having count(*) > 1"
     )
     con.execute(
         f"""
         insert into {f.stream}_events by name
         select {EVENT_COLUMNS[f.stream]}, $load_id as load_id, $sha as file_sha256{CAMPAIGN if f.stream == "engagement" else ""}
         from checked as c
-        where len(c.reasons) = 0 and c.event_id not in (select event_id from seen)
-        qualify row_number() over (partition by c.event_id order by c._line) = 1
+        anti join seen as s on s.event_id = c.event_id
+        anti join repeated as r on r.event_id = c.event_id and r.first_line <> c._line
+        where len(c.reasons) = 0
         """,
         {"load_id": snapshot_id, "sha": sha}
         | ({"tracked": sorted(settings.tracked_hashtags)} if f.stream == "engagement" else {}),
