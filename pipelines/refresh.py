@@ -405,24 +405,34 @@ def _stage_chunk(
         con.execute(
             "create or replace temp table checked as "
             f"with landing_rows as ({sql('landing_rows', 'pipelines')}) "
-            f"select * from ({sql(f'validate_{f.stream}', 'pipelines')})",
+            f"select _line, reasons, {EVENT_COLUMNS[f.stream]} from ({sql(f'validate_{f.stream}', 'pipelines')})",
             _validation_params(settings, f.stream, now),
-        )
-        # Rejected rows keep their values, with user_id replaced by its hash.
-        con.execute(
-            """
-            insert into quarantine_rows
-            select $load_id, $stream, $path, $sha, c._line, split_part(c.reasons[1], ':', 1), c.reasons[1],
-                   c.reasons, to_json(v)::varchar
-            from checked as c
-            join (select f.* exclude (_malformed) replace (format('{:032x}', k.user_key) as user_id)
-                  from file_rows as f join checked as k using (_line)
-                  where len(k.reasons) > 0) as v using (_line)
-            """,
-            {"sha": sha, "load_id": snapshot_id, "stream": f.stream, "path": f.rel},
         )
     finally:
         con.unregister("file_rows")
+    # Rejected rows keep their values, with user_id replaced by its hash. They are few:
+    # Polars picks them out of the chunk, so DuckDB does not scan the whole chunk again.
+    bad = con.sql(
+        "select _line, reasons, format('{:032x}', user_key) as user_hex from checked where len(reasons) > 0"
+    ).pl()
+    if bad.height:
+        con.register("rejected_rows", rows.filter(pl.col("_line").is_in(bad["_line"].implode())))
+        con.register("rejected", bad)
+        try:
+            con.execute(
+                """
+                insert into quarantine_rows
+                select $load_id, $stream, $path, $sha, c._line, split_part(c.reasons[1], ':', 1), c.reasons[1],
+                       c.reasons, to_json(v)::varchar
+                from rejected as c
+                join (select f.* exclude (_malformed) replace (k.user_hex as user_id)
+                      from rejected_rows as f join rejected as k using (_line)) as v using (_line)
+                """,
+                {"sha": sha, "load_id": snapshot_id, "stream": f.stream, "path": f.rel},
+            )
+        finally:
+            con.unregister("rejected_rows")
+            con.unregister("rejected")
     # Which valid rows are not new: ids already loaded (the hash table is built on the chunk,
     # not the warehouse), and every sighting but the first of an id repeated in the chunk.
     # Two small tables and anti joins: cheaper than a window over the whole chunk.

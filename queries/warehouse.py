@@ -67,7 +67,15 @@ def _configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 def connect_snapshot(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open one snapshot file; read-only unless a refresh is building it."""
-    config = {} if read_only else {"temp_directory": str(path.parent / f".{path.name}.tmp"), "memory_limit": "2GB"}
+    config: dict[str, str | bool] = {}
+    if not read_only:
+        config = {
+            "temp_directory": str(path.parent / f".{path.name}.tmp"),
+            "memory_limit": "2GB",
+            # rows of a table have no order (every read sorts what it shows): inserts go in
+            # parallel and with less memory
+            "preserve_insertion_order": False,
+        }
     return _configure(duckdb.connect(str(path), read_only=read_only, config=config))
 
 
