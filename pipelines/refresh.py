@@ -63,12 +63,9 @@ COLUMNS = {
     "referral": ref.COMMON_COLUMNS + ref.REFERRAL_COLUMNS,
     "safety": ref.COMMON_COLUMNS + ref.SAFETY_COLUMNS,
 }
-# Whether an engagement event is on a campaign video: set at load, recomputed for every row
-# when the tracked hashtags change (see _build_marts).
-CAMPAIGN = ", coalesce(list_has_any(hashtags, $tracked), false) as is_campaign"
 EVENT_COLUMNS = {
     "engagement": "event_id, event_at, user_key, province, age_band, language, event_type, video_id, "
-    "creator_id, hashtags, surface, watch_time_ms, partner_id",
+    "creator_id, hashtags, surface, watch_time_ms, partner_id, is_campaign",
     "referral": "event_id, event_at, user_key, province, age_band, language, partner_id, stage, entry_point, channel",
     "safety": "event_id, event_at, user_key, province, age_band, language, action, target_type, target_id, "
     "policy, detection, views_at_action",
@@ -325,6 +322,7 @@ def _validation_params(settings: Settings, stream: str, now: dt.datetime) -> dic
             "video_types": list(ref.VIDEO_EVENT_TYPES),
             "surfaces": list(ref.SURFACES),
             "partners": list(settings.partner_ids),
+            "tracked": sorted(settings.tracked_hashtags),
         }
     if stream == "referral":
         return {
@@ -447,14 +445,13 @@ def _stage_chunk(
     con.execute(
         f"""
         insert into {f.stream}_events by name
-        select {EVENT_COLUMNS[f.stream]}, $load_id as load_id, $sha as file_sha256{CAMPAIGN if f.stream == "engagement" else ""}
+        select {EVENT_COLUMNS[f.stream]}, $load_id as load_id, $sha as file_sha256
         from checked as c
         anti join seen as s on s.event_id = c.event_id
         anti join repeated as r on r.event_id = c.event_id and r.first_line <> c._line
         where len(c.reasons) = 0
         """,
-        {"load_id": snapshot_id, "sha": sha}
-        | ({"tracked": sorted(settings.tracked_hashtags)} if f.stream == "engagement" else {}),
+        {"load_id": snapshot_id, "sha": sha},
     )
     return con.sql("select count(*), count(*) filter (where len(reasons) > 0) from checked").fetchall()[0]
 

@@ -1,8 +1,11 @@
 -- Engagement landing rows, typed, with every reason a row cannot be loaded (CONTRACT §2).
 -- The shared fields arrive typed from landing_rows.sql.
 -- Grain: one row per landing row; `reasons` is empty for a valid row.
+-- is_campaign: the video carries a tracked hashtag; set here, and recomputed for every row
+-- when the tracked hashtags change (pipelines/refresh.py _build_marts).
 with hashtag_values as (  -- a handful of distinct values: parsed once each (file_rows: see landing_rows.sql)
-    select raw, hashtag_list(raw) as hashtags from (select distinct hashtags as raw from file_rows)
+    select raw, hashtags, coalesce(list_has_any(hashtags, $tracked), false) as is_campaign
+    from (select raw, hashtag_list(raw) as hashtags from (select distinct hashtags as raw from file_rows))
 ),
 event_types as (
     select raw, lower(txt(raw)) as event_type from (select distinct event_type as raw from file_rows)
@@ -20,7 +23,8 @@ typed as (
         whole_number(l.watch_time_ms) as watch_time_ms,
         txt(l.partner_id) as partner_id
     ),
-    txt(l.watch_time_ms) as watch_time_text
+    txt(l.watch_time_ms) as watch_time_text,
+    h.is_campaign
     from landing_rows as l
     left join hashtag_values as h on h.raw is not distinct from l.hashtags
     left join event_types as et on et.raw is not distinct from l.event_type
