@@ -1,5 +1,5 @@
 """Distinct people on the pages (mart_people_returns, mart_people_movers): for every period and
-segment filter, the Overview's and Audience's distinct counts equal a count(distinct) over the
+segment filter, the Overview's, Audience's and Hub's distinct counts equal a count(distinct) over the
 events themselves, also for people seen in several segments and after incremental loads that
 bring late days, new segments and new people."""
 
@@ -121,6 +121,7 @@ def assert_pages_count_exactly(d: DataDir) -> None:
             kpis = q.kpis(con, SETTINGS, f)
             expected = from_events(d, f)
             assert {c: kpis[c] for c in MEASURES} == expected, f
+            assert q.hub_totals(con, SETTINGS, f)["count_hub_visitors"] == expected["count_hub_visitors"], f
             by_segment = q.reach_by_segment(con, SETTINGS, f)
             for dimension in ("province", "age_band", "language"):
                 rows = by_segment.filter(dimension=dimension)
