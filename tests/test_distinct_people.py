@@ -173,3 +173,28 @@ def test_an_incremental_load_with_late_days_and_new_segments_counts_exactly(
                 {"full": True, "days": []},
             ).fetchall()[0][0]
             assert diff == 0, name
+
+
+@pytest.mark.parametrize(
+    ("mart", "grain"),
+    [
+        ("mart_people_returns", "measure, day, prev_day, province, age_band, language"),
+        ("mart_people_movers", "user_number"),
+        ("mart_campaign_creators", "day, province, age_band, language, creator_id"),
+        ("mart_totals_daily", "day, province, age_band, language"),
+    ],
+)
+def test_the_page_marts_have_their_documented_grain(people_warehouse: DataDir, mart: str, grain: str) -> None:
+    assert grain.split(", ")[0] in sql(f"marts/{mart}")
+    rows, distinct = count(people_warehouse, f"select count(*), count(distinct ({grain})) from {mart}")[0]
+    assert rows == distinct > 0
+
+
+def test_the_overview_totals_add_up_to_the_events(people_warehouse: DataDir) -> None:
+    totals = count(people_warehouse, "select sum(count_views), sum(count_hub_visits) from mart_totals_daily")[0]
+    events = count(
+        people_warehouse,
+        "select count(*) filter (where is_campaign and event_type = 'view'), "
+        "count(*) filter (where event_type = 'hub_visit') from engagement_events",
+    )[0]
+    assert totals == events

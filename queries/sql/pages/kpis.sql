@@ -2,7 +2,7 @@
 -- Distinct people are exact and read no row per person: mart_people_returns counts each person
 -- once, on their first day in the period, per segment; the few people seen in several segments
 -- (mart_people_movers) are counted once instead with a bitmap over their own days (dense user
--- numbers; $max_user_number bounds the bitmap). Counts come from the daily marts, distinct
+-- numbers; $max_user_number bounds the bitmap). Counts come from mart_totals_daily, distinct
 -- creators from mart_campaign_creators. No row of a single user leaves this query.
 with returns as (
     select
@@ -28,35 +28,27 @@ movers as (  -- counted above once per segment they were seen in: the surplus to
     where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
       and user_number in (select user_number from mart_people_movers)
 ),
-engagement as (
+totals as (
     select
-        sum(count_events) filter (where is_campaign and event_type = 'view') as views,
-        sum(count_events) filter (where is_campaign and event_type = 'post') as posts
-    from mart_engagement_daily
+        sum(count_views) as views,
+        sum(count_campaign_posts) as posts,
+        sum(count_helpline_clicks) as clicks,
+        sum(count_reports) as reports
+    from mart_totals_daily
     where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
 ),
 creators as (
     select count(distinct creator_id) as creators
     from mart_campaign_creators
     where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
-),
-referral as (
-    select sum(count_events) filter (where stage = 'clicked') as clicks
-    from mart_referral_daily
-    where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
-),
-safety as (
-    select sum(count_events) filter (where action = 'report') as reports
-    from mart_safety_daily
-    where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
 )
 select
     (coalesce(r.reach, 0) - coalesce(m.reach, 0))::bigint as count_unique_reach,
-    coalesce(e.views, 0)::bigint as count_views,
+    coalesce(t.views, 0)::bigint as count_views,
     (coalesce(r.engaged, 0) - coalesce(m.engaged, 0))::bigint as count_engaged_users,
-    coalesce(e.posts, 0)::bigint as count_campaign_posts,
+    coalesce(t.posts, 0)::bigint as count_campaign_posts,
     c.creators as count_creators,
     (coalesce(r.hub, 0) - coalesce(m.hub, 0))::bigint as count_hub_visitors,
-    coalesce(f.clicks, 0)::bigint as count_helpline_clicks,
-    coalesce(s.reports, 0)::bigint as count_reports
-from returns as r, movers as m, engagement as e, creators as c, referral as f, safety as s
+    coalesce(t.clicks, 0)::bigint as count_helpline_clicks,
+    coalesce(t.reports, 0)::bigint as count_reports
+from returns as r, movers as m, totals as t, creators as c
