@@ -71,6 +71,7 @@ FIRST_LOAD = [
     event(15, "other", 5, hashtags="#cooking"),  # not a campaign video
     event(16, "late", 1),
     event(17, "late", 7),
+    event(18, "maker", 2, "post", creator_id="c1"),
 ]
 SECOND_LOAD = [  # an incremental load
     event(101, "late", 4),  # a late day between two days already loaded
