@@ -3,7 +3,7 @@
 -- people come from mart_people_returns (each person counted once, on their first day in the
 -- period, per segment; exact), less the surplus of the few people seen in several segments of
 -- one breakdown row (mart_people_movers, bitmaps over their own days); views come from
--- mart_engagement_daily. Grouping sets serve all three breakdowns at once.
+-- mart_totals_daily. Grouping sets serve all three breakdowns at once.
 with returns as (
     select
         case when grouping(province) = 0 then 'province' when grouping(age_band) = 0 then 'age_band'
@@ -45,11 +45,11 @@ views as (
         case when grouping(province) = 0 then 'province' when grouping(age_band) = 0 then 'age_band'
              else 'language' end as dimension,
         coalesce(province, age_band, language) as segment,
-        sum(count_events) as views
-    from mart_engagement_daily
-    where day between $start and $end and is_campaign and event_type = 'view'
-      and keep(province, age_band, language, $provinces, $age_bands, $languages)
+        sum(count_views) as views
+    from mart_totals_daily
+    where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
     group by grouping sets ((province), (age_band), (language))
+    having sum(count_views) > 0  -- a segment with no campaign view has no views row
 )
 select
     dimension,
