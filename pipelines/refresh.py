@@ -605,8 +605,12 @@ def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id
             con.execute(f"create or replace table {name} as {select}", used)
         elif merge := _mart_merge(select):
             _merge_mart(con, name, select, merge, {**used, "full": True}, snapshot_id)
-        else:
-            con.execute(f"delete from {name} where list_contains($days, day)", {"days": days})
+        else:  # rebuilt for the touched days (and every later one if its days depend on earlier days)
+            onward = re.search(r"^-- rebuild: every day from the first one a load touched", select, re.M) is not None
+            con.execute(
+                f"delete from {name} where list_contains($days, day) or ($onward and day >= list_min($days))",
+                {"days": days, "onward": onward},
+            )
             con.execute(f"insert into {name} {select}", used)
     con.execute("delete from mart_state")
     con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})

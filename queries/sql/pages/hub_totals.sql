@@ -1,18 +1,37 @@
 -- One row: Digital Wellness Hub figures for the filtered period. Visitors are distinct
--- people (bitmap over mart_engagement_people_daily's user numbers); the rest are counts
--- from mart_engagement_daily.
+-- people, exact, as on the Overview (queries/sql/pages/kpis.sql): mart_people_returns, less
+-- the surplus of the people seen in several segments (mart_people_movers); the rest are
+-- counts from mart_engagement_daily.
+with returns as (
+    select sum(count_people) as visitors
+    from mart_people_returns
+    where measure = 'hub' and day between $start and $end and (prev_day < $start or prev_day is null)
+      and keep(province, age_band, language, $provinces, $age_bands, $languages)
+),
+movers as (  -- counted above once per segment they were seen in: the surplus to take off
+    select
+        count(distinct (user_number, province, age_band, language))
+            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number)), 0) as visitors
+    from mart_engagement_people_daily
+    where day between $start and $end and has_hub_visit
+      and keep(province, age_band, language, $provinces, $age_bands, $languages)
+      and user_number in (select user_number from mart_people_movers)
+),
+hub as (
+    select
+        sum(count_events) filter (where event_type = 'hub_visit') as visits,
+        sum(count_events) filter (where event_type = 'guide_view') as guide_views,
+        sum(count_events) filter (where event_type = 'tip_video_view') as tip_video_views,
+        sum(count_events) filter (where event_type = 'screen_time_limit_set') as screen_time_limits
+    from mart_engagement_daily
+    where day between $start and $end
+      and event_type in ('hub_visit', 'guide_view', 'tip_video_view', 'screen_time_limit_set')
+      and keep(province, age_band, language, $provinces, $age_bands, $languages)
+)
 select
-    coalesce((select bit_count(bitstring_agg(user_number, 1, $max_user_number))
-              from mart_engagement_people_daily
-              where day between $start and $end and has_hub_visit
-                and keep(province, age_band, language, $provinces, $age_bands, $languages)), 0)::bigint
-        as count_hub_visitors,
-    coalesce(sum(count_events) filter (where event_type = 'hub_visit'), 0)::bigint as count_hub_visits,
-    coalesce(sum(count_events) filter (where event_type = 'guide_view'), 0)::bigint as count_guide_views,
-    coalesce(sum(count_events) filter (where event_type = 'tip_video_view'), 0)::bigint as count_tip_video_views,
-    coalesce(sum(count_events) filter (where event_type = 'screen_time_limit_set'), 0)::bigint
-        as count_screen_time_limits
-from mart_engagement_daily
-where day between $start and $end
-  and event_type in ('hub_visit', 'guide_view', 'tip_video_view', 'screen_time_limit_set')
-  and keep(province, age_band, language, $provinces, $age_bands, $languages)
+    (coalesce(r.visitors, 0) - coalesce(m.visitors, 0))::bigint as count_hub_visitors,
+    coalesce(h.visits, 0)::bigint as count_hub_visits,
+    coalesce(h.guide_views, 0)::bigint as count_guide_views,
+    coalesce(h.tip_video_views, 0)::bigint as count_tip_video_views,
+    coalesce(h.screen_time_limits, 0)::bigint as count_screen_time_limits
+from returns as r, movers as m, hub as h

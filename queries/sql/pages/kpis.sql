@@ -1,40 +1,54 @@
 -- One row: the Overview's headline figures for the filtered period.
--- Distinct people come from mart_engagement_people_daily as bitmaps over the dense user
--- numbers (exact; $max_user_number bounds the bitmap); counts from the daily marts; distinct
--- creators from the (few) campaign posts. No row of a single user leaves this query.
-with people as (
+-- Distinct people are exact and read no row per person: mart_people_returns counts each person
+-- once, on their first day in the period, per segment; the few people seen in several segments
+-- (mart_people_movers) are counted once instead with a bitmap over their own days (dense user
+-- numbers; $max_user_number bounds the bitmap). Counts come from mart_totals_daily, distinct
+-- creators from mart_campaign_creators. No row of a single user leaves this query.
+with returns as (
     select
-        bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_view)) as reach,
-        bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_engagement)) as engaged,
-        bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_hub_visit)) as hub
+        sum(count_people) filter (where measure = 'reach') as reach,
+        sum(count_people) filter (where measure = 'engaged') as engaged,
+        sum(count_people) filter (where measure = 'hub') as hub
+    from mart_people_returns
+    where day between $start and $end and (prev_day < $start or prev_day is null)
+      and keep(province, age_band, language, $provinces, $age_bands, $languages)
+),
+movers as (  -- counted above once per segment they were seen in: the surplus to take off
+    select
+        count(distinct (user_number, province, age_band, language)) filter (where has_campaign_view)
+            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_view)), 0)
+            as reach,
+        count(distinct (user_number, province, age_band, language)) filter (where has_campaign_engagement)
+            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_engagement)), 0)
+            as engaged,
+        count(distinct (user_number, province, age_band, language)) filter (where has_hub_visit)
+            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_hub_visit)), 0)
+            as hub
     from mart_engagement_people_daily
     where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
+      and user_number in (select user_number from mart_people_movers)
 ),
-engagement as (
+totals as (
     select
-        sum(count_events) filter (where is_campaign and event_type = 'view') as views,
-        sum(count_events) filter (where is_campaign and event_type = 'post') as posts
-    from mart_engagement_daily
+        sum(count_views) as views,
+        sum(count_campaign_posts) as posts,
+        sum(count_helpline_clicks) as clicks,
+        sum(count_reports) as reports
+    from mart_totals_daily
     where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
 ),
-referral as (
-    select sum(count_events) filter (where stage = 'clicked') as clicks
-    from mart_referral_daily
-    where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
-),
-safety as (
-    select sum(count_events) filter (where action = 'report') as reports
-    from mart_safety_daily
+creators as (
+    select count(distinct creator_id) as creators
+    from mart_campaign_creators
     where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
 )
 select
-    coalesce((select reach from people), 0)::bigint as count_unique_reach,
-    coalesce((select views from engagement), 0)::bigint as count_views,
-    coalesce((select engaged from people), 0)::bigint as count_engaged_users,
-    coalesce((select posts from engagement), 0)::bigint as count_campaign_posts,
-    (select count(distinct creator_id) from engagement_events
-     where event_at >= $from_utc and event_at < $to_utc and event_type = 'post' and is_campaign
-       and keep(province, age_band, language, $provinces, $age_bands, $languages)) as count_creators,
-    coalesce((select hub from people), 0)::bigint as count_hub_visitors,
-    coalesce((select clicks from referral), 0)::bigint as count_helpline_clicks,
-    coalesce((select reports from safety), 0)::bigint as count_reports
+    (coalesce(r.reach, 0) - coalesce(m.reach, 0))::bigint as count_unique_reach,
+    coalesce(t.views, 0)::bigint as count_views,
+    (coalesce(r.engaged, 0) - coalesce(m.engaged, 0))::bigint as count_engaged_users,
+    coalesce(t.posts, 0)::bigint as count_campaign_posts,
+    c.creators as count_creators,
+    (coalesce(r.hub, 0) - coalesce(m.hub, 0))::bigint as count_hub_visitors,
+    coalesce(t.clicks, 0)::bigint as count_helpline_clicks,
+    coalesce(t.reports, 0)::bigint as count_reports
+from returns as r, movers as m, totals as t, creators as c

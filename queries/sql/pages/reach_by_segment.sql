@@ -1,30 +1,55 @@
 -- Grain: one row per dimension (province, age_band, language) × segment for the filtered
 -- period: distinct viewers of campaign videos, views and distinct engaged people. Distinct
--- people are bitmaps over the dense user numbers of mart_engagement_people_daily (exact);
--- views come from mart_engagement_daily. Grouping sets serve all three breakdowns at once.
-with people as (
+-- people come from mart_people_returns (each person counted once, on their first day in the
+-- period, per segment; exact), less the surplus of the few people seen in several segments of
+-- one breakdown row (mart_people_movers, bitmaps over their own days); views come from
+-- mart_totals_daily. Grouping sets serve all three breakdowns at once.
+with returns as (
     select
         case when grouping(province) = 0 then 'province' when grouping(age_band) = 0 then 'age_band'
              else 'language' end as dimension,
         coalesce(province, age_band, language) as segment,
-        bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_view)) as reach,
-        bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_engagement)) as engaged
+        sum(count_people) filter (where measure = 'reach') as reach,
+        sum(count_people) filter (where measure = 'engaged') as engaged
+    from mart_people_returns
+    where measure in ('reach', 'engaged') and day between $start and $end
+      and (prev_day < $start or prev_day is null)
+      and keep(province, age_band, language, $provinces, $age_bands, $languages)
+    group by grouping sets ((province), (age_band), (language))
+),
+movers as (  -- counted above once per segment they were seen in: the surplus to take off
+    select
+        case when grouping(province) = 0 then 'province' when grouping(age_band) = 0 then 'age_band'
+             else 'language' end as dimension,
+        coalesce(province, age_band, language) as segment,
+        count(distinct (user_number, province, age_band, language)) filter (where has_campaign_view)
+            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_view)), 0)
+            as reach,
+        count(distinct (user_number, province, age_band, language)) filter (where has_campaign_engagement)
+            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_engagement)), 0)
+            as engaged
     from mart_engagement_people_daily
     where day between $start and $end
       and (has_campaign_view or has_campaign_engagement)
       and keep(province, age_band, language, $provinces, $age_bands, $languages)
+      and user_number in (select user_number from mart_people_movers)
     group by grouping sets ((province), (age_band), (language))
+),
+people as (
+    select dimension, segment, r.reach - coalesce(m.reach, 0) as reach, r.engaged - coalesce(m.engaged, 0) as engaged
+    from returns as r
+    left join movers as m using (dimension, segment)
 ),
 views as (
     select
         case when grouping(province) = 0 then 'province' when grouping(age_band) = 0 then 'age_band'
              else 'language' end as dimension,
         coalesce(province, age_band, language) as segment,
-        sum(count_events) as views
-    from mart_engagement_daily
-    where day between $start and $end and is_campaign and event_type = 'view'
-      and keep(province, age_band, language, $provinces, $age_bands, $languages)
+        sum(count_views) as views
+    from mart_totals_daily
+    where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
     group by grouping sets ((province), (age_band), (language))
+    having sum(count_views) > 0  -- a segment with no campaign view has no views row
 )
 select
     dimension,
