@@ -63,6 +63,7 @@ COLUMNS = {
     "referral": ref.COMMON_COLUMNS + ref.REFERRAL_COLUMNS,
     "safety": ref.COMMON_COLUMNS + ref.SAFETY_COLUMNS,
 }
+PEOPLE_MART = "mart_engagement_people_daily"  # the marts of distinct people read it
 EVENT_COLUMNS = {
     "engagement": "event_id, event_at, user_key, province, age_band, language, event_type, video_id, "
     "creator_id, hashtags, surface, watch_time_ms, partner_id, is_campaign",
@@ -560,8 +561,12 @@ def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_i
 
 
 def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id: str) -> str:
-    """Rebuild the marts for the campaign days this load touched (all days on the first load,
-    when the timezone or the tracked hashtags changed, or when a mart is missing). Returns 'full' or 'incremental'."""
+    """Build every mart whole on the first load (and when the timezone or the tracked hashtags
+    changed, or a mart is missing); else fold in this load, by the mart's own marker:
+    `-- merge: add(..) or(..)` adds its new events' rows; `-- merge: by difference for the
+    people a load brought` adds those people's rows now and subtracts them as they were
+    before (people_before); `-- rebuild: the people a load brought` rebuilds those people's
+    rows; any other mart is rebuilt for the days the load touched. Returns 'full' or 'incremental'."""
     tracked = sorted(settings.tracked_hashtags)
     state = con.sql("select timezone, tracked_hashtags from mart_state").fetchall()
     existing = {t for (t,) in con.sql("select table_name from duckdb_tables()").fetchall()}
@@ -598,20 +603,35 @@ def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id
         "to_utc": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz),
     }
     con.execute(sql("number_users", "pipelines"), {"full": full, "load_id": snapshot_id})
+    con.execute(  # the people this load brought (none on a full build)
+        "create or replace temp table load_people as select distinct u.user_number from engagement_events as e "
+        "join user_numbers as u using (user_key) where not $full and e.load_id = $load_id",
+        {"full": full, "load_id": snapshot_id},
+    )
     for name in mart_names():
         select = sql(f"marts/{name}")
         used = {k: v for k, v in params.items() if f"${k}" in select}
+        if name == PEOPLE_MART and name in existing:  # its rows of those people before this load
+            con.execute(
+                f"create or replace temp table people_before as select * from {name} "
+                "where user_number in (select user_number from load_people)"
+            )
         if full:
             con.execute(f"create or replace table {name} as {select}", used)
+        elif re.search(r"^-- merge: by difference for the people a load brought", select, re.M):
+            con.execute(f"create or replace temp table mart_delta as {select}", used)
+            _fold_delta(con, name, {"count_people": "add"})
+            con.execute(f"delete from {name} where count_people = 0")
         elif merge := _mart_merge(select):
             _merge_mart(con, name, select, merge, {**used, "full": True}, snapshot_id)
-        else:  # rebuilt for the touched days (and every later one if its days depend on earlier days)
-            onward = re.search(r"^-- rebuild: every day from the first one a load touched", select, re.M) is not None
-            con.execute(
-                f"delete from {name} where list_contains($days, day) or ($onward and day >= list_min($days))",
-                {"days": days, "onward": onward},
-            )
+        elif re.search(r"^-- rebuild: the people a load brought", select, re.M):  # rows per person
+            con.execute(f"delete from {name} where user_number in (select user_number from load_people)")
             con.execute(f"insert into {name} {select}", used)
+        else:  # rebuilt for the days the load touched
+            con.execute(f"delete from {name} where list_contains($days, day)", {"days": days})
+            con.execute(f"insert into {name} {select}", used)
+        if name == PEOPLE_MART and full:
+            con.execute(f"create or replace temp table people_before as select * from {name} where false")
     con.execute("delete from mart_state")
     con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
     return "full" if full else "incremental"
@@ -646,6 +666,12 @@ def _merge_mart(
     for stream in ref.STREAMS:  # the mart's statement over this load's events only
         delta = delta.replace(f"from {stream}_events", f"from (select * from {stream}_events where load_id = $load_id)")
     con.execute(f"create or replace temp table mart_delta as {delta}", {**params, "load_id": snapshot_id})
+    _fold_delta(con, name, merge)
+
+
+def _fold_delta(con: duckdb.DuckDBPyConnection, name: str, merge: dict[str, str]) -> None:
+    """Fold the rows of temp table mart_delta into the mart: add to or or into the rows with
+    the same key (every column not in `merge`), insert the others."""
     columns = [c for (c,) in con.sql("select column_name from (describe mart_delta)").fetchall()]
     keys = [c for c in columns if c not in merge]
     same_key = " and ".join(f"m.{k} is not distinct from d.{k}" for k in keys)

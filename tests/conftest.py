@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -90,3 +91,10 @@ def prefect_api():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def define_load_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The temp tables a full build of the people marts reads (pipelines/refresh.py _build_marts),
+    empty: no load, no rows before it. For tests that run a mart's statement themselves."""
+    con.execute("create or replace temp table load_people as select user_number from user_numbers where false")
+    con.execute("create or replace temp table people_before as select * from mart_engagement_people_daily where false")

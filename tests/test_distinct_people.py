@@ -17,6 +17,7 @@ from queries.datadir import DataDir
 from queries.filters import Filters
 from queries.sqlfiles import sql
 from queries.warehouse import published
+from tests.conftest import define_load_tables
 from tests.test_refresh import SETTINGS, count, refresh, write_file
 
 DAYS = [dt.date(2026, 10, 10) + dt.timedelta(days=i) for i in range(8)]
@@ -170,12 +171,13 @@ def test_an_incremental_load_with_late_days_and_new_segments_counts_exactly(
     assert_pages_count_exactly(d)
     # and the two marts hold what a full rebuild would
     with published(d) as con:
+        define_load_tables(con)
         for name in ("mart_people_returns", "mart_people_movers"):
             fresh = sql(f"marts/{name}")
             diff = con.execute(
                 f"with fresh as ({fresh}) select count(*) from ((select * from {name} except all from fresh) "
                 f"union all (from fresh except all select * from {name}))",
-                {"full": True, "days": []},
+                {k: v for k, v in {"full": True, "days": []}.items() if f"${k}" in fresh},
             ).fetchall()[0][0]
             assert diff == 0, name
 

@@ -22,7 +22,7 @@ from pipelines.secrets import KEY_ENV, hmac_key
 from queries.datadir import DataDir
 from queries.settings import Settings
 from queries.warehouse import current_snapshot, published
-from tests.conftest import read_landing_file
+from tests.conftest import define_load_tables, read_landing_file
 
 END = dt.date(2026, 11, 24)
 NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
@@ -571,6 +571,7 @@ def test_incremental_marts_equal_a_full_rebuild(warehouse_copy) -> None:
         "to_utc": epoch,
     }
     with published(d) as con:
+        define_load_tables(con)
         for name in mart_names():
             select = sql(f"marts/{name}")
             used = {k: v for k, v in params.items() if f"${k}" in select}

@@ -1,18 +1,15 @@
--- A person's row depends on all their days, so a load rebuilds every day from the first one
--- it touched (pipelines/refresh.py _build_marts):
--- rebuild: every day from the first one a load touched
+-- A person's row depends on all their days and on nobody else's, so a load rebuilds the rows
+-- of the people it brought (pipelines/refresh.py _build_marts):
+-- rebuild: the people a load brought
 -- It reads mart_engagement_people_daily, which is built before it (marts build in name order).
 -- Grain: one row per day × user_number: the people of mart_engagement_people_daily seen in more
 -- than one segment (province × age band × language), on the day they were first seen in their
 -- second one. mart_people_returns counts such a person once per segment; the page queries count
 -- them once with a bitmap over their own rows (few: most people keep their segment).
-with touched as not materialized (  -- an incremental load: the people of the rebuilt days
-    select distinct user_number from mart_engagement_people_daily where not $full and day >= list_min($days)
-),
-movers as (
+with movers as (  -- load_people: the people an incremental load brought
     select user_number
     from mart_engagement_people_daily
-    where $full or user_number in (select user_number from touched)
+    where $full or user_number in (select user_number from load_people)
     group by user_number
     having count(distinct (province, age_band, language)) > 1
 ),
@@ -25,4 +22,4 @@ firsts as (  -- the first day of each of their segments
 second_segment as (
     select list_sort(list(first_day))[2] as day, user_number from firsts group by user_number
 )
-select day, user_number from second_segment where $full or day >= list_min($days)
+select day, user_number from second_segment

@@ -1,6 +1,7 @@
--- A day's rows depend on the days before it (each person's previous day), so a load rebuilds
--- every day from the first one it touched (pipelines/refresh.py _build_marts):
--- rebuild: every day from the first one a load touched
+-- A person's rows depend on all their days and on nobody else's, so a load folds in the
+-- difference for the people it brought (pipelines/refresh.py _build_marts): their rows from
+-- the people mart now, counted +1, and as they were before this load (people_before), -1.
+-- merge: by difference for the people a load brought
 -- It reads mart_engagement_people_daily, which is built before it (marts build in name order).
 -- Grain: one row per measure (reach, engaged, hub) × campaign-timezone day × prev_day × province
 -- × age_band × language. count_people: the people who had that measure that day in that segment
@@ -11,48 +12,35 @@
 --   sum(count_people) where day between $start and $end and (prev_day < $start or prev_day is null)
 -- A person seen in several segments is counted once per segment; mart_people_movers lists
 -- them so the page queries can count them once (see queries/sql/pages/kpis.sql).
-with rebuilt as not materialized (
-    select * from mart_engagement_people_daily where $full or day >= list_min($days)
+with people as not materialized (
+    select *, 1 as sign from mart_engagement_people_daily
+    where $full or user_number in (select user_number from load_people)
+    union all
+    select *, -1 from people_before  -- empty on a full build
 ),
 segments as (  -- a small number per segment, so the window below sorts integers, not text
     select province, age_band, language, row_number() over () as segment
-    from (select distinct province, age_band, language from rebuilt)
-),
-earlier as (  -- before the rebuilt days: each person's last day of each measure, per segment
-    select
-        user_number,
-        province,
-        age_band,
-        language,
-        max(day) filter (where has_campaign_view) as view_day,
-        max(day) filter (where has_campaign_engagement) as engaged_day,
-        max(day) filter (where has_hub_visit) as hub_day
-    from mart_engagement_people_daily
-    where not $full and day < list_min($days) and user_number in (select user_number from rebuilt where not $full)
-    group by all
+    from (select distinct province, age_band, language from people)
 ),
 people_days as (
-    select r.user_number, s.segment, r.day, r.has_campaign_view, r.has_campaign_engagement, r.has_hub_visit,
-           e.view_day, e.engaged_day, e.hub_day
-    from rebuilt as r
+    select p.user_number, p.sign, s.segment, p.day, p.has_campaign_view, p.has_campaign_engagement, p.has_hub_visit
+    from people as p
     join segments as s using (province, age_band, language)
-    left join earlier as e using (user_number, province, age_band, language)
 ),
 runs as (
-    select 'reach' as measure, segment, day,
-           coalesce(lag(day) over (partition by user_number, segment order by day), view_day) as prev_day
+    select 'reach' as measure, sign, segment, day,
+           lag(day) over (partition by user_number, segment, sign order by day) as prev_day
     from people_days where has_campaign_view
     union all
-    select 'engaged', segment, day,
-           coalesce(lag(day) over (partition by user_number, segment order by day), engaged_day)
+    select 'engaged', sign, segment, day, lag(day) over (partition by user_number, segment, sign order by day)
     from people_days where has_campaign_engagement
     union all
-    select 'hub', segment, day,
-           coalesce(lag(day) over (partition by user_number, segment order by day), hub_day)
+    select 'hub', sign, segment, day, lag(day) over (partition by user_number, segment, sign order by day)
     from people_days where has_hub_visit
 )
-select measure, day, prev_day, province, age_band, language, count(*) as count_people
+select measure, day, prev_day, province, age_band, language, sum(sign)::bigint as count_people
 from runs
 join segments using (segment)
 group by all
+having sum(sign) <> 0
 order by day  -- so a period's query skips the row groups of other days
