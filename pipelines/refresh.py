@@ -611,7 +611,7 @@ def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id
     for name in mart_names():
         select = sql(f"marts/{name}")
         used = {k: v for k, v in params.items() if f"${k}" in select}
-        if name == PEOPLE_MART and name in existing:  # its rows of those people before this load
+        if name == PEOPLE_MART and not full:  # its rows of those people before this load
             con.execute(
                 f"create or replace temp table people_before as select * from {name} "
                 "where user_number in (select user_number from load_people)"
