@@ -10,8 +10,7 @@ with returns as (
 ),
 movers as (  -- counted above once per segment they were seen in: the surplus to take off
     select
-        count(distinct (user_number, province, age_band, language))
-            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number)), 0) as visitors
+        people_surplus(user_number, province, age_band, language, true, $max_user_number) as visitors
     from mart_engagement_people_daily
     where day between $start and $end and has_hub_visit
       and keep(province, age_band, language, $provinces, $age_bands, $languages)

@@ -15,15 +15,9 @@ with returns as (
 ),
 movers as (  -- counted above once per segment they were seen in: the surplus to take off
     select
-        count(distinct (user_number, province, age_band, language)) filter (where has_campaign_view)
-            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_view)), 0)
-            as reach,
-        count(distinct (user_number, province, age_band, language)) filter (where has_campaign_engagement)
-            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_engagement)), 0)
-            as engaged,
-        count(distinct (user_number, province, age_band, language)) filter (where has_hub_visit)
-            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_hub_visit)), 0)
-            as hub
+        people_surplus(user_number, province, age_band, language, has_campaign_view, $max_user_number) as reach,
+        people_surplus(user_number, province, age_band, language, has_campaign_engagement, $max_user_number) as engaged,
+        people_surplus(user_number, province, age_band, language, has_hub_visit, $max_user_number) as hub
     from mart_engagement_people_daily
     where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)
       and user_number in (select user_number from mart_people_movers)

@@ -22,12 +22,8 @@ movers as (  -- counted above once per segment they were seen in: the surplus to
         case when grouping(province) = 0 then 'province' when grouping(age_band) = 0 then 'age_band'
              else 'language' end as dimension,
         coalesce(province, age_band, language) as segment,
-        count(distinct (user_number, province, age_band, language)) filter (where has_campaign_view)
-            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_view)), 0)
-            as reach,
-        count(distinct (user_number, province, age_band, language)) filter (where has_campaign_engagement)
-            - coalesce(bit_count(bitstring_agg(user_number, 1, $max_user_number) filter (where has_campaign_engagement)), 0)
-            as engaged
+        people_surplus(user_number, province, age_band, language, has_campaign_view, $max_user_number) as reach,
+        people_surplus(user_number, province, age_band, language, has_campaign_engagement, $max_user_number) as engaged
     from mart_engagement_people_daily
     where day between $start and $end
       and (has_campaign_view or has_campaign_engagement)
