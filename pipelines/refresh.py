@@ -37,7 +37,8 @@ from pipelines.landing import (
     unchanged_since_discovery,
 )
 from pipelines.releases import release_closed_weeks
-from pipelines.secrets import hmac_key, hmac_pads
+from pipelines.secrets import hmac_key
+from pipelines.user_keys import keyed_user_ids
 from queries import reference as ref
 from queries.datadir import DataDir
 from queries.errors import PulseError
@@ -252,12 +253,13 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     fault_point("after_copy")
     con = connect_snapshot(building, read_only=False)
     try:
-        _prepare(con, settings, d)
+        _prepare(con)
+        key = hmac_key(d)
         fault_point("after_schema")
         batch_hashes: set[str] = set()
         for f in plan.candidates:
             seq = len(staged.files)
-            result = _stage_file(con, settings, f, snapshot_id, now, plan.known_hashes | batch_hashes)
+            result = _stage_file(con, settings, key, f, snapshot_id, now, plan.known_hashes | batch_hashes)
             if result is None:
                 staged.waiting.append(f.rel)
                 continue
@@ -302,16 +304,11 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     return staged
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, settings: Settings, d: DataDir) -> None:
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("schema", "pipelines"))
     con.execute(sql("macros", "pipelines"))
     con.execute("create or replace temp table province_lookup (key varchar, code varchar)")
     con.executemany("insert into province_lookup values (?, ?)", ref.province_keys())
-    ipad, opad = hmac_pads(hmac_key(d))
-    con.execute(
-        "create or replace temp table hmac_key as select $ipad::blob as ipad, $opad::blob as opad",
-        {"ipad": ipad, "opad": opad},
-    )
 
 
 def _validation_params(settings: Settings, stream: str, now: dt.datetime) -> dict[str, Any]:
@@ -346,6 +343,7 @@ def _validation_params(settings: Settings, stream: str, now: dt.datetime) -> dic
 def _stage_file(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
+    key: bytes,
     f: LandingFile,
     snapshot_id: str,
     now: dt.datetime,
@@ -367,7 +365,7 @@ def _stage_file(
         for chunk in iter_rows(f, CHUNK_ROWS):
             rows, extra = _json_fields(con, chunk, expected) if "_json" in chunk.columns else _fields(chunk, expected)
             unknown.update(extra)
-            read, quarantined = _stage_chunk(con, settings, f, rows, sha, snapshot_id, now)
+            read, quarantined = _stage_chunk(con, settings, key, f, rows, sha, snapshot_id, now)
             result.read += read
             result.quarantined += quarantined
     except UnreadableFile as e:
@@ -391,6 +389,7 @@ def _unload(con: duckdb.DuckDBPyConnection, stream: str, params: dict[str, str])
 def _stage_chunk(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
+    key: bytes,
     f: LandingFile,
     rows: pl.DataFrame,
     sha: str,
@@ -400,6 +399,7 @@ def _stage_chunk(
     """Hash, type and validate one chunk in one pass; quarantine what breaks a rule; insert
     the first sighting of each new event_id (earlier loads, files and lines come first)."""
     con.register("file_rows", rows)
+    con.register("keyed_ids", keyed_user_ids(rows, key))
     try:
         con.execute(
             "create or replace temp table checked as "
@@ -409,6 +409,7 @@ def _stage_chunk(
         )
     finally:
         con.unregister("file_rows")
+        con.unregister("keyed_ids")
     # Rejected rows keep their values, with user_id replaced by its hash. They are few:
     # Polars picks them out of the chunk, so DuckDB does not scan the whole chunk again.
     bad = con.sql(
@@ -436,7 +437,7 @@ def _stage_chunk(
     # not the warehouse), and every sighting but the first of an id repeated in the chunk.
     # Two small tables and anti joins: cheaper than a window over the whole chunk.
     con.execute(
-        f"create or replace temp table seen as select distinct e.event_id from {f.stream}_events as e "
+        f"create or replace temp table seen as select e.event_id from {f.stream}_events as e "
         "semi join checked as c on c.event_id = e.event_id"
     )
     con.execute(

@@ -11,7 +11,6 @@ from queries.errors import PulseError
 
 KEY_ENV = "PULSE_HMAC_KEY"
 KEY_FILE = "hmac.key"
-BLOCK = 64  # SHA-256 block size
 
 
 def hmac_key(d: DataDir) -> bytes:
@@ -32,13 +31,3 @@ def hmac_key(d: DataDir) -> bytes:
     if len(key) < 32:
         raise PulseError(f"{path}: the HMAC key is too short; restore it from backup or set {KEY_ENV}")
     return key.encode("ascii")
-
-
-def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
-    """(key ^ ipad, key ^ opad) as in RFC 2104, for the SQL composition of HMAC-SHA-256."""
-    import hashlib
-
-    if len(key) > BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(BLOCK, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)

@@ -251,16 +251,23 @@ def test_secrets_file_is_private_and_env_key_wins(tmp_path: Path, monkeypatch: p
     assert hmac_key(d) == b"from-the-environment-0123456789abcdef"
 
 
-def test_sql_hmac_is_bit_identical_to_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, "k" * 100)  # longer than a block: hashed first, as RFC 2104 says
+@pytest.mark.parametrize(
+    "key",
+    ["k" * 100, "កូនសោ-key-with-Khmer-0123456789abcdef"],  # longer than a block (hashed first, RFC 2104); not ASCII
+)
+def test_user_key_is_bit_identical_to_python_hmac(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    monkeypatch.setenv(KEY_ENV, key)
     d = DataDir(tmp_path / "d").ensure()
-    ids = ["6800000000000000001", "user@example.com", "អ្នកប្រើ", "x" * 300]
+    ids = ["6800000000000000001", "user@example.com", "អ្នកប្រើ", "x" * 300, "  padded  ", "\ttab", "   "]
     write_file(d, "engagement/a.csv", [view(i, user_id=u) for i, u in enumerate(ids)])
-    refresh(d)
+    result = refresh(d)
     got = dict(count(d, "select event_id, user_key from engagement_events"))
-    for i, u in enumerate(ids):
-        digest = hmac.new(b"k" * 100, u.encode(), hashlib.sha256).hexdigest()
+    for i, u in enumerate(ids[:-1]):
+        raw = u.strip(" ")  # surrounding spaces are not part of the id (as SQL's trim); a tab is
+        digest = hmac.new(key.encode(), raw.encode(), hashlib.sha256).hexdigest()
         assert got[f"e{i}"] == int(digest[:32], 16)  # the first 128 bits
+    assert f"e{len(ids) - 1}" not in got  # blank: no id
+    assert result.streams["engagement"].by_reason == {"user_id: missing": 1}
 
 
 # --- formats, timestamps, text ----------------------------------------------------------

@@ -1,8 +1,7 @@
 -- The landing rows of one chunk with the fields every stream shares typed, and user_id
--- replaced by its keyed hash (`user_key`; the raw value goes no further):
--- HMAC-SHA-256(key, user_id) = sha256(key ^ opad || sha256(key ^ ipad || user_id)),
--- computed once per distinct id, kept as its first 128 bits (a UHUGEINT: 16 bytes that
--- join and count fast; RFC 2104 allows truncation to half the output or more).
+-- replaced by its keyed hash (`user_key`; the raw value goes no further). The keys of the
+-- chunk's distinct ids come in `keyed_ids` (pipelines/user_keys.py: HMAC-SHA-256, first
+-- 128 bits as two UInt64 halves), made one UHUGEINT here: 16 bytes that join and count fast.
 -- Fields with few distinct values (province, age band, language) are normalised once per
 -- distinct value and joined back: a regex per row costs ten times more.
 -- Grain: one row per non-blank line of the chunk.
@@ -10,14 +9,10 @@
 with source as (
     select * from file_rows
 ),
-ids as (  -- read from file_rows, not source: a CTE used once is streamed, not materialised
-    select distinct nullif(trim(user_id), '') as raw_id from file_rows where nullif(trim(user_id), '') is not null
-),
 keyed as (
-    select raw_id, ('0x' || left(sha256(k.opad || unhex(sha256(k.ipad || encode(raw_id)))), 32))::uhugeint as user_key
-    from ids cross join hmac_key as k
+    select raw_id, (key_hi::uhugeint << 64) + key_lo as user_key from keyed_ids
 ),
-provinces as (
+provinces as (  -- read from file_rows, not source: a CTE used once is streamed, not materialised
     select d.raw, coalesce(p.code, 'unknown') as province, txt(d.raw) as province_text
     from (select distinct province as raw from file_rows) as d
     left join province_lookup as p on p.key = province_key(d.raw)
