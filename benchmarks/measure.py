@@ -4,6 +4,7 @@ peak RSS (VmHWM, which starts afresh at exec; the parent's ru_maxrss would mix t
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ def _child(fn: Callable[..., Any], args: tuple, out: mp.Queue) -> None:
 
 
 def measured(fn: Callable[..., Any], *args: Any) -> Measured:
-    """fn(*args) in a fresh (spawned) process: its seconds (imports excluded), peak RSS, value."""
+    """fn(*args) in a fresh (spawned) process: its seconds (from the call: what fn imports itself
+    counts, the imports of its module do not), peak RSS, value."""
+    os.sync()  # the files the previous step wrote reach the disk now, not while this one is timed
     ctx = mp.get_context("spawn")
     q: mp.Queue = ctx.Queue()
     p = ctx.Process(target=_child, args=(fn, args, q))
