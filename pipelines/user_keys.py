@@ -3,8 +3,9 @@
 HMAC-SHA-256(key, user_id), computed once per distinct id of a chunk by polars-hash
 (native code using the CPU's SHA instructions, on every core: 0.21 s for the 790,000
 distinct ids of a 1M-row benchmark chunk, where DuckDB's `sha256` composed in SQL took
-0.57 s), kept as its first 128 bits (RFC 2104 allows truncation to half the output or more). The halves travel as two UInt64 columns, because Arrow has
-no 128-bit integer; landing_rows.sql joins them back as one UHUGEINT.
+0.57 s), kept as its first 128 bits (RFC 2104 allows truncation to half the output or
+more). The halves travel as two UInt64 columns, because Arrow has no 128-bit integer;
+landing_rows.sql joins them back as one UHUGEINT.
 """
 
 from __future__ import annotations
