@@ -32,11 +32,13 @@ def month_chart(
 ) -> alt.VConcatChart:
     """The report for the weeks in `cells` (the released weeks whose Thursday is in `month`)."""
     weeks = sorted(set(cells["week_start"]))
-    totals = partner.weekly_totals(cells).with_columns(pl.col("measure").replace_strict(partner.MEASURE_NAMES))
+    totals = partner.weekly_totals(cells).with_columns(
+        pl.col("measure").replace_strict({m: partner.measure_name(m) for m in partner.MEASURES})
+    )
     rows = pl.concat(
         [
             partner.table(cells.filter(pl.col("week_start") == w), "total")
-            .drop("category", partner.DIMENSION_NAMES["total"])
+            .drop("category", partner.dimension_name("total"))
             .with_columns(
                 Week=pl.lit(f"{w:%d %b} – {w + dt.timedelta(days=6):%d %b}"),
                 **{c: pl.col(c).cast(pl.String) for c in ("Tap rate %", "Contact rate %")},

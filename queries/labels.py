@@ -165,6 +165,20 @@ LABELS: dict[str, dict[str | int, str]] = {
     },
     "weekday_short": {1: N_("Mon"), 2: N_("Tue"), 3: N_("Wed"), 4: N_("Thu"), 5: N_("Fri"), 6: N_("Sat"), 7: N_("Sun")},
     "role": {"policy": N_("policy"), "admin": N_("admin"), "partner": N_("partner")},
+    "audit_action": {
+        "sign_in": N_("Signed in"),
+        "sign_in_failed": N_("Sign-in failed"),
+        "sign_in_locked": N_("Sign-in refused: locked"),
+        "sign_in_refused": N_("Single sign-on refused"),
+        "session_expired": N_("Session expired"),
+        "session_ended": N_("Session ended"),
+        "sign_out": N_("Signed out"),
+        "export": N_("Download"),
+        "account_added": N_("Account added"),
+        "account_removed": N_("Account removed"),
+        "password_reset": N_("Password reset"),
+        "account_unlocked": N_("Account unlocked"),
+    },
     "measure": {
         "shown": N_("Shown"),
         "clicked": N_("Tapped"),
@@ -255,14 +269,32 @@ def zone_place(tz: ZoneInfo) -> str:
     return _("{place} time").format(place=place) if place else tz.key
 
 
-def campaign_time(at: dt.datetime, tz: ZoneInfo) -> str:
+_zone: ContextVar[str] = ContextVar("pulse_zone", default="Asia/Phnom_Penh")
+
+
+def use_zone(tz: ZoneInfo) -> None:
+    """The campaign timezone that `day_title()` and `hour_title()` name (the dashboard sets it
+    from the config on every run)."""
+    _zone.set(tz.key)
+
+
+def day_title() -> str:
+    """'Day (Cambodia time)': the title of every daily axis."""
+    return _("Day ({zone})").format(zone=zone_place(ZoneInfo(_zone.get())))
+
+
+def hour_title() -> str:
+    return _("Hour of day ({zone})").format(zone=zone_place(ZoneInfo(_zone.get())))
+
+
+def campaign_time(at: dt.datetime, tz: ZoneInfo, seconds: bool = False) -> str:
     """'1 Dec 2026, 14:05 ICT': an instant in campaign time, with the zone's name."""
     local = at.astimezone(tz)
     return _("{day} {month} {year}, {time} {zone}").format(
         day=local.day,
         month=label("month_short", local.month),
         year=local.year,
-        time=f"{local:%H:%M}",
+        time=f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}",
         zone=zone_abbreviation(tz, at),
     )
 
@@ -272,6 +304,25 @@ def campaign_date(day: dt.date) -> str:
     return _("{day} {month} {year}").format(day=day.day, month=label("month_short", day.month), year=day.year)
 
 
+def month_year(month: dt.date) -> str:
+    """'October 2026'."""
+    return _("{month} {year}").format(month=label("month", month.month), year=month.year)
+
+
+LABELS["month"] = {
+    1: N_("January"),
+    2: N_("February"),
+    3: N_("March"),
+    4: N_("April"),
+    5: N_("May"),
+    6: N_("June"),
+    7: N_("July"),
+    8: N_("August"),
+    9: N_("September"),
+    10: N_("October"),
+    11: N_("November"),
+    12: N_("December"),
+}
 LABELS["month_short"] = {
     1: N_("Jan"),
     2: N_("Feb"),

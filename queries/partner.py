@@ -36,6 +36,7 @@ def tap_rate_name() -> str:  # a column name, in the current language
 def contact_rate_name() -> str:
     return labels._("Contact rate %")
 
+
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "entry_point": ref.ENTRY_POINTS,
     "channel": ref.CHANNELS,
@@ -164,7 +165,10 @@ def table(week_cells: pl.DataFrame, dimension: str) -> pl.DataFrame:
                 on="category",
                 how="left",
             )
-    for rate, (num, den) in {tap_rate_name(): ("clicked", "shown"), contact_rate_name(): ("contacted", "clicked")}.items():
+    for rate, (num, den) in {
+        tap_rate_name(): ("clicked", "shown"),
+        contact_rate_name(): ("contacted", "clicked"),
+    }.items():
         if num in out.columns and den in out.columns:
             out = out.with_columns(
                 pl.when(pl.col(den) > 0).then((pl.col(num) / pl.col(den) * 100).round(1)).alias(rate)
