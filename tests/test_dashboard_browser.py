@@ -248,16 +248,17 @@ def test_partner_portal_figures_url_and_downloads(server: str, data_root: Path, 
     with page.expect_download() as d:
         page.get_by_role("button", name="Every figure of this week (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(d.value.path()).read_text())))
-    assert {r["partner"] for r in rows} == {"Transcultural Psychosocial Organization Cambodia"}
-    assert {r["week_start"] for r in rows} == {"2026-10-12"}
-    total = {(r["measure"], r["breakdown"]): r["value"] for r in rows if r["breakdown"] == "Whole week"}
+    assert list(rows[0]) == ["Partner", "Week start", "Week end", "Measure", "Breakdown", "Category", "Value"]
+    assert {r["Partner"] for r in rows} == {"Transcultural Psychosocial Organization Cambodia"}
+    assert {r["Week start"] for r in rows} == {"2026-10-12"}
+    total = {(r["Measure"], r["Breakdown"]): r["Value"] for r in rows if r["Breakdown"] == "Whole week"}
     assert total == {
         ("Shown", "Whole week"): "12",
         ("Tapped", "Whole week"): "<10",
         ("Contacted", "Whole week"): "<10",
         ("Tip video views", "Whole week"): "<10",
     }
-    assert all(r["value"] in ("<10", "hidden", "withheld") or int(r["value"]) >= 10 for r in rows)
+    assert all(r["Value"] in ("<10", "hidden", "withheld") or int(r["Value"]) >= 10 for r in rows)
 
     page.get_by_label("Month report").click()
     page.get_by_role("option", name="October 2026").click()

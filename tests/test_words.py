@@ -392,3 +392,19 @@ def test_data_health_reads_in_campaign_time(warehouse: Path, monkeypatch: pytest
     assert list(files.columns) == ["Stream", "File", "Problem", "Unknown columns", "Read at"]
     assert files.iloc[0]["Stream"] == "Safety"
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d ICT", files.iloc[0]["Read at"])
+
+
+def test_the_glossary_explains_every_word_and_says_zero_reads_small(warehouse: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PULSE_DATA_DIR", str(warehouse))
+    monkeypatch.chdir(REPO)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    sign_in(at, "policy-test")
+    at.switch_page("views/glossary.py").run()
+    text = "\n".join(m.value for m in at.markdown)
+    for term in ("hidden", "withheld", "Guide views", "Screen-time limits set", "Entry point", "Channel", "<10"):
+        assert f"**{term}**" in text, term
+    assert "**<10** — Fewer than 10, zero included: any count from 0 to 9" in text
+    assert "between 1 and 9" not in text
+    assert "Search intervention, Hashtag page, Wellness hub, Video banner, Wellbeing guide, Other" in text
+    assert "Cambodia time, ICT" in text
