@@ -214,6 +214,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = build(tmp_path_factory.mktemp("words") / "data")
     write_file(d, "engagement/2026/10/13/bad.csv", [{"event_id": "x1", "event_time": "yesterday", "user_id": "u"}])
     (d.landing / "safety" / "cut.jsonl.gz").write_bytes(b"\x1f\x8b not really gzip")
+    extra = {"event_id": "x2", "event_time": "2026-10-13T05:00:00Z", "user_id": "u9", "event_type": "hub_visit"}
+    write_file(d, "engagement/2026/10/13/extra.csv", [{**extra, "app_version": "1.2"}])
     run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC))
     add_accounts(d.root)
     return d.root
@@ -390,7 +392,10 @@ def test_data_health_reads_in_campaign_time(warehouse: Path, monkeypatch: pytest
     assert re.search(r"Last refresh \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d ICT", captions), captions
     files = next(d.value for d in at.dataframe if "Read at" in d.value.columns)
     assert list(files.columns) == ["Stream", "File", "Problem", "Unknown columns", "Read at"]
-    assert files.iloc[0]["Stream"] == "Safety"
+    assert sorted(zip(files["Stream"], files["Problem"], files["Unknown columns"], strict=True)) == [
+        ("Engagement", "Read, with unknown columns", "app_version"),
+        ("Safety", "not a valid gzip file (truncated or corrupt)", ""),
+    ]
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d ICT", files.iloc[0]["Read at"])
 
 
@@ -406,5 +411,5 @@ def test_the_glossary_explains_every_word_and_says_zero_reads_small(warehouse: P
         assert f"**{term}**" in text, term
     assert "**<10** — Fewer than 10, zero included: any count from 0 to 9" in text
     assert "between 1 and 9" not in text
-    assert "Search intervention, Hashtag page, Wellness hub, Video banner, Wellbeing guide, Other" in text
+    assert "Search intervention, Hashtag page, Wellness Hub, Video banner, Well-being guide, Other" in text
     assert "Cambodia time, ICT" in text
