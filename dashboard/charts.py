@@ -69,7 +69,7 @@ def weekly_rhythm(df: pl.DataFrame) -> alt.Chart:
     days = [labels.label("weekday_short", i) for i in range(1, 8)]
     data = df.with_columns(weekday=pl.col("day_of_week").replace_strict(range(1, 8), days, return_dtype=pl.String))
     return (
-        alt.Chart(data, title=_("When people engage: events by weekday and hour"))
+        alt.Chart(data, title=_("Engagement by weekday and hour"))
         .mark_rect()
         .encode(
             x=alt.X("hour:O", title=labels.hour_title()),
