@@ -97,7 +97,7 @@ tile(d, "tip_video_views", _("Views of the tip videos made with your organisatio
 st.altair_chart(
     charts.weekly_partner_totals(
         totals.with_columns(pl.col("measure").replace_strict({m: partner.measure_name(m) for m in partner.MEASURES})),
-        _("Helpline cards shown, tapped and contacted, every published week"),
+        _("Shown, tapped and contacted per week"),
         [partner.measure_name(m) for m in partner.REFERRAL_MEASURES],
     ),
     width="stretch",
