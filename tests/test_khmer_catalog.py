@@ -85,10 +85,7 @@ def test_every_message_translated(pot, po) -> None:
 
 def test_placeholders_and_markdown_kept(po) -> None:
     broken = [
-        (str(i), text)
-        for i, m in po.items()
-        for text in forms(m)
-        if text and marks(text) != marks(source_text(i))
+        (str(i), text) for i, m in po.items() for text in forms(m) if text and marks(text) != marks(source_text(i))
     ]
     assert broken == []
 
@@ -167,9 +164,10 @@ def test_missing_translation_falls_back_to_english(tmp_path: Path, po) -> None:
         assert labels._("Sign in") == "Sign in"
         # A plural message the catalog lacks reads the English form for n ...
         assert labels.ngettext("{n} min ago", "{n} min ago", 2).format(n=2) == "2 min ago"
-        assert labels.ngettext("compared with the day before", "compared with the {n} days before", 2).format(
-            n=2
-        ) == "compared with the 2 days before"
+        assert (
+            labels.ngettext("compared with the day before", "compared with the {n} days before", 2).format(n=2)
+            == "compared with the 2 days before"
+        )
         # ... one held empty is compiled by Babel with the English singular in Khmer's only form.
         assert labels.ngettext("{n} day ago", "{n} days ago", 1).format(n=1) == "1 day ago"
         assert labels.ngettext("{n} day ago", "{n} days ago", 2).format(n=2) == "2 day ago"
