@@ -37,7 +37,7 @@ from pipelines.landing import (
     unchanged_since_discovery,
 )
 from pipelines.releases import release_closed_weeks
-from pipelines.secrets import hmac_key
+from pipelines.secrets import fingerprint, hmac_key
 from pipelines.user_keys import keyed_user_ids
 from queries import reference as ref
 from queries.datadir import DataDir
@@ -45,6 +45,7 @@ from queries.errors import PulseError
 from queries.settings import Settings
 from queries.sqlfiles import mart_names, sql
 from queries.warehouse import (
+    KEY_FINGERPRINT,
     SNAPSHOT_PREFIX,
     connect_snapshot,
     current_snapshot,
@@ -239,22 +240,39 @@ def clean_leftovers(d: DataDir) -> None:
         p.unlink(missing_ok=True)
 
 
+def remove_building(building: Path) -> None:
+    """Remove an unpublished snapshot file, its WAL and DuckDB's temp folder for it."""
+    building.unlink(missing_ok=True)
+    building.with_name(building.name + ".wal").unlink(missing_ok=True)
+    shutil.rmtree(building.with_name(f".{building.name}.tmp"), ignore_errors=True)
+
+
 def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = None) -> Staged:
     """Read, validate and load every candidate file into a new, unpublished snapshot file."""
     started = time.perf_counter()
     now = now or dt.datetime.now(dt.UTC)
     staged = Staged(None, None, [], {s: StreamCounts() for s in ref.STREAMS}, plan.waiting, plan.seen, now)
+    if plan.previous is None and not plan.candidates:
+        return staged
+    key = hmac_key(d)  # before anything is copied: another key than the warehouse's stops here
     if not plan.candidates:
         return staged
     snapshot_id = new_snapshot_id()
     building = snapshot_path(d, snapshot_id).with_name(snapshot_path(d, snapshot_id).name + BUILDING_SUFFIX)
-    if plan.previous is not None:
-        shutil.copyfile(plan.previous, building)
-    fault_point("after_copy")
-    con = connect_snapshot(building, read_only=False)
+    try:  # a copy cut short by a full disk must not stay behind for the retry to trip on
+        if plan.previous is not None:
+            shutil.copyfile(plan.previous, building)
+        fault_point("after_copy")
+        con = connect_snapshot(building, read_only=False)
+    except BaseException:
+        remove_building(building)
+        raise
     try:
         _prepare(con)
-        key = hmac_key(d)
+        con.execute(
+            "insert or replace into warehouse_meta values ($name, $value)",
+            {"name": KEY_FINGERPRINT, "value": fingerprint(key)},
+        )
         fault_point("after_schema")
         batch_hashes: set[str] = set()
         for f in plan.candidates:
@@ -279,7 +297,7 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
         staged.timings["stage_files_s"] = time.perf_counter() - started
         if not staged.files:
             con.close()
-            building.unlink(missing_ok=True)
+            remove_building(building)
             return staged
         fault_point("before_count")
         _count_and_record(con, staged, snapshot_id)
@@ -296,7 +314,7 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
         fault_point("after_checkpoint")
     except BaseException:
         con.close()
-        building.unlink(missing_ok=True)
+        remove_building(building)
         raise
     con.close()
     staged.snapshot_id, staged.building = snapshot_id, building
