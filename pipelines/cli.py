@@ -530,7 +530,7 @@ def users_remove_cmd(name: str) -> None:
     """Delete account NAME; a dashboard session it has open ends on its next interaction."""
     from queries import accounts, audit
 
-    d = data_dir(create=False)
+    d = data_dir()
     accounts.remove(d, name)
     audit.record(d, name, audit.ACCOUNT_REMOVED, "pulse users remove")
     click.echo(f"Removed account {name!r}.")
@@ -546,7 +546,7 @@ def users_reset_password_cmd(name: str, password_stdin: bool) -> None:
     """Give NAME a new password (printed once, or read from stdin); also unlocks it."""
     from queries import accounts, audit
 
-    d = data_dir(create=False)
+    d = data_dir()
     if accounts.get(d, name) is None:
         raise accounts.AccountError(f"no account named {name!r}; 'pulse users list' shows the accounts")
     password, generated = _new_password(password_stdin)
