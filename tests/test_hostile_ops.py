@@ -145,6 +145,23 @@ def test_a_key_from_the_environment_must_be_at_least_32_bytes(pulse, tmp_path: P
     assert not (tmp_path / "data" / "warehouse" / "CURRENT").exists()
 
 
+def test_a_scheduled_run_with_another_key_fails_with_the_same_line_and_no_retry(
+    prefect_api, d: DataDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.flows import refresh as flow
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+    land(d, "a.csv", "a")
+    assert flow(str(d.root), None, 0.0, trigger="schedule", return_state=True).is_completed()
+    monkeypatch.setenv(KEY_ENV, OTHER_KEY)
+    land(d, "b.csv", "b")
+    state = flow(str(d.root), None, 0.0, trigger="schedule", return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith(f"the HMAC key from {KEY_ENV} does not match the one this warehouse was built with")
+    assert last_failure(d) == ("failure", state.message)
+    assert [o.outcome for o in read_outcomes(d)] == ["success", "failure"]
+
+
 def test_a_warehouse_built_before_fingerprints_adopts_the_current_key(d: DataDir, monkeypatch) -> None:
     monkeypatch.setenv(KEY_ENV, KEY)
     land(d, "a.csv", "a")
