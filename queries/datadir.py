@@ -111,8 +111,8 @@ class DataDir:
         os.umask(PRIVATE_UMASK)
         if not self.root.is_dir():
             raise DataDirError(
-                f"no data directory at {self.root}; check --data-dir or {DATA_DIR_ENV} "
-                "(only commands that write, such as 'pulse demo-data' or 'pulse refresh', create it)"
+                f"no data directory at {self.root}; check --data-dir or {DATA_DIR_ENV} (a command that only "
+                "reads never creates it; run 'pulse refresh' or 'pulse demo-data' to make one)"
             )
         self._make_private()
         return self

@@ -328,7 +328,7 @@ def test_read_only_commands_do_not_create_a_mistyped_data_dir(pulse, tmp_path: P
     assert (res.code, res.out, res.err) == (
         1,
         "",
-        f"Error: no data directory at {typo}; check --data-dir or PULSE_DATA_DIR "
-        "(only commands that write, such as 'pulse demo-data' or 'pulse refresh', create it)\n",
+        f"Error: no data directory at {typo}; check --data-dir or PULSE_DATA_DIR (a command that only "
+        "reads never creates it; run 'pulse refresh' or 'pulse demo-data' to make one)\n",
     )
     assert not typo.exists()
