@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from dashboard import format as fmt
+from queries import csvfile
 from queries.filters import Filters
 from queries.privacy import suppress
 
@@ -27,7 +28,7 @@ def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV
     file_name = f"{name}_{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv"
     st.download_button(
         label,
-        suppress(df, counts, n).write_csv().encode("utf-8"),
+        csvfile.to_bytes(suppress(df, counts, n)),
         file_name=file_name,
         on_click=auth.record_export,
         args=(file_name,),
@@ -38,9 +39,12 @@ def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV
     )
 
 
-def export_button(data: bytes, file_name: str, label: str, mime: str = "text/csv") -> None:
-    """A download of prepared bytes (a partner table, report or PNG), recorded in the audit
-    log on click like `download`."""
+def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: str = "text/csv") -> None:
+    """A download of prepared bytes (a report or PNG) or of a table, written as CSV through
+    queries/csvfile.py (formula-like cells quoted); recorded in the audit log on click like
+    `download`."""
+    if isinstance(data, pl.DataFrame):
+        data = csvfile.to_bytes(data)
     st.download_button(
         label,
         data,

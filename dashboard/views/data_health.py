@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import state
+from queries import csvfile
 from queries.status import snapshot_status
 
 s = state.settings()
@@ -33,7 +34,7 @@ else:
         st.dataframe(q, hide_index=True)
     st.download_button(
         "Download CSV",
-        q.write_csv().encode(),
+        csvfile.to_bytes(q),
         "quarantine_by_reason.csv",
         "text/csv",
         key="download-quarantine",

@@ -125,7 +125,7 @@ if kept and not listed.is_empty():
         width="stretch",
     )
     widgets.export_button(
-        listed.write_csv().encode("utf-8"), f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)"
+        listed, f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)"
     )
 quiet = table.height - listed.height
 if kept and quiet:
@@ -140,7 +140,7 @@ left, right = st.columns(2)
 with left:
     full = partner.report_from_cells(week_cells, me.name)
     widgets.export_button(
-        full.write_csv().encode("utf-8"),
+        full,
         f"{me.id}_week_{week:%Y%m%d}.csv",
         "Every figure of this week (CSV)",
     )
