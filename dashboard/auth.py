@@ -16,7 +16,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import downloads, state
 from queries import accounts, audit
 from queries.accounts import Identity
 
@@ -58,7 +58,8 @@ def require_identity(url_paths: tuple[str, ...] = ()) -> Identity:
     if isinstance(ident, Identity):
         ident = _still_valid(ident)
         if ident is not None:
-            st.session_state[LAST_SEEN_KEY] = now()
+            st.session_state[LAST_SEEN_KEY] = seen = now()
+            downloads.session_active(seen + dt.timedelta(minutes=state.settings().auth.session_idle_minutes))
             return ident
     elif sso_enabled() and st.user.is_logged_in:
         ident = _adopt_sso()
@@ -73,6 +74,7 @@ def require_identity(url_paths: tuple[str, ...] = ()) -> Identity:
 
 def _end(ident: Identity, action: str, kind: str, message: str) -> None:
     audit.record(state.data_dir(), ident.name, action, message)
+    downloads.session_ended()  # the session's download URLs stop working now
     for key in (IDENTITY_KEY, LAST_SEEN_KEY, METHOD_KEY, PAGE_KEY):
         st.session_state.pop(key, None)
     st.session_state[NOTICE_KEY] = (kind, message)
@@ -135,6 +137,7 @@ def _start(ident: Identity, method: str) -> None:
     st.session_state[LAST_SEEN_KEY] = now()
     st.session_state[METHOD_KEY] = method
     st.session_state.pop(NOTICE_KEY, None)
+    downloads.session_active(now() + dt.timedelta(minutes=state.settings().auth.session_idle_minutes))
     audit.record(state.data_dir(), ident.name, audit.SIGN_IN, method)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import auth, downloads, state
 from dashboard import format as fmt
 from queries import csvfile
 from queries.filters import Filters
@@ -37,6 +37,7 @@ def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV
         icon=":material/download:",
         help=f"Counts from 1 to {n - 1} read <{n} in downloads.",
     )
+    downloads.keep_files()  # its URL serves only this signed-in session (dashboard/downloads.py)
 
 
 def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: str = "text/csv") -> None:
@@ -55,6 +56,7 @@ def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: 
         key=f"export-{file_name}",
         icon=":material/download:",
     )
+    downloads.keep_files()
 
 
 def glossary_link() -> None:

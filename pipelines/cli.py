@@ -368,7 +368,9 @@ def dashboard_cmd(port: int, host: str) -> None:
 
     s = settings()
     d = data_dir()
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    # server.py wraps app.py in st.App with dashboard/downloads.py's guard (session-bound
+    # downloads, no /_stcore/metrics, security headers)
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "server.py"
     env = {**os.environ, "PULSE_DATA_DIR": str(d.root)}
     if s.source != "built-in defaults":
         env["PULSE_CONFIG"] = str(Path(s.source).resolve())
@@ -398,6 +400,8 @@ def dashboard_cmd(port: int, host: str) -> None:
         "minimal",
         "--client.showErrorDetails",
         "none",  # a bug shows a generic message, never a traceback (it goes to the server log)
+        "--client.disableDataExport",
+        "true",  # tables' own CSV button writes formulas unquoted and is not audited: use ours
     ]
     os.execvpe(sys.executable, args, env)
 
