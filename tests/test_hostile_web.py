@@ -212,3 +212,38 @@ def test_an_expired_session_loses_its_downloads() -> None:
     downloads._sessions["s2"] = downloads._Session("browser-1", now + dt.timedelta(minutes=30), {"f1"})  # noqa: SLF001
     downloads.session_ended("s2")
     assert not downloads.may_fetch("f1", "browser-1", now)
+
+
+def test_a_formula_typed_as_account_name_is_quoted_in_the_audit_export(server: str, browser, data_root: Path) -> None:
+    from tests.browser import sign_in_form
+    from tests.test_dashboard_browser import open_page, wait_idle
+
+    attacker = new_context(browser)
+    page = attacker.new_page()
+    open_page(page, server + "/")
+    sign_in_form_failing(page, FORMULA, "whatever password")
+    attacker.close()
+
+    admin = new_context(browser)
+    page = signed_in_page(admin, server + "/accounts", "admin-test")
+    page.get_by_role("heading", name="Audit log").wait_for()
+    table = page.locator('[data-testid="stDataFrame"]').last
+    table.hover()
+    page.wait_for_timeout(500)
+    assert page.get_by_role("button", name="Download as CSV").count() == 0  # tables' own unquoted export is off
+    with page.expect_download() as d:
+        page.get_by_role("button", name="Download the audit log (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(d.value.path()).read_text(encoding="utf-8"), newline="")))
+    failed = [r for r in rows if r["Action"] == "sign in failed"]
+    assert failed and failed[0]["Account"] == "'" + FORMULA
+    assert not any(v.startswith(csvfile.FORMULA_START) for r in rows for v in r.values() if v)
+    wait_idle(page)
+    admin.close()
+
+
+def sign_in_form_failing(page, name: str, password: str) -> None:
+    """Submit the sign-in form with credentials that do not work; wait for the message."""
+    page.get_by_label("Account name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator('[data-testid="stAlert"]').first.wait_for(timeout=60_000)
