@@ -146,6 +146,33 @@ def _local(t: dt.datetime) -> str:
     return f"{t.astimezone(s.tz):%d %b %H:%M} ({s.timezone.split('/')[-1].replace('_', ' ')} time)"
 
 
+def client_address() -> str | None:
+    """The address this session connects from, as Streamlit sees it (the X-Forwarded-For
+    client when a reverse proxy on this host passes it on); None from this host itself."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # no client context (a bare script run)
+        return None
+    return ip if isinstance(ip, str) and ip else None  # AppTest's client is a stand-in object
+
+
+def sign_in_message(result: accounts.SignIn, max_failed: int) -> str:
+    """What the form says: the same words for an unknown name and an existing one."""
+    if result.outcome == "throttled":
+        return f"Too many failed sign-ins from your address. Try again after {_local(result.locked_until)}."
+    if result.outcome == "locked":
+        return (
+            f"Too many failed sign-ins with this account name from your address. Try again after "
+            f"{_local(result.locked_until)}, or ask an admin to unlock it."
+        )
+    if result.just_locked:
+        return (
+            f"Wrong account name or password. After {max_failed} failed attempts, this account name is locked "
+            f"from your address until {_local(result.locked_until)}."
+        )
+    return "Wrong account name or password."
+
+
 def _check_password() -> None:
     """Form callback: runs before the rerun, so the password can be cleared from the widget."""
     name = st.session_state.get("sign_in_name", "").strip()
@@ -155,27 +182,24 @@ def _check_password() -> None:
         st.session_state[NOTICE_KEY] = ("error", "Enter your account name and password.")
         return
     d, s = state.data_dir(), state.settings()
-    result = accounts.sign_in(d, s, name, password, now())
+    client = client_address()
+    result = accounts.sign_in(d, s, name, password, now(), client=client)
     if result.outcome == "ok":
         _start(result.account.identity, "password")
         st.session_state["sign_in_name"] = ""
-    elif result.outcome == "locked":
-        audit.record(d, name, audit.SIGN_IN_LOCKED, f"locked until {result.locked_until:%Y-%m-%dT%H:%MZ}")
-        st.session_state[NOTICE_KEY] = (
-            "error",
-            f"This account is locked after too many failed sign-ins, until {_local(result.locked_until)}. "
-            "Try again then, or ask an admin to unlock it.",
-        )
-    elif result.just_locked:
-        audit.record(d, name, audit.SIGN_IN_FAILED, "wrong password; account now locked")
-        st.session_state[NOTICE_KEY] = (
-            "error",
-            f"Wrong account name or password. After {s.auth.max_failed_sign_ins} failed attempts this account is "
-            f"locked until {_local(result.locked_until)}.",
-        )
+        return
+    where = f"from {client or accounts.LOCAL_CLIENT}"
+    if result.outcome in ("locked", "throttled") and not result.just_locked:
+        what = "this name" if result.outcome == "locked" else "every name"
+        detail = f"refused {where} ({what}) until {result.locked_until:%Y-%m-%dT%H:%MZ}"
+        audit.record(d, name[:64], audit.SIGN_IN_LOCKED, detail)
     else:
-        audit.record(d, name[:64], audit.SIGN_IN_FAILED, "wrong account name or password")
-        st.session_state[NOTICE_KEY] = ("error", "Wrong account name or password.")
+        detail = f"wrong account name or password {where}"
+        if result.just_locked:
+            what = "this name" if result.outcome == "wrong" else "every name"
+            detail += f"; now locked ({what}) until {result.locked_until:%Y-%m-%dT%H:%MZ}"
+        audit.record(d, name[:64], audit.SIGN_IN_FAILED, detail)
+    st.session_state[NOTICE_KEY] = ("error", sign_in_message(result, s.auth.max_failed_sign_ins))
 
 
 def _sign_in_page() -> None:

@@ -20,7 +20,7 @@ from queries import csvfile, partner
 from queries.datadir import DataDir
 from queries.settings import Settings
 from queries.warehouse import published
-from tests.conftest import PULSE, REPO
+from tests.conftest import REPO
 from tests.dashboard_fixtures import add_accounts, build
 
 FORMULA = '=HYPERLINK("http://evil.example/x","Click for the figures")'
@@ -215,7 +215,6 @@ def test_an_expired_session_loses_its_downloads() -> None:
 
 
 def test_a_formula_typed_as_account_name_is_quoted_in_the_audit_export(server: str, browser, data_root: Path) -> None:
-    from tests.browser import sign_in_form
     from tests.test_dashboard_browser import open_page, wait_idle
 
     attacker = new_context(browser)
@@ -243,7 +242,118 @@ def test_a_formula_typed_as_account_name_is_quoted_in_the_audit_export(server: s
 
 def sign_in_form_failing(page, name: str, password: str) -> None:
     """Submit the sign-in form with credentials that do not work; wait for the message."""
+    from tests.test_dashboard_browser import wait_idle
+
     page.get_by_label("Account name").fill(name)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_timeout(300)
+    wait_idle(page)
     page.locator('[data-testid="stAlert"]').first.wait_for(timeout=60_000)
+
+
+def alert(page) -> str:
+    return page.locator('[data-testid="stAlert"] [data-testid="stMarkdownContainer"]').first.inner_text().strip()
+
+
+# --- 10. no enumeration, no lockout from elsewhere -------------------------------------------
+
+ATTACKER, ADMIN_HOME = "203.0.113.66", "198.51.100.7"
+
+
+def test_an_attacker_elsewhere_cannot_lock_out_the_admin(server: str, browser, data_root: Path) -> None:
+    from queries import accounts, audit
+    from tests.test_dashboard_browser import open_page
+
+    attacker = new_context(browser, ATTACKER)
+    page = attacker.new_page()
+    open_page(page, server + "/")
+    messages = []
+    for _ in range(5):
+        sign_in_form_failing(page, "admin-test", "a guessed password")
+        messages.append(alert(page))
+    sign_in_form_failing(page, "admin-test", "admin test password")  # the right one, from the attacker's address
+    messages.append(alert(page))
+    attacker.close()
+
+    admin = new_context(browser, ADMIN_HOME)
+    page = signed_in_page(admin, server + "/", "admin-test")  # the admin, from elsewhere: signs in
+    assert page.get_by_text("Signed in as").count() == 1
+    admin.close()
+
+    assert messages[:4] == ["Wrong account name or password."] * 4
+    assert messages[4].startswith("Wrong account name or password. After 5 failed attempts, this account name is "
+                                  "locked from your address until ")  # fmt: skip
+    assert messages[5].startswith("Too many failed sign-ins with this account name from your address. Try again after ")
+    entries = audit.entries(DataDir(data_root), limit=3, account="admin-test")
+    assert [e.action for e in entries] == ["sign_in", "sign_in_locked", "sign_in_failed"]
+    assert entries[1].detail.startswith(f"refused from {ATTACKER} (this name) until ")
+    assert entries[2].detail.startswith(f"wrong account name or password from {ATTACKER}; now locked (this name) until")
+    accounts.unlock(DataDir(data_root), "admin-test")
+
+
+def test_unknown_and_existing_names_get_the_same_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the real sign-in form (AppTest): six wrong tries with an existing name and six
+    with a name that does not exist read alike, lock message included."""
+    import re
+
+    from streamlit.testing.v1 import AppTest
+
+    from queries import accounts
+    from tests.test_dashboard_pages import APP, sign_in
+
+    d = DataDir(tmp_path / "data").ensure()
+    accounts.add(d, Settings(), "real-name", "policy", None, "real name password")
+    monkeypatch.setenv("PULSE_DATA_DIR", str(d.root))
+    monkeypatch.chdir(REPO)
+
+    def answers(name: str) -> list[str]:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        assert not at.exception, at.exception
+        out = []
+        for _ in range(6):
+            sign_in(at, name, "wrong wrong wrong")
+            assert not at.exception, at.exception
+            out += [re.sub(r"\d\d \w{3} \d\d:\d\d", "<time>", e.value) for e in at.error]
+        return out
+
+    real, ghost = answers("real-name"), answers("no-such-name")
+    assert real == ghost
+    assert real[3:] == [
+        "Wrong account name or password.",
+        "Wrong account name or password. After 5 failed attempts, this account name is locked from your address "
+        "until <time> (Phnom Penh time).",
+        "Too many failed sign-ins with this account name from your address. Try again after <time> (Phnom Penh "
+        "time), or ask an admin to unlock it.",
+    ]
+
+
+def test_lockout_counts_per_name_and_client_and_throttles_a_client(tmp_path: Path) -> None:
+    from queries import accounts
+    from queries.settings import settings_from_dict
+
+    d = DataDir(tmp_path / "data").ensure()
+    s = settings_from_dict({"auth": {"max_failed_sign_ins": 3, "lockout_minutes": 15}})
+    accounts.add(d, s, "boss", "admin", None, "boss password 1")
+    t0 = dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)
+    tries = [accounts.sign_in(d, s, "boss", "guess guess", t0, client=ATTACKER) for _ in range(3)]
+    assert [(r.outcome, r.just_locked) for r in tries] == [("wrong", False), ("wrong", False), ("wrong", True)]
+    assert tries[-1].locked_until == t0 + dt.timedelta(minutes=15)
+    assert accounts.sign_in(d, s, "boss", "boss password 1", t0, client=ATTACKER).outcome == "locked"
+    assert accounts.sign_in(d, s, "boss", "boss password 1", t0, client=ADMIN_HOME).outcome == "ok"
+    assert accounts.sign_in(d, s, "boss", "boss password 1", t0).outcome == "ok"  # this host
+    assert accounts.get(d, "boss").is_locked(t0)  # from the attacker's address: the Accounts page shows it
+    # an unknown name locks exactly like a known one
+    ghost = [accounts.sign_in(d, s, "ghost", "guess guess", t0, client=ATTACKER) for _ in range(4)]
+    assert [(g.outcome, g.just_locked, g.account) for g in ghost] == [
+        ("wrong", False, None), ("wrong", False, None), ("wrong", True, None), ("locked", False, None)
+    ]  # fmt: skip
+    # spraying names from one client: after 4 x 3 = 12 failures in the window, every name is refused there
+    sprayed = [accounts.sign_in(d, s, f"name{i}", "guess guess", t0, client=ATTACKER).outcome for i in range(6)]
+    assert sprayed == ["wrong"] * 5 + ["throttled"]
+    assert accounts.sign_in(d, s, "boss", "boss password 1", t0, client=ATTACKER).outcome == "throttled"
+    assert accounts.sign_in(d, s, "boss", "boss password 1", t0, client=ADMIN_HOME).outcome == "ok"
+    later = t0 + dt.timedelta(minutes=15)
+    assert accounts.sign_in(d, s, "boss", "boss password 1", later, client=ATTACKER).outcome == "ok"
+    accounts.unlock(d, "ghost") if accounts.get(d, "ghost") else None

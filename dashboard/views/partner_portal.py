@@ -124,9 +124,7 @@ if kept and not listed.is_empty():
         hide_index=True,
         width="stretch",
     )
-    widgets.export_button(
-        listed, f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)"
-    )
+    widgets.export_button(listed, f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)")
 quiet = table.height - listed.height
 if kept and quiet:
     st.caption(
