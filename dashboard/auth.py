@@ -7,6 +7,11 @@ parameters, widget values, cookies) can set or change it. On every run the accou
 again, so an account removed, or whose role or partner changed, is signed out on its next
 interaction; a session idle for `auth.session_idle_minutes` expires.
 
+Failed sign-ins are counted per typed name and client address (queries/accounts.py): the
+form gives the same words for an unknown name and an existing one. A signed-in session
+registers itself with dashboard/downloads.py, so its download URLs serve only it, and
+only until it signs out, expires or its account changes.
+
 Pages call `identity()`; `app.py` calls `require_identity()` before anything else.
 """
 

@@ -21,7 +21,9 @@ now = dt.datetime.now(dt.UTC)
 st.title("Accounts")
 st.caption(
     "Local accounts are managed with `pulse users add|list|remove|reset-password`. "
-    f"After {s.auth.max_failed_sign_ins} failed sign-ins an account is locked for {s.auth.lockout_minutes} minutes."
+    f"After {s.auth.max_failed_sign_ins} failed sign-ins in a row with one name from one address, that name is "
+    f"locked from that address for {s.auth.lockout_minutes} minutes (it still signs in from elsewhere); "
+    "Unlock clears it from every address."
 )
 
 rows = accounts.list_accounts(d)
