@@ -44,8 +44,8 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
 }
-_MEDIA = re.compile(r"(?:^|/)media/([^/]+)$")
-_METRICS = re.compile(r"(?:^|/)_stcore/metrics/?$")
+_MEDIA = re.compile(r"(?:^|/)media/(.*)$")  # any path under media/, whatever follows: fail closed
+_METRICS = re.compile(r"(?:^|/)_stcore/metrics(?:/|$)")
 
 
 @dataclass
@@ -173,7 +173,7 @@ class Guard:
             await _not_found(send)
             return
         media = _MEDIA.search(path)
-        if media is not None and not may_fetch(media.group(1).split(".", 1)[0], browser):
+        if media is not None and not may_fetch(media.group(1).strip("/").split("/")[-1].split(".", 1)[0], browser):
             await _not_found(send)
             return
         new_cookie = None

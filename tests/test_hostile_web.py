@@ -183,6 +183,9 @@ def test_a_download_url_works_only_for_its_signed_in_session(server: str, browse
     mine = owner.request.get(url)
     assert (mine.status, mine.body()) == (200, body)  # the session that made it
     assert http_status(url)[0] == 404  # curl: no cookie
+    path = url.split("/media/", 1)[1]
+    for variant in (f"//media/{path}", f"/media/{path}/", f"/media/{path}?x=1", f"/media/{path.split('.')[0]}"):
+        assert http_status(server + variant)[0] == 404, variant
     assert http_status(url, {"Cookie": "pulse_browser=guessed"})[0] == 404
 
     other = new_context(browser)
