@@ -359,4 +359,3 @@ def test_lockout_counts_per_name_and_client_and_throttles_a_client(tmp_path: Pat
     assert accounts.sign_in(d, s, "boss", "boss password 1", t0, client=ADMIN_HOME).outcome == "ok"
     later = t0 + dt.timedelta(minutes=15)
     assert accounts.sign_in(d, s, "boss", "boss password 1", later, client=ATTACKER).outcome == "ok"
-    accounts.unlock(d, "ghost") if accounts.get(d, "ghost") else None
