@@ -1,4 +1,4 @@
-"""Wellbeing Pulse dashboard: `pulse dashboard` runs `streamlit run dashboard/app.py`."""
+"""Wellbeing Pulse dashboard: `pulse dashboard` runs `streamlit run dashboard/server.py`, which serves this script."""
 
 from __future__ import annotations
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import auth, downloads, state
 from dashboard import format as fmt
+from queries import csvfile
 from queries.filters import Filters
 from queries.privacy import suppress
 
@@ -27,7 +28,7 @@ def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV
     file_name = f"{name}_{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv"
     st.download_button(
         label,
-        suppress(df, counts, n).write_csv().encode("utf-8"),
+        csvfile.to_bytes(suppress(df, counts, n)),
         file_name=file_name,
         on_click=auth.record_export,
         args=(file_name,),
@@ -36,11 +37,15 @@ def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV
         icon=":material/download:",
         help=f"Counts from 1 to {n - 1} read <{n} in downloads.",
     )
+    downloads.keep_files()  # its URL serves only this signed-in session (dashboard/downloads.py)
 
 
-def export_button(data: bytes, file_name: str, label: str, mime: str = "text/csv") -> None:
-    """A download of prepared bytes (a partner table, report or PNG), recorded in the audit
-    log on click like `download`."""
+def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: str = "text/csv") -> None:
+    """A download of prepared bytes (a report or PNG) or of a table, written as CSV through
+    queries/csvfile.py (formula-like cells quoted); recorded in the audit log on click like
+    `download`."""
+    if isinstance(data, pl.DataFrame):
+        data = csvfile.to_bytes(data)
     st.download_button(
         label,
         data,
@@ -51,6 +56,7 @@ def export_button(data: bytes, file_name: str, label: str, mime: str = "text/csv
         key=f"export-{file_name}",
         icon=":material/download:",
     )
+    downloads.keep_files()
 
 
 def glossary_link() -> None:

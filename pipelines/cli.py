@@ -350,7 +350,7 @@ def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | No
     included. Counts below privacy.min_cell read <N, and further cells read 'hidden' where a
     small one could otherwise be worked out from the week's total (README, "Privacy").
     """
-    from queries import audit, partner
+    from queries import audit, csvfile, partner
     from queries.warehouse import published
 
     s = settings()
@@ -365,12 +365,12 @@ def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | No
         report = partner.report(con, s, partner_id, first, last)
     audit.record(d, None, audit.EXPORT, f"pulse export --partner {partner_id} --from {first} --to {last} -> {out}")
     if out == Path("-"):
-        sys.stdout.write(report.write_csv())
+        sys.stdout.write(csvfile.to_text(report))
     else:
         if not out.parent.is_dir():
             raise PulseError(f"folder {out.parent} does not exist; create it or choose another --out")
         try:
-            report.write_csv(out)
+            csvfile.write(report, out)
         except OSError as e:
             raise PulseError(f"cannot write {out}: {e.strerror or e}; choose another --out") from None
         weeks = report["week_start"].n_unique()
@@ -387,7 +387,9 @@ def dashboard_cmd(port: int, host: str) -> None:
 
     s = settings()
     d = data_dir(create=False)
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    # server.py wraps app.py in st.App with dashboard/downloads.py's guard (session-bound
+    # downloads, no /_stcore/metrics, security headers)
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "server.py"
     env = {**os.environ, "PULSE_DATA_DIR": str(d.root)}
     if s.source != "built-in defaults":
         env["PULSE_CONFIG"] = str(Path(s.source).resolve())
@@ -417,6 +419,8 @@ def dashboard_cmd(port: int, host: str) -> None:
         "minimal",
         "--client.showErrorDetails",
         "none",  # a bug shows a generic message, never a traceback (it goes to the server log)
+        "--client.disableDataExport",
+        "true",  # tables' own CSV button writes formulas unquoted and is not audited: use ours
     ]
     os.execvpe(sys.executable, args, env)
 

@@ -191,13 +191,13 @@ def test_locked_account_says_until_when(app, warehouse: Path) -> None:
     until = accounts.get(d, "lock-me").locked_until
     local = until.astimezone(Settings().tz)
     assert [e.value for e in at.error] == [
-        f"Wrong account name or password. After 5 failed attempts this account is locked until "
-        f"{local:%d %b %H:%M} (Phnom Penh time)."
+        f"Wrong account name or password. After 5 failed attempts, this account name is locked from your address "
+        f"until {local:%d %b %H:%M} (Phnom Penh time)."
     ]
     sign_in(at, "lock-me", "lock me password")  # the right password, while locked
     assert [e.value for e in at.error] == [
-        f"This account is locked after too many failed sign-ins, until {local:%d %b %H:%M} (Phnom Penh time). "
-        "Try again then, or ask an admin to unlock it."
+        f"Too many failed sign-ins with this account name from your address. Try again after {local:%d %b %H:%M} "
+        "(Phnom Penh time), or ask an admin to unlock it."
     ]
     assert titles(at) == ["Wellbeing Pulse"]
     assert audit.entries(d, limit=1, account="lock-me")[0].action == "sign_in_locked"

@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import auth, state, widgets
 from queries import accounts, audit
 
 ident = auth.identity()
@@ -21,7 +21,9 @@ now = dt.datetime.now(dt.UTC)
 st.title("Accounts")
 st.caption(
     "Local accounts are managed with `pulse users add|list|remove|reset-password`. "
-    f"After {s.auth.max_failed_sign_ins} failed sign-ins an account is locked for {s.auth.lockout_minutes} minutes."
+    f"After {s.auth.max_failed_sign_ins} failed sign-ins in a row with one name from one address, that name is "
+    f"locked from that address for {s.auth.lockout_minutes} minutes (it still signs in from elsewhere); "
+    "Unlock clears it from every address."
 )
 
 rows = accounts.list_accounts(d)
@@ -65,15 +67,14 @@ entries = audit.entries(d, limit=200)
 if not entries:
     st.info("Nothing recorded yet.")
 else:
-    st.dataframe(
-        pl.DataFrame(
-            {
-                "When": [f"{e.at.astimezone(s.tz):%Y-%m-%d %H:%M:%S}" for e in entries],
-                "Account": [e.account or "" for e in entries],
-                "Action": [e.action.replace("_", " ") for e in entries],
-                "Detail": [e.detail for e in entries],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
+    log = pl.DataFrame(
+        {
+            "When": [f"{e.at.astimezone(s.tz):%Y-%m-%d %H:%M:%S}" for e in entries],
+            "Account": [e.account or "" for e in entries],
+            "Action": [e.action.replace("_", " ") for e in entries],
+            "Detail": [e.detail for e in entries],
+        }
     )
+    st.dataframe(log, hide_index=True, width="stretch")
+    # a typed name can be anything (e.g. =HYPERLINK(...)): the export quotes formula-like cells
+    widgets.export_button(log, f"audit_log_{now:%Y%m%d}.csv", "Download the audit log (CSV)")

@@ -124,9 +124,7 @@ if kept and not listed.is_empty():
         hide_index=True,
         width="stretch",
     )
-    widgets.export_button(
-        listed.write_csv().encode("utf-8"), f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)"
-    )
+    widgets.export_button(listed, f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)")
 quiet = table.height - listed.height
 if kept and quiet:
     st.caption(
@@ -140,7 +138,7 @@ left, right = st.columns(2)
 with left:
     full = partner.report_from_cells(week_cells, me.name)
     widgets.export_button(
-        full.write_csv().encode("utf-8"),
+        full,
         f"{me.id}_week_{week:%Y%m%d}.csv",
         "Every figure of this week (CSV)",
     )
