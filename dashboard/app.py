@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, state
+from queries import labels
+from queries.labels import _, ngettext
 from queries.status import freshness
 
 st.set_page_config(page_title="Wellbeing Pulse", page_icon=":material/favorite:", layout="wide")
@@ -14,25 +16,25 @@ def pages_for(ident: auth.Identity) -> list[st.Page]:
     """The pages a role may open. A URL naming any other page falls back to the first page
     (Streamlit's "page not found"), so a partner never runs a policy page's script."""
     if ident.is_partner:
-        return [st.Page("views/partner_portal.py", title="Your referrals", icon=":material/support_agent:",
+        return [st.Page("views/partner_portal.py", title=_("Your referrals"), icon=":material/support_agent:",
                         url_path="portal", default=True)]  # fmt: skip
     pages = [
-        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("views/audience.py", title="Audience", icon=":material/groups:", url_path="audience"),
-        st.Page("views/hub.py", title="Digital Wellness Hub", icon=":material/spa:", url_path="hub"),
+        st.Page("views/overview.py", title=_("Overview"), icon=":material/dashboard:", default=True),
+        st.Page("views/audience.py", title=_("Audience"), icon=":material/groups:", url_path="audience"),
+        st.Page("views/hub.py", title=_("Digital Wellness Hub"), icon=":material/spa:", url_path="hub"),
         st.Page(
-            "views/referrals.py", title="Helpline referrals", icon=":material/support_agent:", url_path="referrals"
+            "views/referrals.py", title=_("Helpline referrals"), icon=":material/support_agent:", url_path="referrals"
         ),
-        st.Page("views/safety.py", title="Safety", icon=":material/shield:", url_path="safety"),
+        st.Page("views/safety.py", title=_("Safety"), icon=":material/shield:", url_path="safety"),
     ]
     if ident.role == "admin":
         pages += [
             st.Page(
-                "views/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"
+                "views/data_health.py", title=_("Data health"), icon=":material/monitor_heart:", url_path="data-health"
             ),
-            st.Page("views/accounts.py", title="Accounts", icon=":material/manage_accounts:", url_path="accounts"),
+            st.Page("views/accounts.py", title=_("Accounts"), icon=":material/manage_accounts:", url_path="accounts"),
         ]
-    return [*pages, st.Page("views/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary")]
+    return [*pages, st.Page("views/glossary.py", title=_("Glossary"), icon=":material/menu_book:", url_path="glossary")]
 
 
 def freshness_banner(ident: auth.Identity) -> None:
@@ -44,42 +46,70 @@ def freshness_banner(ident: auth.Identity) -> None:
         return
     minutes = int(fresh.age.total_seconds() // 60)
     ago = (
-        f"{minutes} min ago"
+        ngettext("{n} min ago", "{n} min ago", minutes).format(n=minutes)
         if minutes < 120
-        else f"{minutes // 60} h ago"
+        else ngettext("{n} h ago", "{n} h ago", minutes // 60).format(n=minutes // 60)
         if minutes < 2880
-        else f"{fresh.age.days} days ago"
+        else ngettext("{n} day ago", "{n} days ago", fresh.age.days).format(n=fresh.age.days)
     )
     failed = (
-        f" The last run failed at {fresh.failure_at.astimezone(s.tz):%d %b %H:%M}: {fresh.failure_reason}"
+        " "
+        + _("The last run failed at {when}: {reason}").format(
+            when=labels.campaign_time(fresh.failure_at, s.tz), reason=fresh.failure_reason
+        )
         if fresh.failure_at
         else ""
     )
     if fresh.is_stale:
+        where = _("see Data health") if ident.role == "admin" else _("an administrator has been told on Data health")
         st.error(
-            f"The data was last refreshed {ago} ({fresh.last_success.astimezone(s.tz):%d %b %H:%M}), longer than "
-            f"two scheduled intervals. Figures may be out of date; "
-            f"{'see Data health' if ident.role == 'admin' else 'an administrator has been told on Data health'}.{failed}",
+            _(
+                "The data was last refreshed {ago} ({when}), longer than two scheduled intervals. "
+                "Figures may be out of date; {where}."
+            ).format(ago=ago, when=labels.campaign_time(fresh.last_success, s.tz), where=where)
+            + failed,
             icon=":material/schedule:",
         )
     else:
-        st.caption(f"Data refreshed {ago} · snapshot {fresh.snapshot_id}{' ·' + failed if failed else ''}")
+        st.caption(_("Data refreshed {ago}").format(ago=ago) + (" ·" + failed if failed else ""))
+
+
+def about_this_data() -> None:
+    """The technical facts behind every figure, at the bottom of the page: the snapshot, when
+    it was refreshed, the timezone of every day and hour."""
+    s = state.settings()
+    fresh = freshness(state.data_dir(), s)
+    with st.expander(_("About this data")):
+        lines = [
+            _("Days and hours are in campaign time: {zone} ({tz}, {abbreviation}).").format(
+                zone=labels.zone_place(s.tz), tz=s.timezone, abbreviation=labels.zone_abbreviation(s.tz)
+            ),
+            _("Snapshot {id}.").format(id=state.snapshot_id()),
+        ]
+        if fresh is not None:
+            lines.append(_("Last refreshed {when}.").format(when=labels.campaign_time(fresh.last_success, s.tz)))
+        st.markdown("  \n".join(lines))
 
 
 URL_PATHS = ("overview", "audience", "hub", "referrals", "safety", "data-health", "accounts", "glossary", "portal")
+labels.use_zone(state.settings().tz)
 ident = auth.require_identity(URL_PATHS)  # the sign-in form and st.stop() until someone is signed in
 nav = st.navigation(pages_for(ident))
 st.session_state[auth.PAGE_KEY] = nav.title
-st.sidebar.markdown(f"**{state.settings().name}**  \n#MentalWell-Being · Cambodia")
+st.sidebar.markdown(f"**{state.settings().name}**  \n#MentalWell-Being · " + _("Cambodia"))
 auth.sidebar(ident)
 if state.snapshot_id() is None:
     st.title("Wellbeing Pulse")
     st.info(
-        "Nothing has been published yet. Run `pulse refresh` (or `.ci/start`) to load the landing zone, "
-        "then reload this page.",
+        _(
+            "Nothing has been published yet. Run `pulse refresh` (or `.ci/start`) to load the landing zone, "
+            "then reload this page."
+        ),
         icon=":material/hourglass_empty:",
     )
     st.stop()
 if not ident.is_partner:  # a partner's figures are released weeks; refresh health is not its business
     freshness_banner(ident)
 nav.run()
+if not ident.is_partner:
+    about_this_data()

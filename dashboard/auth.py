@@ -22,8 +22,9 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import downloads, state
-from queries import accounts, audit
+from queries import accounts, audit, labels
 from queries.accounts import Identity
+from queries.labels import _
 
 __all__ = ["Identity", "identity", "record_export", "require_identity", "sign_out", "sso_enabled"]
 
@@ -42,7 +43,7 @@ def identity() -> Identity:
     """The signed-in identity. Only callable after `require_identity()` let the run through."""
     ident = st.session_state.get(IDENTITY_KEY)
     if not isinstance(ident, Identity):
-        st.error("You are not signed in.", icon=":material/lock:")
+        st.error(_("You are not signed in."), icon=":material/lock:")
         st.stop()
     return ident
 
@@ -70,8 +71,8 @@ def require_identity(url_paths: tuple[str, ...] = ()) -> Identity:
         ident = _adopt_sso()
         if ident is not None:
             return ident
-    forms = [st.Page(_sign_in_page, title="Sign in", url_path="sign-in", default=True)]
-    forms += [st.Page(_sign_in_page, title="Sign in", url_path=p) for p in url_paths]
+    forms = [st.Page(_sign_in_page, title=_("Sign in"), url_path="sign-in", default=True)]
+    forms += [st.Page(_sign_in_page, title=_("Sign in"), url_path=p) for p in url_paths]
     st.navigation(forms, position="hidden").run()
     st.stop()
     raise AssertionError("unreachable")
@@ -96,7 +97,9 @@ def _still_valid(ident: Identity) -> Identity | None:
             ident,
             audit.SESSION_EXPIRED,
             "info",
-            f"Your session expired after {s.auth.session_idle_minutes} minutes without activity. Sign in again.",
+            _("Your session expired after {minutes} minutes without activity. Sign in again.").format(
+                minutes=s.auth.session_idle_minutes
+            ),
         )
         if method == "sso":
             st.logout()  # the identity provider's cookie would sign the browser straight back in
@@ -109,14 +112,14 @@ def _still_valid(ident: Identity) -> Identity | None:
     if current is not None and current.is_partner and current.partner_id not in s.partner_ids:
         current = None  # its partner left the config
     if current is None:
-        _end(ident, audit.SESSION_ENDED, "warning", "Your account was removed, so you were signed out.")
+        _end(ident, audit.SESSION_ENDED, "warning", _("Your account was removed, so you were signed out."))
         return None
     if current != ident:
         _end(
             ident,
             audit.SESSION_ENDED,
             "warning",
-            "Your account's role or partner changed, so you were signed out. Sign in again.",
+            _("Your account's role or partner changed, so you were signed out. Sign in again."),
         )
         return None
     return ident
@@ -129,8 +132,10 @@ def _adopt_sso() -> Identity | None:
         audit.record(state.data_dir(), email or None, audit.SIGN_IN_REFUSED, "sso: e-mail not in auth.sso_users")
         st.session_state[NOTICE_KEY] = (
             "error",
-            f"{email or 'This account'} may not use Wellbeing Pulse. Ask an admin to add your e-mail to "
-            "auth.sso_users in campaign.toml, or sign out and use another account.",
+            _(
+                "{who} may not use Wellbeing Pulse. Ask an admin to add your e-mail to "
+                "auth.sso_users in campaign.toml, or sign out and use another account."
+            ).format(who=email or _("This account")),
         )
         return None
     _start(ident, "sso")
@@ -147,8 +152,7 @@ def _start(ident: Identity, method: str) -> None:
 
 
 def _local(t: dt.datetime) -> str:
-    s = state.settings()
-    return f"{t.astimezone(s.tz):%d %b %H:%M} ({s.timezone.split('/')[-1].replace('_', ' ')} time)"
+    return labels.campaign_time(t, state.settings().tz)
 
 
 def client_address() -> str | None:
@@ -164,18 +168,20 @@ def client_address() -> str | None:
 def sign_in_message(result: accounts.SignIn, max_failed: int) -> str:
     """What the form says: the same words for an unknown name and an existing one."""
     if result.outcome == "throttled":
-        return f"Too many failed sign-ins from your address. Try again after {_local(result.locked_until)}."
+        return _("Too many failed sign-ins from your address. Try again after {until}.").format(
+            until=_local(result.locked_until)
+        )
     if result.outcome == "locked":
-        return (
-            f"Too many failed sign-ins with this account name from your address. Try again after "
-            f"{_local(result.locked_until)}, or ask an admin to unlock it."
-        )
+        return _(
+            "Too many failed sign-ins with this account name from your address. Try again after "
+            "{until}, or ask an admin to unlock it."
+        ).format(until=_local(result.locked_until))
     if result.just_locked:
-        return (
-            f"Wrong account name or password. After {max_failed} failed attempts, this account name is locked "
-            f"from your address until {_local(result.locked_until)}."
-        )
-    return "Wrong account name or password."
+        return _(
+            "Wrong account name or password. After {n} failed attempts, this account name is locked "
+            "from your address until {until}."
+        ).format(n=max_failed, until=_local(result.locked_until))
+    return _("Wrong account name or password.")
 
 
 def _check_password() -> None:
@@ -184,7 +190,7 @@ def _check_password() -> None:
     password = st.session_state.get("sign_in_password", "")
     st.session_state["sign_in_password"] = ""
     if not name or not password:
-        st.session_state[NOTICE_KEY] = ("error", "Enter your account name and password.")
+        st.session_state[NOTICE_KEY] = ("error", _("Enter your account name and password."))
         return
     d, s = state.data_dir(), state.settings()
     client = client_address()
@@ -208,24 +214,24 @@ def _check_password() -> None:
 
 
 def _sign_in_page() -> None:
-    _, middle, _ = st.columns([1, 2, 1])  # stacked on a phone, the empty sides take no room
+    _left, middle, _right = st.columns([1, 2, 1])  # stacked on a phone, the empty sides take no room
     with middle:
         st.title("Wellbeing Pulse")
-        st.caption("Analytics for the #MentalWell-Being campaign. Sign in to see the figures.")
+        st.caption(_("Analytics for the #MentalWell-Being campaign. Sign in to see the figures."))
         notice = st.session_state.get(NOTICE_KEY)
         if notice:
             kind, message = notice
             getattr(st, kind)(message, icon=":material/lock:" if kind == "error" else ":material/info:")
         if sso_enabled():
             if st.user.is_logged_in:
-                st.button("Sign out of single sign-on", on_click=st.logout, icon=":material/logout:")
+                st.button(_("Sign out of single sign-on"), on_click=st.logout, icon=":material/logout:")
             else:
-                st.button("Sign in with single sign-on", on_click=st.login, type="primary", icon=":material/login:")
-            st.caption("Or with a local account:")
+                st.button(_("Sign in with single sign-on"), on_click=st.login, type="primary", icon=":material/login:")
+            st.caption(_("Or with a local account:"))
         with st.form("sign_in", border=True):
-            st.text_input("Account name", key="sign_in_name", autocomplete="username")
-            st.text_input("Password", key="sign_in_password", type="password", autocomplete="current-password")
-            st.form_submit_button("Sign in", type="primary", on_click=_check_password, icon=":material/login:")
+            st.text_input(_("Account name"), key="sign_in_name", autocomplete="username")
+            st.text_input(_("Password"), key="sign_in_password", type="password", autocomplete="current-password")
+            st.form_submit_button(_("Sign in"), type="primary", on_click=_check_password, icon=":material/login:")
 
 
 def sign_out() -> None:
@@ -233,7 +239,7 @@ def sign_out() -> None:
     ident = st.session_state.get(IDENTITY_KEY)
     method = st.session_state.get(METHOD_KEY)
     if isinstance(ident, Identity):
-        _end(ident, audit.SIGN_OUT, "success", "You are signed out.")
+        _end(ident, audit.SIGN_OUT, "success", _("You are signed out."))
     if method == "sso":
         st.logout()
 
@@ -252,7 +258,7 @@ def sidebar(ident: Identity) -> None:
     if ident.is_partner:
         who = next((p.name for p in s.partners if p.id == ident.partner_id), ident.partner_id)
     else:
-        who = {"policy": "policy", "admin": "admin"}[ident.role]
+        who = labels.label("role", ident.role)
     with st.sidebar:
-        st.caption(f"Signed in as **{ident.name}** · {who}")
-        st.button("Sign out", on_click=sign_out, icon=":material/logout:", key="sign_out")
+        st.caption(_("Signed in as **{name}** · {who}").format(name=ident.name, who=who))
+        st.button(_("Sign out"), on_click=sign_out, icon=":material/logout:", key="sign_out")

@@ -8,25 +8,27 @@ import datetime as dt
 import altair as alt
 import polars as pl
 
+from queries import labels
+from queries.labels import _
+
 STREAM_COLORS = {
     "views": "#1F7A6B",  # engagement
     "hub_visits": "#4C78A8",  # Digital Wellness Hub
     "helpline_clicks": "#E4572E",  # referrals
     "reports": "#7A5C99",  # safety
 }
-METRIC_TITLES = {
-    "views": "Views of campaign videos",
-    "hub_visits": "Wellness Hub visits",
-    "helpline_clicks": "Helpline card taps",
-    "reports": "Reports",
-}
+METRIC_TITLES = labels.LABELS["metric"]  # English source words: read them with labels.label("metric", m)
 PARTNER_PALETTE = ["#E4572E", "#1F7A6B", "#4C78A8", "#F2A541", "#7A5C99", "#5C946E"]
-DAY_AXIS = alt.Axis(format="%d %b", labelAngle=0, title="Campaign day (Asia/Phnom_Penh)")
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
+def day_axis() -> alt.Axis:
+    """Daily x axis, titled in the current language: 'Day (Cambodia time)'."""
+    return alt.Axis(format="%d %b", labelAngle=0, title=labels.day_title())
+
+
 def _markers(launch: dt.date, end: dt.date | None, start: dt.date, last: dt.date) -> alt.Chart | None:
-    rows = [(launch, "Launch")] + ([(end, "Campaign end")] if end else [])
+    rows = [(launch, _("Launch"))] + ([(end, _("Campaign end"))] if end else [])
     rows = [(d, label) for d, label in rows if start <= d <= last]
     if not rows:
         return None
@@ -44,14 +46,14 @@ def daily_metric(df: pl.DataFrame, metric: str, launch: dt.date, end: dt.date | 
     """One metric per day as a line, with the launch (and end) marked."""
     data = df.filter(pl.col("metric") == metric)
     line = (
-        alt.Chart(data, title=METRIC_TITLES[metric])
+        alt.Chart(data, title=labels.label("metric", metric))
         .mark_line(color=STREAM_COLORS[metric], strokeWidth=2)
         .encode(
-            x=alt.X("day:T", axis=DAY_AXIS),
-            y=alt.Y("count_events:Q", title="Events per day", axis=alt.Axis(format=",d")),
+            x=alt.X("day:T", axis=day_axis()),
+            y=alt.Y("count_events:Q", title=_("Events per day"), axis=alt.Axis(format=",d")),
             tooltip=[
-                alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
-                alt.Tooltip("count_events:Q", title=METRIC_TITLES[metric], format=","),
+                alt.Tooltip("day:T", title=_("Day"), format="%a %d %b %Y"),
+                alt.Tooltip("count_events:Q", title=labels.label("metric", metric), format=","),
             ],
         )
         .properties(height=260)
@@ -64,20 +66,21 @@ def daily_metric(df: pl.DataFrame, metric: str, launch: dt.date, end: dt.date | 
 
 def weekly_rhythm(df: pl.DataFrame) -> alt.Chart:
     """Day of week × hour heatmap of engagement events (campaign time)."""
-    data = df.with_columns(weekday=pl.col("day_of_week").replace_strict(range(1, 8), WEEKDAYS, return_dtype=pl.String))
+    days = [labels.label("weekday_short", i) for i in range(1, 8)]
+    data = df.with_columns(weekday=pl.col("day_of_week").replace_strict(range(1, 8), days, return_dtype=pl.String))
     return (
-        alt.Chart(data, title="When people engage: events by weekday and hour")
+        alt.Chart(data, title=_("Engagement by weekday and hour"))
         .mark_rect()
         .encode(
-            x=alt.X("hour:O", title="Hour of day (Asia/Phnom_Penh)"),
-            y=alt.Y("weekday:N", sort=WEEKDAYS, title=None),
+            x=alt.X("hour:O", title=labels.hour_title()),
+            y=alt.Y("weekday:N", sort=days, title=None),
             color=alt.Color(
-                "count_events:Q", title="Events", scale=alt.Scale(scheme="greens"), legend=alt.Legend(format=",d")
+                "count_events:Q", title=_("Events"), scale=alt.Scale(scheme="greens"), legend=alt.Legend(format=",d")
             ),
             tooltip=[
-                alt.Tooltip("weekday:N", title="Day"),
-                alt.Tooltip("hour:O", title="Hour"),
-                alt.Tooltip("count_events:Q", title="Events", format=","),
+                alt.Tooltip("weekday:N", title=_("Day")),
+                alt.Tooltip("hour:O", title=_("Hour")),
+                alt.Tooltip("count_events:Q", title=_("Events"), format=","),
             ],
         )
         .properties(height=220)
@@ -102,7 +105,7 @@ def bars(
             y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=220)),
             x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=fmt)),
             tooltip=[
-                alt.Tooltip(f"{label}:N", title="Segment"),
+                alt.Tooltip(f"{label}:N", title=_("Segment")),
                 alt.Tooltip(f"{value}:Q", title=value_title, format=".1%" if percent else ","),
             ],
         )
@@ -120,13 +123,13 @@ def daily_stacked(
         alt.Chart(data, title=title)
         .mark_line(strokeWidth=2)
         .encode(
-            x=alt.X("day:T", axis=DAY_AXIS),
-            y=alt.Y("count_events:Q", title="Events per day", axis=alt.Axis(format=",d")),
+            x=alt.X("day:T", axis=day_axis()),
+            y=alt.Y("count_events:Q", title=_("Events per day"), axis=alt.Axis(format=",d")),
             color=alt.Color("series:N", title=None, scale=scale, legend=alt.Legend(orient="right")),
             tooltip=[
-                alt.Tooltip("day:T", title="Day", format="%a %d %b %Y"),
-                alt.Tooltip("series:N", title="What"),
-                alt.Tooltip("count_events:Q", title="Events", format=","),
+                alt.Tooltip("day:T", title=_("Day"), format="%a %d %b %Y"),
+                alt.Tooltip("series:N", title=_("What")),
+                alt.Tooltip("count_events:Q", title=_("Events"), format=","),
             ],
         )
         .properties(height=340)
@@ -137,7 +140,10 @@ def funnel(df: pl.DataFrame, title: str) -> alt.FacetChart:
     """Shown / tapped / contacted per segment, one small bar chart per segment (log scale so
     contacts stay visible next to cards shown). Hidden small counts are left out."""
     long = df.unpivot(index="segment", on=["shown", "tapped", "contacted"], variable_name="stage", value_name="count")
-    stages = ["shown", "tapped", "contacted"]
+    words = {"shown": labels.label("stage", "shown"), "tapped": labels.label("stage", "clicked")}
+    words["contacted"] = labels.label("stage", "contacted")
+    long = long.with_columns(pl.col("stage").replace_strict(words))
+    stages = list(words.values())
     return (
         alt.Chart(long)
         .mark_bar()
@@ -145,7 +151,7 @@ def funnel(df: pl.DataFrame, title: str) -> alt.FacetChart:
             y=alt.Y("stage:N", sort=stages, title=None),
             x=alt.X(
                 "count:Q",
-                title="Helpline events (log scale)",
+                title=_("Helpline events (log scale)"),
                 scale=alt.Scale(type="symlog"),
                 axis=alt.Axis(format=",d", tickCount=5),
             ),
@@ -157,9 +163,9 @@ def funnel(df: pl.DataFrame, title: str) -> alt.FacetChart:
                 scale=alt.Scale(domain=stages, range=["#F4B393", "#E4572E", "#8C2F1B"]),
             ),
             tooltip=[
-                alt.Tooltip("segment:N", title="Segment"),
-                alt.Tooltip("stage:N", title="Stage"),
-                alt.Tooltip("count:Q", title="Count", format=","),
+                alt.Tooltip("segment:N", title=_("Segment")),
+                alt.Tooltip("stage:N", title=_("Stage")),
+                alt.Tooltip("count:Q", title=_("Count"), format=","),
             ],
         )
         .properties(height=66, width=520)
@@ -186,16 +192,16 @@ def weekly_partner_totals(totals: pl.DataFrame, title: str, measures: list[str])
         bar=pl.col("value").fill_null(0),
     )
     base = alt.Chart(df).encode(
-        x=alt.X("week:N", sort=None, title="Week starting (Monday, campaign time)", axis=alt.Axis(labelAngle=0)),
+        x=alt.X("week:N", sort=None, title=_("Week starting (Monday, campaign time)"), axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("measure:N", sort=measures),
         tooltip=[
-            alt.Tooltip("week:N", title="Week starting"),
-            alt.Tooltip("measure:N", title="Measure"),
-            alt.Tooltip("text:N", title="Count"),
+            alt.Tooltip("week:N", title=_("Week starting")),
+            alt.Tooltip("measure:N", title=_("Measure")),
+            alt.Tooltip("text:N", title=_("Count")),
         ],
     )
     bars = base.mark_bar().encode(
-        y=alt.Y("bar:Q", title="Events in the week", axis=alt.Axis(format=",d")),
+        y=alt.Y("bar:Q", title=_("Events in the week"), axis=alt.Axis(format=",d")),
         color=alt.Color(
             "measure:N",
             sort=measures,

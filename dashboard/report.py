@@ -13,12 +13,12 @@ import polars as pl
 import vl_convert as vlc
 
 from dashboard import charts
-from queries import partner
+from queries import labels, partner
+from queries.labels import _
 
 KHMER_FONTS = Path("/usr/share/fonts/truetype/khmeros")  # Debian's fonts-khmeros (.ci/setup --browser)
 FONT = "Khmer OS"  # one family with Latin and Khmer glyphs: a fallback font would not shape Khmer
 KHMER_HASHTAG = "#សុខុមាលភាពផ្លូវចិត្ត"  # "mental well-being"
-COLUMNS = ["Shown", "Tapped", "Contacted", "Tap rate %", "Contact rate %", "Tip video views"]
 
 
 @cache
@@ -31,47 +31,62 @@ def month_chart(
     partner_name: str, campaign: str, month: dt.date, cells: pl.DataFrame, min_cell: int
 ) -> alt.VConcatChart:
     """The report for the weeks in `cells` (the released weeks whose Thursday is in `month`)."""
+    columns = [
+        *(partner.measure_name(m) for m in partner.REFERRAL_MEASURES),
+        partner.tap_rate_name(),
+        partner.contact_rate_name(),
+        partner.measure_name(partner.TIP_MEASURE),
+    ]
+    week_column = _("Week")
     weeks = sorted(set(cells["week_start"]))
-    totals = partner.weekly_totals(cells).with_columns(pl.col("measure").replace_strict(partner.MEASURE_NAMES))
+    totals = partner.weekly_totals(cells).with_columns(
+        pl.col("measure").replace_strict({m: partner.measure_name(m) for m in partner.MEASURES})
+    )
     rows = pl.concat(
         [
             partner.table(cells.filter(pl.col("week_start") == w), "total")
-            .drop("category", partner.DIMENSION_NAMES["total"])
+            .drop("category", partner.dimension_name("total"))
             .with_columns(
-                Week=pl.lit(f"{w:%d %b} – {w + dt.timedelta(days=6):%d %b}"),
-                **{c: pl.col(c).cast(pl.String) for c in ("Tap rate %", "Contact rate %")},
+                **{week_column: pl.lit(_week(w))},
+                **{c: pl.col(c).cast(pl.String) for c in (partner.tap_rate_name(), partner.contact_rate_name())},
             )
             for w in weeks
         ],
         how="diagonal_relaxed",
     )
     long = rows.unpivot(
-        index="Week", on=[c for c in COLUMNS if c in rows.columns], variable_name="column"
+        index=week_column, on=[c for c in columns if c in rows.columns], variable_name="column"
     ).with_columns(pl.col("value").fill_null("–"))
     table = (
         alt.Chart(long)
         .mark_text(fontSize=13, font=FONT)
         .encode(
-            x=alt.X("column:N", sort=COLUMNS, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12)),
-            y=alt.Y("Week:N", sort=None, title=None, axis=alt.Axis(labelFontSize=12)),
+            x=alt.X("column:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12)),
+            y=alt.Y(f"{week_column}:N", sort=None, title=None, axis=alt.Axis(labelFontSize=12)),
             text="value:N",
         )
         .properties(width=760, height=28 * max(1, len(weeks)))
     )
     chart = charts.weekly_partner_totals(
-        totals, "Helpline cards shown, tapped and contacted, per week", ["Shown", "Tapped", "Contacted"]
+        totals,
+        _("Helpline cards shown, tapped and contacted, per week"),
+        [partner.measure_name(m) for m in partner.REFERRAL_MEASURES],
     ).properties(width=760)
     note = (
         alt.Chart(
             alt.Data(
                 values=[
                     {
-                        "line": f"Counts below {min_cell} read <{min_cell}; 'hidden' is a count of {min_cell} or more "
-                        "hidden so that a small one cannot be worked out from the week's total."
+                        "line": _(
+                            "Counts below {n} read <{n}; 'hidden' is a count of {n} or more "
+                            "hidden so that a small one cannot be worked out from the week's total."
+                        ).format(n=min_cell)
                     },
                     {
-                        "line": "Weeks run Monday to Sunday in campaign time and are published, unchanged, a day after "
-                        "they end. Rates are shown only where both counts are."
+                        "line": _(
+                            "Weeks run Monday to Sunday in campaign time and are published, unchanged, a day after "
+                            "they end. Rates are shown only where both counts are."
+                        )
                     },
                 ]
             )
@@ -84,7 +99,9 @@ def month_chart(
         alt.vconcat(chart, table, note, spacing=24)
         .properties(
             title=alt.TitleParams(
-                f"{partner_name} · helpline referrals · {month:%B %Y}",
+                _("{partner} · helpline referrals · {month}").format(
+                    partner=partner_name, month=labels.month_year(month)
+                ),
                 # Khmer on a line of its own: vl-convert shapes a line's Khmer only when it starts the line
                 subtitle=[f"{campaign} · #MentalWell-Being", KHMER_HASHTAG],
                 anchor="start",
@@ -100,6 +117,14 @@ def month_chart(
         )
         .configure(font=FONT)
         .configure_view(stroke=None)
+    )
+
+
+def _week(w: dt.date) -> str:
+    end = w + dt.timedelta(days=6)
+    return _("{start} – {end}").format(
+        start=_("{day} {month}").format(day=w.day, month=labels.label("month_short", w.month)),
+        end=_("{day} {month}").format(day=end.day, month=labels.label("month_short", end.month)),
     )
 
 

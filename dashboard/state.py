@@ -9,15 +9,16 @@ from typing import Any
 
 import streamlit as st
 
-from queries import pages, partner
+from queries import labels, pages, partner
 from queries.datadir import DataDir
 from queries.filters import Filters
+from queries.labels import _
 from queries.reference import AGE_BANDS, PROVINCES
 from queries.settings import Settings, load_settings
 from queries.warehouse import current_snapshot, snapshot_id_of
 
-LANGUAGE_NAMES = {"km": "Khmer", "en": "English", "other": "Other", "unknown": "Unknown"}
-PROVINCE_NAMES = {code: name for code, name, _ in PROVINCES} | {"unknown": "Unknown"}
+LANGUAGE_NAMES = labels.LABELS["language"]  # English source words; read them with labels.label("language", …)
+PROVINCE_NAMES = labels.LABELS["province"]
 
 
 def settings() -> Settings:
@@ -79,7 +80,7 @@ def filters() -> Filters:
     every run, so they survive page changes and a copied URL reopens the same view."""
     s = settings()
     default = Filters.default(s)
-    provinces = [code for code, _, _ in PROVINCES] + ["unknown"]
+    provinces = [p[0] for p in PROVINCES] + ["unknown"]
     ages = [*AGE_BANDS, "unknown"]
     languages = list(LANGUAGE_NAMES)
     state = st.session_state
@@ -91,17 +92,31 @@ def filters() -> Filters:
         state.f_age = _parse_list(q.get("age"), ages)
         state.f_language = _parse_list(q.get("language"), languages)
     with st.sidebar:
-        st.header("Filters")
-        st.date_input("From", key="f_start", format="YYYY-MM-DD")
-        st.date_input("To", key="f_end", format="YYYY-MM-DD")
+        st.header(_("Filters"))
+        st.date_input(_("From"), key="f_start", format="YYYY-MM-DD")
+        st.date_input(_("To"), key="f_end", format="YYYY-MM-DD")
         st.multiselect(
-            "Province", provinces, key="f_province", format_func=PROVINCE_NAMES.get, placeholder="All provinces"
+            _("Province"),
+            provinces,
+            key="f_province",
+            format_func=lambda c: labels.label("province", c),
+            placeholder=_("All provinces"),
         )
-        st.multiselect("Age band", ages, key="f_age", placeholder="All ages")
         st.multiselect(
-            "Language", languages, key="f_language", format_func=LANGUAGE_NAMES.get, placeholder="All languages"
+            _("Age band"),
+            ages,
+            key="f_age",
+            format_func=lambda c: labels.label("age_band", c),
+            placeholder=_("All ages"),
         )
-        if st.button("Reset filters"):
+        st.multiselect(
+            _("Language"),
+            languages,
+            key="f_language",
+            format_func=lambda c: labels.label("language", c),
+            placeholder=_("All languages"),
+        )
+        if st.button(_("Reset filters")):
             for key in ("f_start", "f_end", "f_province", "f_age", "f_language"):
                 del state[key]
             st.query_params.clear()
@@ -139,22 +154,22 @@ def partner_view(weeks: list[dt.date], present: dict[str, list[str]]) -> tuple[d
     if state.p_week not in weeks:  # a new snapshot cannot remove a week, but be safe
         state.p_week = weeks[0]
     left, right = st.columns([1, 2])
-    left.selectbox("Week", weeks, key="p_week", format_func=week_label)
+    left.selectbox(_("Week"), weeks, key="p_week", format_func=week_label)
     right.segmented_control(
-        "Break down by",
+        _("Break down by"),
         partner.DIMENSIONS,
         key="p_by",
-        format_func=partner.DIMENSION_NAMES.get,
+        format_func=partner.dimension_name,
         on_change=lambda: state.update(p_only=[]),
     )
     by = state.p_by or "entry_point"
     state.p_only = [v for v in state.p_only if v in present[by]]
     st.multiselect(
-        "Show only",
+        _("Show only"),
         present[by],
         key="p_only",
         format_func=lambda c: partner.label(by, c),
-        placeholder=f"Every {partner.DIMENSION_NAMES[by].lower()} with referrals",
+        placeholder=_("Every {breakdown} with referrals").format(breakdown=partner.dimension_name(by).lower()),
     )
     params = {"week": state.p_week.isoformat(), "by": by, "only": ",".join(state.p_only)}
     st.query_params.from_dict({k: v for k, v in params.items() if v})
@@ -163,16 +178,19 @@ def partner_view(weeks: list[dt.date], present: dict[str, list[str]]) -> tuple[d
 
 def week_label(week: dt.date) -> str:
     end = week + dt.timedelta(days=6)
-    return f"{week:%d %b} – {end:%d %b %Y}"
+    return _("{start} – {end}").format(
+        start=_("{day} {month}").format(day=week.day, month=labels.label("month_short", week.month)),
+        end=labels.campaign_date(end),
+    )
 
 
 def describe(f: Filters) -> str:
     """One line naming the period and segments, for captions and file names."""
-    parts = [f"{f.start:%d %b %Y} – {f.end:%d %b %Y}"]
+    parts = [_("{start} – {end}").format(start=labels.campaign_date(f.start), end=labels.campaign_date(f.end))]
     if f.provinces:
-        parts.append(", ".join(PROVINCE_NAMES[p] for p in f.provinces))
+        parts.append(", ".join(labels.label("province", p) for p in f.provinces))
     if f.age_bands:
-        parts.append("ages " + ", ".join(f.age_bands))
+        parts.append(_("ages {bands}").format(bands=", ".join(labels.label("age_band", a) for a in f.age_bands)))
     if f.languages:
-        parts.append(", ".join(LANGUAGE_NAMES[x] for x in f.languages))
+        parts.append(", ".join(labels.label("language", x) for x in f.languages))
     return " · ".join(parts)

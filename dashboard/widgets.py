@@ -9,6 +9,7 @@ from dashboard import auth, downloads, state
 from dashboard import format as fmt
 from queries import csvfile
 from queries.filters import Filters
+from queries.labels import _
 from queries.privacy import suppress
 
 NOT_COUNTS = {"day_of_week", "hour"}  # integer columns that are labels, not counts
@@ -19,7 +20,7 @@ def kpi(label: str, now: int | None, before: int | None, help: str, value: str |
     st.metric(label, value or fmt.count(now), delta=fmt.change(now, before), help=help, border=True)
 
 
-def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV") -> None:
+def download(df: pl.DataFrame, name: str, f: Filters, label: str | None = None) -> None:
     """A CSV of what is shown, with every count from 1 to min_cell - 1 written `<min_cell`
     (CONTRACT §4: every figure in any export); a click is recorded in the audit log with the
     signed-in account, the page and the file name."""
@@ -27,7 +28,7 @@ def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV
     counts = [c for c, t in df.schema.items() if t.is_integer() and c not in NOT_COUNTS]
     file_name = f"{name}_{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv"
     st.download_button(
-        label,
+        label or _("Download CSV"),
         csvfile.to_bytes(suppress(df, counts, n)),
         file_name=file_name,
         on_click=auth.record_export,
@@ -35,7 +36,7 @@ def download(df: pl.DataFrame, name: str, f: Filters, label: str = "Download CSV
         mime="text/csv",
         key=f"download-{name}",
         icon=":material/download:",
-        help=f"Counts from 1 to {n - 1} read <{n} in downloads.",
+        help=_("Counts from 1 to {last} read <{n} in downloads.").format(last=n - 1, n=n),
     )
     downloads.keep_files()  # its URL serves only this signed-in session (dashboard/downloads.py)
 
@@ -60,4 +61,4 @@ def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: 
 
 
 def glossary_link() -> None:
-    st.page_link("views/glossary.py", label="What every figure means", icon=":material/menu_book:")
+    st.page_link("views/glossary.py", label=_("What every figure means"), icon=":material/menu_book:")

@@ -14,6 +14,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from queries import labels
 from queries import reference as ref
 from queries.privacy import SHOWN, WITHHELD
 from queries.settings import Settings
@@ -23,21 +24,19 @@ TIP_MEASURE = "tip_video_views"
 MEASURES = (*REFERRAL_MEASURES, TIP_MEASURE)
 DIMENSIONS = ("day", "entry_point", "channel", "province", "age_band", "language")
 
-MEASURE_NAMES = {
-    "shown": "Shown",
-    "clicked": "Tapped",
-    "contacted": "Contacted",
-    TIP_MEASURE: "Tip video views",
-}
-DIMENSION_NAMES = {
-    "total": "Whole week",
-    "day": "Day",
-    "entry_point": "Entry point",
-    "channel": "Channel",
-    "province": "Province",
-    "age_band": "Age band",
-    "language": "Language",
-}
+# English source words (queries/labels.py); read them through measure_name() / dimension_name().
+MEASURE_NAMES = labels.LABELS["measure"]
+DIMENSION_NAMES = labels.LABELS["dimension"]
+
+
+def tap_rate_name() -> str:  # a column name, in the current language
+    return labels._("Tap rate %")
+
+
+def contact_rate_name() -> str:
+    return labels._("Contact rate %")
+
+
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "entry_point": ref.ENTRY_POINTS,
     "channel": ref.CHANNELS,
@@ -45,14 +44,6 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "age_band": (*ref.AGE_BANDS, ref.UNKNOWN),
     "language": (*ref.LANGUAGES, ref.UNKNOWN),
 }
-_LABELS = {
-    "province": {code: name for code, name, _ in ref.PROVINCES} | {ref.UNKNOWN: "Unknown"},
-    "language": {"km": "Khmer", "en": "English", "other": "Other", ref.UNKNOWN: "Unknown"},
-    "entry_point": {e: e.replace("_", " ").capitalize() for e in ref.ENTRY_POINTS},
-    "channel": {c: c.capitalize() for c in ref.CHANNELS},
-    "age_band": {a: a for a in ref.AGE_BANDS} | {ref.UNKNOWN: "Unknown"},
-}
-
 _ORDER = {f"{d}|{c}": i for d, cats in CATEGORIES.items() for i, c in enumerate(cats)}
 
 
@@ -60,13 +51,26 @@ def week_days(week_start: dt.date) -> tuple[str, ...]:
     return tuple((week_start + dt.timedelta(days=i)).isoformat() for i in range(7))
 
 
+def measure_name(measure: str) -> str:
+    return labels.label("measure", measure)
+
+
+def dimension_name(dimension: str) -> str:
+    return labels.label("dimension", dimension)
+
+
 def label(dimension: str, category: str) -> str:
-    """A category as a person reads it: province names, 'Mon 23 Nov' for days."""
+    """A category as a person reads it (queries/labels.py): province names, 'Mon 23 Nov' for days."""
     if dimension == "day":
-        return f"{dt.date.fromisoformat(category):%a %d %b}"
+        day = dt.date.fromisoformat(category)
+        return labels._("{weekday} {day} {month}").format(
+            weekday=labels.label("weekday_short", day.isoweekday()),
+            day=f"{day.day:02d}",
+            month=labels.label("month_short", day.month),
+        )
     if dimension == "total":
-        return "Whole week"
-    return _LABELS[dimension].get(category, category)
+        return dimension_name("total")
+    return labels.label(dimension, category)
 
 
 def released_weeks(con: duckdb.DuckDBPyConnection, partner_id: str) -> list[dt.date]:
@@ -122,7 +126,7 @@ def cells(con: duckdb.DuckDBPyConnection, partner_id: str, weeks: list[dt.date],
     df = pl.concat([df.filter(pl.col("status") != WITHHELD), withheld])
     return df.with_columns(
         label=pl.struct("dimension", "category").map_elements(
-            lambda r: "(withheld)" if r["category"] == "*" else label(r["dimension"], r["category"]),
+            lambda r: labels._("(withheld)") if r["category"] == "*" else label(r["dimension"], r["category"]),
             return_dtype=pl.String,
         ),
         text=pl.when(pl.col("status") == SHOWN)
@@ -154,19 +158,22 @@ def table(week_cells: pl.DataFrame, dimension: str) -> pl.DataFrame:
     for m in measures:
         col = part.filter(pl.col("measure") == m)
         if (col["category"] == "*").any():
-            out = out.with_columns(pl.lit("withheld").alias(MEASURE_NAMES[m]), pl.lit(None, pl.Int64).alias(m))
+            out = out.with_columns(pl.lit("withheld").alias(measure_name(m)), pl.lit(None, pl.Int64).alias(m))
         else:
             out = out.join(
-                col.select("category", pl.col("text").alias(MEASURE_NAMES[m]), pl.col("value").alias(m)),
+                col.select("category", pl.col("text").alias(measure_name(m)), pl.col("value").alias(m)),
                 on="category",
                 how="left",
             )
-    for rate, (num, den) in {"Tap rate %": ("clicked", "shown"), "Contact rate %": ("contacted", "clicked")}.items():
+    for rate, (num, den) in {
+        tap_rate_name(): ("clicked", "shown"),
+        contact_rate_name(): ("contacted", "clicked"),
+    }.items():
         if num in out.columns and den in out.columns:
             out = out.with_columns(
                 pl.when(pl.col(den) > 0).then((pl.col(num) / pl.col(den) * 100).round(1)).alias(rate)
             )
-    return out.drop([m for m in measures], strict=False).rename({"label": DIMENSION_NAMES[dimension]})
+    return out.drop([m for m in measures], strict=False).rename({"label": dimension_name(dimension)})
 
 
 def weekly_totals(week_cells: pl.DataFrame) -> pl.DataFrame:
@@ -181,18 +188,41 @@ def report(
     of the weeks that overlap [start, end], one row each, as displayed."""
     weeks = [w for w in released_weeks(con, partner_id) if w <= end and w + dt.timedelta(days=6) >= start]
     name = {p.id: p.name for p in settings.partners}[partner_id]
-    return report_from_cells(cells(con, partner_id, sorted(weeks), settings.privacy.min_cell), name)
+    return report_from_cells(cells(con, partner_id, sorted(weeks), settings.privacy.min_cell), name, script=True)
 
 
-def report_from_cells(week_cells: pl.DataFrame, partner_name: str) -> pl.DataFrame:
-    """Released cells as report rows: partner, week_start, week_end, measure, breakdown,
-    category, value (as displayed)."""
+def report_from_cells(week_cells: pl.DataFrame, partner_name: str, script: bool = False) -> pl.DataFrame:
+    """Released cells as report rows: partner, week start and end, measure, breakdown,
+    category, value (as displayed). `script=True` is `pulse export`'s frozen format (lower-case
+    headers, the words of `labels.SCRIPT_WORDS`: scripts parse it); otherwise the headers and
+    words come from the label catalog."""
+    if script:
+        words = labels.SCRIPT_WORDS
+        category = pl.struct("dimension", "category").map_elements(
+            lambda r: "(withheld)" if r["category"] == "*" else labels.script_word(r["dimension"], r["category"]),
+            return_dtype=pl.String,
+        )
+        headers = ["partner", "week_start", "week_end", "measure", "breakdown", "category", "value"]
+        measure, dimension = words["measure"], words["dimension"]
+    else:
+        category = pl.col("label")
+        headers = [
+            labels._("Partner"),
+            labels._("Week start"),
+            labels._("Week end"),
+            labels._("Measure"),
+            labels._("Breakdown"),
+            labels._("Category"),
+            labels._("Value"),
+        ]
+        measure = {m: measure_name(m) for m in MEASURES}
+        dimension = {d: dimension_name(d) for d in ("total", *DIMENSIONS)}
     return week_cells.select(
-        pl.lit(partner_name).alias("partner"),
-        pl.col("week_start"),
-        (pl.col("week_start") + pl.duration(days=6)).alias("week_end"),
-        pl.col("measure").replace_strict(MEASURE_NAMES).alias("measure"),
-        pl.col("dimension").replace_strict(DIMENSION_NAMES).alias("breakdown"),
-        pl.col("label").alias("category"),
-        pl.col("text").alias("value"),
+        pl.lit(partner_name).alias(headers[0]),
+        pl.col("week_start").alias(headers[1]),
+        (pl.col("week_start") + pl.duration(days=6)).alias(headers[2]),
+        pl.col("measure").replace_strict(measure).alias(headers[3]),
+        pl.col("dimension").replace_strict(dimension).alias(headers[4]),
+        category.alias(headers[5]),
+        pl.col("text").alias(headers[6]),
     )

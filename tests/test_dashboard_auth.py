@@ -127,7 +127,9 @@ def test_admin_sees_accounts_and_the_audit_log(app) -> None:
     assert set(listed["Account"]) == set(ACCOUNTS)
     assert "password" not in " ".join(listed.columns).lower()
     log = at.dataframe[1].value
-    assert ("admin-test", "sign in", "password") in set(zip(log["Account"], log["Action"], log["Detail"], strict=True))
+    assert ("admin-test", "Signed in", "password") in set(
+        zip(log["Account"], log["Action"], log["Detail"], strict=True)
+    )
 
 
 @pytest.mark.parametrize(("name", "partner"), [("tpo-test", "tpo-cambodia"), ("arom-test", "arom-station")])
@@ -190,14 +192,15 @@ def test_locked_account_says_until_when(app, warehouse: Path) -> None:
     sign_in(at, "lock-me", "wrong wrong wrong")
     until = accounts.get(d, "lock-me").locked_until
     local = until.astimezone(Settings().tz)
+    when = f"{local.day} {local:%b %Y, %H:%M} ICT"  # campaign time with the zone's name
     assert [e.value for e in at.error] == [
         f"Wrong account name or password. After 5 failed attempts, this account name is locked from your address "
-        f"until {local:%d %b %H:%M} (Phnom Penh time)."
+        f"until {when}."
     ]
     sign_in(at, "lock-me", "lock me password")  # the right password, while locked
     assert [e.value for e in at.error] == [
-        f"Too many failed sign-ins with this account name from your address. Try again after {local:%d %b %H:%M} "
-        "(Phnom Penh time), or ask an admin to unlock it."
+        f"Too many failed sign-ins with this account name from your address. Try again after {when}, "
+        "or ask an admin to unlock it."
     ]
     assert titles(at) == ["Wellbeing Pulse"]
     assert audit.entries(d, limit=1, account="lock-me")[0].action == "sign_in_locked"

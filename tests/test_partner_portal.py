@@ -68,7 +68,9 @@ def test_the_week_at_a_glance(portal) -> None:
     assert [t.value for t in at.title] == ["Your referrals · Transcultural Psychosocial Organization Cambodia"]
     assert metrics(at) == {"Shown": "12", "Tapped": f"<{N}", "Contacted": f"<{N}", "Tip video views": f"<{N}"}
     week = at.selectbox(key="p_week")
-    assert week.options == [f"{w:%d %b} – {w + dt.timedelta(days=6):%d %b %Y}" for w in RELEASED]
+    assert week.options == [
+        f"{w.day} {w:%b} – {(w + dt.timedelta(days=6)).day} {w + dt.timedelta(days=6):%b %Y}" for w in RELEASED
+    ]
     assert week.value == dt.date(2026, 10, 12)
     assert at.query_params["week"] == "2026-10-12" and at.query_params["by"] == "entry_point"
 

@@ -6,11 +6,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard import auth, state, widgets
-from queries import accounts, audit
+from queries import accounts, audit, labels
+from queries.labels import _
 
 ident = auth.identity()
 if ident.role != "admin":  # app.py never routes others here; this is a second lock
-    st.error("Only admins can see accounts.")
+    st.error(_("Only admins can see accounts."))
     st.stop()
 
 d = state.data_dir()
@@ -18,28 +19,28 @@ s = state.settings()
 names = {p.id: p.name for p in s.partners}
 now = dt.datetime.now(dt.UTC)
 
-st.title("Accounts")
+st.title(_("Accounts"))
 st.caption(
-    "Local accounts are managed with `pulse users add|list|remove|reset-password`. "
-    f"After {s.auth.max_failed_sign_ins} failed sign-ins in a row with one name from one address, that name is "
-    f"locked from that address for {s.auth.lockout_minutes} minutes (it still signs in from elsewhere); "
-    "Unlock clears it from every address."
+    _(
+        "Local accounts are managed with `pulse users add|list|remove|reset-password`. "
+        "After {n} failed sign-ins in a row with one name from one address, that name is "
+        "locked from that address for {minutes} minutes (it still signs in from elsewhere); "
+        "Unlock clears it from every address."
+    ).format(n=s.auth.max_failed_sign_ins, minutes=s.auth.lockout_minutes)
 )
 
 rows = accounts.list_accounts(d)
 if not rows:
-    st.info("No local accounts yet. Add one with `pulse users add NAME --role policy`.")
+    st.info(_("No local accounts yet. Add one with `pulse users add NAME --role policy`."))
 else:
     table = pl.DataFrame(
         {
-            "Account": [a.name for a in rows],
-            "Role": [a.role for a in rows],
-            "Partner": [names.get(a.partner_id, a.partner_id) if a.partner_id else "" for a in rows],
-            "Failed sign-ins": [a.count_failed_sign_ins for a in rows],
-            "Locked until": [
-                f"{a.locked_until.astimezone(s.tz):%d %b %H:%M}" if a.is_locked(now) else "" for a in rows
-            ],
-            "Created": [f"{a.created_at.astimezone(s.tz):%d %b %Y}" for a in rows],
+            _("Account"): [a.name for a in rows],
+            _("Role"): [labels.label("role", a.role) for a in rows],
+            _("Partner"): [names.get(a.partner_id, a.partner_id) if a.partner_id else "" for a in rows],
+            _("Failed sign-ins"): [a.count_failed_sign_ins for a in rows],
+            _("Locked until"): [labels.campaign_time(a.locked_until, s.tz) if a.is_locked(now) else "" for a in rows],
+            _("Created"): [labels.campaign_date(a.created_at.astimezone(s.tz).date()) for a in rows],
         }
     )
     st.dataframe(table, hide_index=True, width="stretch")
@@ -47,32 +48,32 @@ else:
     locked = [a.name for a in rows if a.is_locked(now)]
     left, right = st.columns(2)
     with left, st.form("unlock"):
-        who = st.selectbox("Unlock an account", locked, placeholder="No account is locked", index=None)
-        if st.form_submit_button("Unlock", disabled=not locked) and who:
+        who = st.selectbox(_("Unlock an account"), locked, placeholder=_("No account is locked"), index=None)
+        if st.form_submit_button(_("Unlock"), disabled=not locked) and who:
             accounts.unlock(d, who)
             audit.record(d, who, audit.ACCOUNT_UNLOCKED, f"by {ident.name} in the dashboard")
             st.rerun()
     with right, st.form("remove"):
         others = [a.name for a in rows if a.name != ident.name]
-        who = st.selectbox("Remove an account", others, index=None, placeholder="Choose an account")
-        sure = st.checkbox("Yes, remove it: its open sessions end on their next click")
-        if st.form_submit_button("Remove", type="primary", disabled=not others) and who and sure:
+        who = st.selectbox(_("Remove an account"), others, index=None, placeholder=_("Choose an account"))
+        sure = st.checkbox(_("Yes, remove it: its open sessions end on their next click"))
+        if st.form_submit_button(_("Remove"), type="primary", disabled=not others) and who and sure:
             accounts.remove(d, who)
             audit.record(d, who, audit.ACCOUNT_REMOVED, f"by {ident.name} in the dashboard")
             st.rerun()
 
-st.subheader("Audit log")
-st.caption("Sign-ins, sign-outs, expired sessions and exports, latest first (no passwords, no user-level data).")
+st.subheader(_("Audit log"))
+st.caption(_("Sign-ins, sign-outs, expired sessions and exports, latest first (no passwords, no user-level data)."))
 entries = audit.entries(d, limit=200)
 if not entries:
-    st.info("Nothing recorded yet.")
+    st.info(_("Nothing recorded yet."))
 else:
     log = pl.DataFrame(
         {
-            "When": [f"{e.at.astimezone(s.tz):%Y-%m-%d %H:%M:%S}" for e in entries],
-            "Account": [e.account or "" for e in entries],
-            "Action": [e.action.replace("_", " ") for e in entries],
-            "Detail": [e.detail for e in entries],
+            _("When"): [labels.campaign_time(e.at, s.tz, seconds=True) for e in entries],
+            _("Account"): [e.account or "" for e in entries],
+            _("Action"): [labels.label("audit_action", e.action) for e in entries],
+            _("Detail"): [e.detail for e in entries],
         }
     )
     st.dataframe(log, hide_index=True, width="stretch")

@@ -5,29 +5,31 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.widgets import download, glossary_link
+from queries import labels
+from queries.labels import _
 
 s = state.settings()
 f = state.filters()
 snap = state.snapshot_id()
 
-st.title("Who does the campaign reach?")
-st.caption(f"{state.describe(f)} · campaign videos only")
+st.title(_("Who does the campaign reach?"))
+st.caption(state.describe(f) + " · " + _("campaign videos only"))
 glossary_link()
 
-NAMES = {
-    "province": state.PROVINCE_NAMES,
-    "age_band": {},
-    "language": state.LANGUAGE_NAMES,
-}
 everything = state.load("reach_by_segment", snap, f)
-for dimension, title in [("province", "Province"), ("age_band", "Age band"), ("language", "Language")]:
-    st.subheader(f"By {title.lower()}")
+BY = {
+    "province": (_("Province"), _("By province"), _("Unique reach by province"), _("Engagement rate by province")),
+    "age_band": (_("Age band"), _("By age band"), _("Unique reach by age band"), _("Engagement rate by age band")),
+    "language": (_("Language"), _("By language"), _("Unique reach by language"), _("Engagement rate by language")),
+}
+for dimension, (title, heading, reach_title, rate_title) in BY.items():
+    st.subheader(heading)
     df = everything.filter(pl.col("dimension") == dimension)
     if df.is_empty():
-        st.info("No views of campaign videos in this period for these filters. Widen the dates or clear a filter.")
+        st.info(_("No views of campaign videos in this period for these filters. Widen the dates or clear a filter."))
         continue
     df = df.with_columns(
-        segment_name=pl.col("segment").replace(NAMES[dimension]),
+        segment_name=pl.col("segment").replace_strict(labels.labels(dimension), default=pl.col("segment")),
         engagement_rate=pl.when(pl.col("count_unique_reach") > 0).then(
             pl.col("count_engaged_users") / pl.col("count_unique_reach")
         ),
@@ -35,38 +37,43 @@ for dimension, title in [("province", "Province"), ("age_band", "Age band"), ("l
     )
     left, right = st.columns(2)
     with left:
-        st.altair_chart(
-            charts.bars(df, "segment_name", "count_unique_reach", f"Unique reach by {title.lower()}", "People reached")
-        )
+        st.altair_chart(charts.bars(df, "segment_name", "count_unique_reach", reach_title, _("People reached")))
     with right:
         st.altair_chart(
             charts.bars(
                 df,
                 "segment_name",
                 "engagement_rate",
-                f"Engagement rate by {title.lower()}",
-                "Engaged ÷ reached",
+                rate_title,
+                _("Engaged ÷ reached"),
                 color="#4C78A8",
                 percent=True,
             )
         )
+    reach, share, views, engaged, rate = (
+        _("Unique reach"),
+        _("Share of reach %"),
+        _("Views"),
+        _("Engaged people"),
+        _("Engagement rate %"),
+    )
     shown = df.select(
         pl.col("segment_name").alias(title),
-        pl.col("count_unique_reach").alias("Unique reach"),
-        (pl.col("share_of_reach") * 100).round(1).alias("Share of reach %"),
-        pl.col("count_views").alias("Views"),
-        pl.col("count_engaged_users").alias("Engaged people"),
-        (pl.col("engagement_rate") * 100).round(1).alias("Engagement rate %"),
+        pl.col("count_unique_reach").alias(reach),
+        (pl.col("share_of_reach") * 100).round(1).alias(share),
+        pl.col("count_views").alias(views),
+        pl.col("count_engaged_users").alias(engaged),
+        (pl.col("engagement_rate") * 100).round(1).alias(rate),
     )
     st.dataframe(
         shown,
         hide_index=True,
         column_config={
-            "Unique reach": st.column_config.NumberColumn(format="localized"),
-            "Views": st.column_config.NumberColumn(format="localized"),
-            "Engaged people": st.column_config.NumberColumn(format="localized"),
-            "Share of reach %": st.column_config.NumberColumn(format="%.1f%%"),
-            "Engagement rate %": st.column_config.NumberColumn(format="%.1f%%"),
+            reach: st.column_config.NumberColumn(format="localized"),
+            views: st.column_config.NumberColumn(format="localized"),
+            engaged: st.column_config.NumberColumn(format="localized"),
+            share: st.column_config.NumberColumn(format="%.1f%%"),
+            rate: st.column_config.NumberColumn(format="%.1f%%"),
         },
     )
     download(shown, f"reach_by_{dimension}", f)

@@ -1,41 +1,78 @@
 """Data health: what is published, how fresh, and what was rejected."""
 
+import datetime as dt
+
 import polars as pl
 import streamlit as st
 
 from dashboard import state, widgets
+from queries import labels
+from queries.labels import _
 from queries.status import snapshot_status
 
 s = state.settings()
 snap = state.snapshot_id()
 status = snapshot_status(state.data_dir(), s)
 
-st.title("Data health")
-st.caption(f"Snapshot {status['snapshot_id']} · last refresh {status['last_refresh']}")
+
+def when(iso: str | None) -> str:
+    return labels.campaign_time(dt.datetime.fromisoformat(iso), s.tz) if iso else _("never")
+
+
+def day(iso: str | None) -> str:
+    return labels.campaign_date(dt.date.fromisoformat(iso)) if iso else "–"
+
+
+st.title(_("Data health"))
+st.caption(_("Last refresh {when}").format(when=when(status["last_refresh"])))
 cols = st.columns(3)
 for col, (stream, v) in zip(cols, status["streams"].items(), strict=True):
     with col:
         st.metric(
-            f"{stream.title()} rows",
+            _("{stream} rows").format(stream=labels.label("stream", stream)),
             f"{v['rows']:,}",
             border=True,
-            help=f"{v['first_day']} to {v['last_day']}; {v['quarantined']:,} rows quarantined.",
+            help=_("{first} to {last}; {n} rows quarantined.").format(
+                first=day(v["first_day"]), last=day(v["last_day"]), n=f"{v['quarantined']:,}"
+            ),
         )
 
-st.subheader("Rejected rows (quarantine)")
+STREAM, REASON, FILE, ROWS, FIRST_LINE = _("Stream"), _("Reason"), _("File"), _("Rows"), _("First line")
+st.subheader(_("Rejected rows (quarantine)"))
 q = state.load("quarantine_by_reason", snap, None)
 if q.is_empty():
-    st.success("No row has been rejected.")
+    st.success(_("No row has been rejected."))
 else:
-    by_reason = q.group_by("stream", "reason").agg(pl.col("count_rows").sum()).sort("count_rows", descending=True)
-    st.dataframe(by_reason, hide_index=True, column_config={"count_rows": st.column_config.NumberColumn("Rows")})
-    with st.expander("By file"):
+    q = q.select(
+        pl.col("stream").replace_strict(labels.labels("stream"), default=pl.col("stream")).alias(STREAM),
+        pl.col("reason").alias(REASON),
+        pl.col("file_path").alias(FILE),
+        pl.col("count_rows").alias(ROWS),
+        pl.col("first_line").alias(FIRST_LINE),
+    )
+    by_reason = q.group_by(STREAM, REASON).agg(pl.col(ROWS).sum()).sort(ROWS, descending=True)
+    st.dataframe(by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")})
+    with st.expander(_("By file")):
         st.dataframe(q, hide_index=True)
-    widgets.export_button(q, "quarantine_by_reason.csv", "Download CSV")
+    widgets.export_button(q, "quarantine_by_reason.csv", _("Download CSV"))
 
-st.subheader("Unreadable files and unknown columns")
+st.subheader(_("Unreadable files and unknown columns"))
 u = state.load("unreadable_files", snap, None)
 if u.is_empty():
-    st.success("Every file could be read and named only known columns.")
+    st.success(_("Every file could be read and named only known columns."))
 else:
-    st.dataframe(u.with_columns(pl.col("unknown_columns").list.join(", ")), hide_index=True)
+    st.dataframe(
+        pl.DataFrame(
+            {
+                STREAM: [labels.label("stream", x) for x in u["stream"]],
+                FILE: u["path"],
+                _("Problem"): [
+                    r or labels.label("ledger_status", st_)
+                    for r, st_ in zip(u["reason"].to_list(), u["status"].to_list(), strict=True)
+                ],
+                _("Unknown columns"): [", ".join(c) for c in u["unknown_columns"].fill_null([]).to_list()],
+                _("Read at"): [labels.campaign_time(t, s.tz) for t in u["processed_at"].to_list()],
+            }
+        ),
+        hide_index=True,
+    )

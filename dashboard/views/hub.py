@@ -5,12 +5,14 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.widgets import download, glossary_link, kpi
+from queries import labels
+from queries.labels import _
 
 s = state.settings()
 f = state.filters()
 snap = state.snapshot_id()
 
-st.title("Digital Wellness Hub")
+st.title(_("Digital Wellness Hub"))
 st.caption(state.describe(f))
 glossary_link()
 
@@ -18,53 +20,58 @@ now = state.load("hub_totals", snap, f)
 before = state.load("hub_totals", snap, f.previous())
 cols = st.columns(4)
 with cols[0]:
-    kpi("Hub visitors", now["count_hub_visitors"], before["count_hub_visitors"], "People who opened the Hub.")
+    kpi(_("Hub visitors"), now["count_hub_visitors"], before["count_hub_visitors"], _("People who opened the Hub."))
 with cols[1]:
     kpi(
-        "Well-being guide views",
+        _("Well-being guide views"),
         now["count_guide_views"],
         before["count_guide_views"],
-        "Times a well-being guide was opened.",
+        _("Times a well-being guide was opened."),
     )
 with cols[2]:
     kpi(
-        "Tip-video views",
+        _("Tip-video views"),
         now["count_tip_video_views"],
         before["count_tip_video_views"],
-        "Views of tip videos made with partner organisations.",
+        _("Views of tip videos made with partner organisations."),
     )
 with cols[3]:
     kpi(
-        "Screen-time limits set",
+        _("Screen-time limits set"),
         now["count_screen_time_limits"],
         before["count_screen_time_limits"],
-        "Times a user set a daily screen-time limit.",
+        _("Times a user set a daily screen-time limit."),
     )
 
 daily = state.load("hub_daily", snap, f)
 if daily.is_empty():
-    st.info("No Hub activity in this period for these filters. Widen the dates or clear a filter.")
+    st.info(_("No Hub activity in this period for these filters. Widen the dates or clear a filter."))
 else:
-    labels = {
-        "hub_visit": "Hub visits",
-        "guide_view": "Guide views",
-        "tip_video_view": "Tip-video views",
-        "screen_time_limit_set": "Screen-time limits set",
+    words = {
+        t: labels.label("event_type", t) for t in ("hub_visit", "guide_view", "tip_video_view", "screen_time_limit_set")
     }
     st.altair_chart(
         charts.daily_stacked(
-            daily, "event_type", "Hub use per day", labels, ["#4C78A8", "#F2A541", "#1F7A6B", "#7A5C99"]
+            daily, "event_type", _("Hub use per day"), words, ["#4C78A8", "#F2A541", "#1F7A6B", "#7A5C99"]
         )
     )
-    download(daily.pivot(on="event_type", index="day", values="count_events"), "hub_daily", f)
+    by_day = daily.pivot(on="event_type", index="day", values="count_events")
+    by_day = by_day.select("day", *[t for t in words if t in by_day.columns])
+    download(
+        by_day.rename({"day": _("Day"), **{t: w for t, w in words.items() if t in by_day.columns}}), "hub_daily", f
+    )
 
 tips = state.load("tip_videos_by_partner", snap, f)
-st.subheader("Tip videos by partner organisation")
+st.subheader(_("Tip videos by partner organisation"))
 if tips.is_empty():
-    st.info("No tip-video views in this period.")
+    st.info(_("No tip-video views in this period."))
 else:
     st.altair_chart(
-        charts.bars(tips, "partner", "count_tip_video_views", "Tip-video views by partner", "Views", color="#1F7A6B")
+        charts.bars(
+            tips, "partner", "count_tip_video_views", _("Tip-video views by partner"), _("Views"), color="#1F7A6B"
+        )
     )
-    shown = tips.select(pl.col("partner").alias("Partner"), pl.col("count_tip_video_views").alias("Tip-video views"))
+    shown = tips.select(
+        pl.col("partner").alias(_("Partner")), pl.col("count_tip_video_views").alias(_("Tip-video views"))
+    )
     download(shown, "tip_videos_by_partner", f)

@@ -1,17 +1,23 @@
 """Overview: is #MentalWell-Being landing?"""
 
+import polars as pl
 import streamlit as st
 
 from dashboard import charts, state
 from dashboard import format as fmt
 from dashboard.widgets import download, glossary_link, kpi
+from queries import labels
+from queries.labels import _, ngettext
 
 s = state.settings()
 f = state.filters()
 snap = state.snapshot_id()
 
-st.title("Is the campaign landing?")
-st.caption(f"{s.name} · {state.describe(f)} · compared with the {f.days} days before")
+st.title(_("Is the campaign landing?"))
+st.caption(
+    f"{s.name} · {state.describe(f)} · "
+    + ngettext("compared with the day before", "compared with the {n} days before", f.days).format(n=f.days)
+)
 glossary_link()
 
 now = state.load("kpis", snap, f)
@@ -22,64 +28,87 @@ rate_before = before["count_engaged_users"] / before["count_unique_reach"] if be
 row1 = st.columns(4)
 with row1[0]:
     kpi(
-        "Unique reach",
+        _("Unique reach"),
         now["count_unique_reach"],
         before["count_unique_reach"],
-        "People who viewed at least one campaign video (a video with a tracked hashtag).",
+        _("People who viewed at least one campaign video (a video with a tracked hashtag)."),
     )
 with row1[1]:
-    kpi("Views", now["count_views"], before["count_views"], "Views of campaign videos.")
+    kpi(_("Views"), now["count_views"], before["count_views"], _("Views of campaign videos."))
 with row1[2]:
     st.metric(
-        "Engagement rate",
+        _("Engagement rate"),
         fmt.pct(now["count_engaged_users"], now["count_unique_reach"]),
-        delta=None if rate_now is None or rate_before is None else f"{100 * (rate_now - rate_before):+.1f} pts",
-        help="By reach: people who liked, commented, shared or favorited a campaign video ÷ unique reach.",
+        delta=None
+        if rate_now is None or rate_before is None
+        else _("{change} pts").format(change=f"{100 * (rate_now - rate_before):+.1f}"),
+        help=_("By reach: people who liked, commented, shared or favorited a campaign video ÷ unique reach."),
         border=True,
     )
 with row1[3]:
     kpi(
-        "Campaign posts",
+        _("Campaign posts"),
         now["count_campaign_posts"],
         before["count_campaign_posts"],
-        f"Videos posted with a tracked hashtag, by {now['count_creators']:,} distinct creators.",
+        _("Videos posted with a tracked hashtag, by {n} distinct creators.").format(n=f"{now['count_creators']:,}"),
     )
 row2 = st.columns(4)
 with row2[0]:
-    kpi("Distinct creators", now["count_creators"], before["count_creators"], "Creators who posted a campaign video.")
+    kpi(
+        _("Distinct creators"),
+        now["count_creators"],
+        before["count_creators"],
+        _("Creators who posted a campaign video."),
+    )
 with row2[1]:
     kpi(
-        "Hub visitors",
+        _("Hub visitors"),
         now["count_hub_visitors"],
         before["count_hub_visitors"],
-        "People who opened the Digital Wellness Hub.",
+        _("People who opened the Digital Wellness Hub."),
     )
 with row2[2]:
     kpi(
-        "Helpline taps",
+        _("Helpline taps"),
         now["count_helpline_clicks"],
         before["count_helpline_clicks"],
-        "Times a user tapped a partner's helpline card.",
+        _("Times a user tapped a partner's helpline card."),
     )
 with row2[3]:
-    kpi("Reports", now["count_reports"], before["count_reports"], "Reports of videos, comments, accounts or lives.")
+    kpi(
+        _("Reports"),
+        now["count_reports"],
+        before["count_reports"],
+        _("Reports of videos, comments, accounts or lives."),
+    )
 
 trend = state.load("daily_trend", snap, f)
-st.subheader("Day by day")
+st.subheader(_("Day by day"))
 if trend["count_events"].sum() == 0:
-    st.info("No events in this period for these filters. Widen the dates or clear a filter.")
+    st.info(_("No events in this period for these filters. Widen the dates or clear a filter."))
 else:
     left, right = st.columns(2)
     for i, metric in enumerate(charts.METRIC_TITLES):
         with left if i % 2 == 0 else right:
             st.altair_chart(charts.daily_metric(trend, metric, s.launch, s.end))
-    download(trend.pivot(on="metric", index="day", values="count_events"), "daily_trend", f)
+    words = {m: labels.label("metric", m) for m in charts.METRIC_TITLES}
+    by_day = trend.pivot(on="metric", index="day", values="count_events").select("day", *words)
+    download(by_day.rename({"day": _("Day"), **words}), "daily_trend", f)
 
-st.subheader("Weekly rhythm")
+st.subheader(_("Weekly rhythm"))
 rhythm = state.load("weekly_rhythm", snap, f)
 if rhythm.is_empty():
-    st.info("No engagement in this period.")
+    st.info(_("No engagement in this period."))
 else:
     st.altair_chart(charts.weekly_rhythm(rhythm))
-    st.caption("All provinces, ages and languages: the hourly rhythm is kept without audience detail.")
-    download(rhythm, "weekly_rhythm", f)
+    st.caption(_("All provinces, ages and languages: the hourly rhythm is kept without audience detail."))
+    weekdays = labels.labels("weekday")
+    download(
+        rhythm.select(
+            pl.col("day_of_week").replace_strict(weekdays, return_dtype=pl.String).alias(_("Weekday")),
+            pl.format("{}:00", pl.col("hour").cast(pl.String).str.zfill(2)).alias(_("Hour")),
+            pl.col("count_events").alias(_("Engagement events")),
+        ),
+        "weekly_rhythm",
+        f,
+    )

@@ -8,25 +8,30 @@ import streamlit as st
 
 from dashboard import auth, charts, report, state, widgets
 from dashboard import format as fmt
-from queries import partner
+from queries import labels, partner
+from queries.labels import _, ngettext
 
 s = state.settings()
 me = next(p for p in s.partners if p.id == auth.identity().partner_id)
 n = s.privacy.min_cell
 snap = state.snapshot_id()
 
-st.title(f"Your referrals · {me.name}")
+st.title(_("Your referrals · {partner}").format(partner=me.name))
 st.caption(
-    f"Figures come in whole weeks, Monday to Sunday in campaign time, published a day after the week ends and "
-    f"never changed afterwards. Counts below {n} read <{n}; 'hidden' is a count of {n} or more, hidden so that "
-    "a small one cannot be worked out from the week's total."
+    _(
+        "Figures come in whole weeks, Monday to Sunday in campaign time, published a day after the week ends and "
+        "never changed afterwards. Counts below {n} read <{n}; 'hidden' is a count of {n} or more, hidden so that "
+        "a small one cannot be worked out from the week's total."
+    ).format(n=n)
 )
 
 weeks = state.load_partner("released_weeks", snap, me.id)
 if not weeks:
     st.info(
-        "No week has been published for your organisation yet. A week is published a day after it ends "
-        "(Sunday midnight, campaign time); please check back then.",
+        _(
+            "No week has been published for your organisation yet. A week is published a day after it ends "
+            "(Sunday midnight, campaign time); please check back then."
+        ),
         icon=":material/hourglass_empty:",
     )
     st.stop()
@@ -61,11 +66,15 @@ def tile(column, measure: str, help: str, rate: tuple[str, str] | None = None) -
     caption = None
     if rate:
         num, den = this[rate[0]]["value"], this[rate[1]]["value"]
-        caption = f"{fmt.pct(num, den)} of {partner.MEASURE_NAMES[rate[1]].lower()}" if num and den else None
+        caption = (
+            _("{rate} of {measure}").format(rate=fmt.pct(num, den), measure=partner.measure_name(rate[1]).lower())
+            if num and den
+            else None
+        )
     column.metric(
-        partner.MEASURE_NAMES[measure],
+        partner.measure_name(measure),
         now["text"],
-        delta=f"{delta} vs week before" if delta else None,
+        delta=_("{change} vs week before").format(change=delta) if delta else None,
         help=help,
         border=True,
     )
@@ -73,33 +82,33 @@ def tile(column, measure: str, help: str, rate: tuple[str, str] | None = None) -
         column.caption(caption)
 
 
-st.subheader(f"Week of {state.week_label(week)}")
+st.subheader(_("Week of {week}").format(week=state.week_label(week)))
 a, b, c, d = st.columns(4)
-tile(a, "shown", "Times your helpline card was shown to someone in the app.")
-tile(b, "clicked", "Taps on your helpline card (tap rate = tapped ÷ shown).", ("clicked", "shown"))
+tile(a, "shown", _("Times your helpline card was shown to someone in the app."))
+tile(b, "clicked", _("Taps on your helpline card (tap rate = tapped ÷ shown)."), ("clicked", "shown"))
 tile(
     c,
     "contacted",
-    "Confirmed contacts with your helpline (contact rate = contacted ÷ tapped).",
+    _("Confirmed contacts with your helpline (contact rate = contacted ÷ tapped)."),
     ("contacted", "clicked"),
 )
-tile(d, "tip_video_views", "Views of the tip videos made with your organisation.")
+tile(d, "tip_video_views", _("Views of the tip videos made with your organisation."))
 
 st.altair_chart(
     charts.weekly_partner_totals(
-        totals.with_columns(pl.col("measure").replace_strict(partner.MEASURE_NAMES)),
-        "Helpline cards shown, tapped and contacted, every published week",
-        ["Shown", "Tapped", "Contacted"],
+        totals.with_columns(pl.col("measure").replace_strict({m: partner.measure_name(m) for m in partner.MEASURES})),
+        _("Shown, tapped and contacted per week"),
+        [partner.measure_name(m) for m in partner.REFERRAL_MEASURES],
     ),
     width="stretch",
     height=320,
 )
 
 # --- breakdown ------------------------------------------------------------------------
-name = partner.DIMENSION_NAMES[by]
-st.subheader(f"By {name.lower()}")
+name = partner.dimension_name(by)
+st.subheader(_("By {breakdown}").format(breakdown=name.lower()))
 table = partner.table(week_cells, by)
-measure_columns = [c for c in table.columns if c in partner.MEASURE_NAMES.values()]
+measure_columns = [c for c in table.columns if c in {partner.measure_name(m) for m in partner.MEASURES}]
 withheld = [c for c in measure_columns if (table[c] == "withheld").all()]
 if only:
     table = table.filter(pl.col("category").is_in(only))
@@ -109,11 +118,13 @@ all_small = pl.all_horizontal([pl.col(c) == f"<{n}" for c in kept]) if kept else
 listed = table if only else table.filter(~all_small)
 if withheld:
     st.caption(
-        f"{', '.join(withheld)}: not broken down by {name.lower()} this week: too few to break down without "
-        "revealing a small count."
+        _(
+            "{measures}: not broken down by {breakdown} this week: too few to break down without "
+            "revealing a small count."
+        ).format(measures=", ".join(withheld), breakdown=name.lower())
     )
 if kept and not listed.is_empty():
-    rates = [c for c in ("Tap rate %", "Contact rate %") if c in listed.columns]
+    rates = [c for c in (partner.tap_rate_name(), partner.contact_rate_name()) if c in listed.columns]
     listed = listed.drop("category", *[c for c in rates if listed[c].is_null().all()])
     st.dataframe(
         listed.with_columns(
@@ -124,26 +135,34 @@ if kept and not listed.is_empty():
         hide_index=True,
         width="stretch",
     )
-    widgets.export_button(listed, f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)")
+    widgets.export_button(listed, f"{me.id}_{by}_{week:%Y%m%d}.csv", _("Download this table (CSV)"))
 quiet = table.height - listed.height
 if kept and quiet:
     st.caption(
-        f"{quiet} {name.lower()} value{'s' * (quiet != 1)} with fewer than {n} in every column "
-        f"{'are' if quiet != 1 else 'is'} not listed."
+        ngettext(
+            "{count} {breakdown} value with fewer than {n} in every column is not listed.",
+            "{count} {breakdown} values with fewer than {n} in every column are not listed.",
+            quiet,
+        ).format(count=quiet, breakdown=name.lower(), n=n)
     )
 
 # --- downloads ------------------------------------------------------------------------
-st.subheader("Reports")
+st.subheader(_("Reports"))
 left, right = st.columns(2)
 with left:
     full = partner.report_from_cells(week_cells, me.name)
     widgets.export_button(
         full,
         f"{me.id}_week_{week:%Y%m%d}.csv",
-        "Every figure of this week (CSV)",
+        _("Every figure of this week (CSV)"),
     )
 with right:
     months = sorted({(w + dt.timedelta(days=3)).replace(day=1) for w in weeks}, reverse=True)
-    month = st.selectbox("Month report", months, format_func=lambda m: f"{m:%B %Y}", key="p_month")
+    month = st.selectbox(_("Month report"), months, format_func=labels.month_year, key="p_month")
     png = month_png(me.id, snap, month)
-    widgets.export_button(png, f"{me.id}_{month:%Y-%m}.png", f"Month report, {month:%B %Y} (PNG)", mime="image/png")
+    widgets.export_button(
+        png,
+        f"{me.id}_{month:%Y-%m}.png",
+        _("Month report, {month} (PNG)").format(month=labels.month_year(month)),
+        mime="image/png",
+    )

@@ -6,6 +6,8 @@ import streamlit as st
 from dashboard import charts, state
 from dashboard import format as fmt
 from dashboard.widgets import download, glossary_link
+from queries import labels
+from queries.labels import _
 from queries.privacy import protect_columns
 
 s = state.settings()
@@ -13,45 +15,77 @@ f = state.filters()
 snap = state.snapshot_id()
 n = s.privacy.min_cell
 
-st.title("Helpline referrals")
+st.title(_("Helpline referrals"))
 st.caption(
-    f"{state.describe(f)} · counts below {n} read <{n}; 'hidden' marks a count of {n} or more hidden so that "
-    "a small one cannot be worked out from the column's total"
+    state.describe(f)
+    + " · "
+    + _(
+        "counts below {n} read <{n}; 'hidden' marks a count of {n} or more hidden so that "
+        "a small one cannot be worked out from the column's total; a rate built on either is 'withheld'"
+    ).format(n=n)
 )
 glossary_link()
 
 partner_names = {p.id: p.name for p in s.partners}
 
 
-COUNTS = {"count_shown": "Shown", "count_clicked": "Tapped", "count_contacted": "Contacted"}
+COUNTS = {
+    "count_shown": labels.label("stage", "shown"),
+    "count_clicked": labels.label("stage", "clicked"),
+    "count_contacted": labels.label("stage", "contacted"),
+}
+TAP_RATE, CONTACT_RATE = _("Tap rate %"), _("Contact rate %")
+WITHHELD = _("withheld")
+
+
+def rate(num: pl.Series, den: pl.Series) -> pl.Series:
+    """A rate in percent as text, or 'withheld' where either count is protected (or none was shown)."""
+    return (
+        pl.DataFrame({"n": num, "d": den})
+        .select(
+            pl.when(pl.col("n").is_not_null() & (pl.col("d") > 0))
+            .then(pl.format("{}%", (pl.col("n") / pl.col("d") * 100).round(1)))
+            .otherwise(pl.lit(WITHHELD))
+        )
+        .to_series()
+    )
 
 
 def funnel_table(protected: pl.DataFrame, visible: pl.DataFrame, title: str) -> pl.DataFrame:
     """The funnel as shown and downloaded: protected counts as text, rates in percent where
-    both of their counts are shown."""
+    both of their counts are shown, 'withheld' otherwise."""
     return protected.select(
         pl.col("segment").alias(title), *[pl.col(c).alias(name) for c, name in COUNTS.items()]
     ).with_columns(
-        (visible["count_clicked"] / visible["count_shown"] * 100).round(1).alias("Tap rate %"),
-        (visible["count_contacted"] / visible["count_clicked"] * 100).round(1).alias("Contact rate %"),
+        rate(visible["count_clicked"], visible["count_shown"]).alias(TAP_RATE),
+        rate(visible["count_contacted"], visible["count_clicked"]).alias(CONTACT_RATE),
     )
 
 
-for dimension, title in [("partner_id", "Partner"), ("entry_point", "Entry point"), ("channel", "Channel")]:
-    st.subheader(f"Funnel by {title.lower()}")
+BY = {
+    "partner_id": (_("Partner"), _("Funnel by partner"), _("Shown, tapped and contacted by partner")),
+    "entry_point": (_("Entry point"), _("Funnel by entry point"), _("Shown, tapped and contacted by entry point")),
+    "channel": (_("Channel"), _("Funnel by channel"), _("Shown, tapped and contacted by channel")),
+}
+for dimension, (title, heading, chart_title) in BY.items():
+    st.subheader(heading)
     raw = state.load("referral_funnel", snap, f, dimension)
     if raw.is_empty():
-        st.info("No helpline events in this period for these filters. Widen the dates or clear a filter.")
+        st.info(_("No helpline events in this period for these filters. Widen the dates or clear a filter."))
         continue
     if dimension == "partner_id":
         raw = raw.with_columns(segment=pl.col("segment").replace(partner_names))
+    else:
+        raw = raw.with_columns(
+            segment=pl.col("segment").replace_strict(labels.labels(dimension), default=pl.col("segment"))
+        )
     # each column's total is on the Overview, so small cells get complementary protection
     protected = protect_columns(raw, list(COUNTS), n)
     visible = protected.with_columns(pl.col(c).cast(pl.Int64, strict=False) for c in COUNTS)  # null unless shown
     chart_data = visible.select(
         "segment", shown=pl.col("count_shown"), tapped=pl.col("count_clicked"), contacted=pl.col("count_contacted")
     )
-    st.altair_chart(charts.funnel(chart_data, f"Shown, tapped and contacted by {title.lower()}"))
+    st.altair_chart(charts.funnel(chart_data, chart_title))
     table = funnel_table(protected, visible, title)
     st.dataframe(
         table.with_columns(
@@ -59,10 +93,8 @@ for dimension, title in [("partner_id", "Partner"), ("entry_point", "Entry point
         ),
         hide_index=True,
         column_config={
-            "Tap rate %": st.column_config.NumberColumn(format="%.1f%%", help="Tapped ÷ shown, where both are shown"),
-            "Contact rate %": st.column_config.NumberColumn(
-                format="%.1f%%", help="Contacted ÷ tapped, where both are shown"
-            ),
+            TAP_RATE: st.column_config.TextColumn(help=_("Tapped ÷ shown, where both are shown")),
+            CONTACT_RATE: st.column_config.TextColumn(help=_("Contacted ÷ tapped, where both are shown")),
         },
     )
     download(table, f"referral_funnel_by_{dimension}", f)

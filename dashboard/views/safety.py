@@ -6,12 +6,14 @@ import streamlit as st
 from dashboard import charts, state
 from dashboard import format as fmt
 from dashboard.widgets import download, glossary_link, kpi
+from queries import labels
+from queries.labels import _
 
 s = state.settings()
 f = state.filters()
 snap = state.snapshot_id()
 
-st.title("Is it safe?")
+st.title(_("Is it safe?"))
 st.caption(state.describe(f))
 glossary_link()
 
@@ -20,90 +22,101 @@ before = state.load("safety_totals", snap, f.previous())
 cols = st.columns(4)
 with cols[0]:
     kpi(
-        "Reports",
+        _("Reports"),
         now["count_reports"],
         before["count_reports"],
-        "Reports by users of videos, comments, accounts or lives.",
+        _("Reports by users of videos, comments, accounts or lives."),
     )
 with cols[1]:
     kpi(
-        "Blocks",
+        _("Blocks"),
         now["count_blocks"],
         before["count_blocks"],
-        f"Accounts blocked by users ({now['count_unblocks']:,} unblocked).",
+        _("Accounts blocked by users ({n} unblocked).").format(n=f"{now['count_unblocks']:,}"),
     )
 with cols[2]:
     kpi(
-        "Comment filters switched on",
+        _("Comment filters switched on"),
         now["count_filters_on"],
         before["count_filters_on"],
-        f"Users who turned comment filters on ({now['count_filters_off']:,} turned them off).",
+        _("Users who turned comment filters on ({n} turned them off).").format(n=f"{now['count_filters_off']:,}"),
     )
 with cols[3]:
     kpi(
-        "Removals",
+        _("Removals"),
         now["count_removals"],
         before["count_removals"],
-        "Videos, comments or lives removed for breaking the Community Guidelines.",
+        _("Videos, comments or lives removed for breaking the Community Guidelines."),
     )
 cols = st.columns(3)
 with cols[0]:
     st.metric(
-        "Proactive rate",
+        _("Proactive rate"),
         fmt.pct(now["count_proactive"], now["count_removals"]),
         border=True,
-        help="Removals found by the platform before any report ÷ all removals.",
+        help=_("Removals found by the platform before any report ÷ all removals."),
     )
 with cols[1]:
     st.metric(
-        "Zero-view removal rate",
+        _("Zero-view removal rate"),
         fmt.pct(now["count_zero_view"], now["count_known_views"]),
         border=True,
-        help="Removals with no views at the time ÷ removals whose view count is known.",
+        help=_("Removals with no views at the time ÷ removals whose view count is known."),
     )
 with cols[2]:
     st.metric(
-        "Restore rate",
+        _("Restore rate"),
         fmt.pct(now["count_restores"], now["count_removals"]),
         border=True,
-        help="Removals reversed (restored) ÷ removals.",
+        help=_("Removals reversed (restored) ÷ removals."),
     )
 
 daily = state.load("safety_daily", snap, f)
 if daily.is_empty():
-    st.info("No safety events in this period for these filters. Widen the dates or clear a filter.")
+    st.info(_("No safety events in this period for these filters. Widen the dates or clear a filter."))
     st.stop()
-labels = {
-    "report": "Reports",
-    "block": "Blocks",
-    "unblock": "Unblocks",
-    "comment_filter_on": "Filters on",
-    "comment_filter_off": "Filters off",
-    "removal": "Removals",
-    "restore": "Restores",
-}
-st.altair_chart(charts.daily_stacked(daily, "action", "Safety actions per day", labels))
-download(daily.pivot(on="action", index="day", values="count_events"), "safety_daily", f)
+actions = labels.labels("action")
+st.altair_chart(charts.daily_stacked(daily, "action", _("Safety actions per day"), actions))
+by_day = daily.pivot(on="action", index="day", values="count_events")
+by_day = by_day.select("day", *[a for a in actions if a in by_day.columns])
+download(
+    by_day.rename({"day": _("Day"), **{a: w for a, w in actions.items() if a in by_day.columns}}), "safety_daily", f
+)
 
 by_policy = state.load("safety_by_policy", snap, f)
-st.subheader("Reports and removals by policy")
+st.subheader(_("Reports and removals by policy"))
 left, right = st.columns(2)
-for col, action, title in [(left, "report", "Reports by policy"), (right, "removal", "Removals by policy")]:
-    part = by_policy.filter(pl.col("action") == action).group_by("policy").agg(pl.col("count_events").sum())
+policies = labels.labels("policy")
+by_policy = by_policy.with_columns(
+    policy_name=pl.col("policy").replace_strict(policies, default=pl.col("policy")),
+    action_name=pl.col("action").replace_strict(actions, default=pl.col("action")),
+    target_name=pl.col("target_type").replace_strict(labels.labels("target_type"), default=pl.col("target_type")),
+)
+for col, action, title, none in [
+    (left, "report", _("Reports by policy"), _("No reports in this period.")),
+    (right, "removal", _("Removals by policy"), _("No removals in this period.")),
+]:
+    part = by_policy.filter(pl.col("action") == action).group_by("policy_name").agg(pl.col("count_events").sum())
     with col:
         if part.is_empty():
-            st.info(f"No {action}s in this period.")
+            st.info(none)
         else:
             st.altair_chart(
                 charts.bars(
-                    part, "policy", "count_events", title, "Count", color="#7A5C99" if action == "report" else "#5C946E"
+                    part,
+                    "policy_name",
+                    "count_events",
+                    title,
+                    _("Count"),
+                    color="#7A5C99" if action == "report" else "#5C946E",
                 )
             )
+count = _("Count")
 table = by_policy.select(
-    pl.col("action").alias("Action"),
-    pl.col("policy").alias("Policy"),
-    pl.col("target_type").alias("Target"),
-    pl.col("count_events").alias("Count"),
+    pl.col("action_name").alias(_("Action")),
+    pl.col("policy_name").alias(_("Policy")),
+    pl.col("target_name").alias(_("Target")),
+    pl.col("count_events").alias(count),
 )
-st.dataframe(table, hide_index=True, column_config={"Count": st.column_config.NumberColumn(format="localized")})
+st.dataframe(table, hide_index=True, column_config={count: st.column_config.NumberColumn(format="localized")})
 download(table, "safety_by_policy", f)
