@@ -33,7 +33,11 @@ else:
             "Account": [a.name for a in rows],
             "Role": [a.role for a in rows],
             "Partner": [names.get(a.partner_id, a.partner_id) if a.partner_id else "" for a in rows],
-            "Failed sign-ins": [a.count_failed_sign_ins for a in rows],
+            # a lock resets the count: a locked account reads the count that locked it
+            "Failed sign-ins": [
+                f"{s.auth.max_failed_sign_ins} (locked)" if a.is_locked(now) else str(a.count_failed_sign_ins)
+                for a in rows
+            ],
             "Locked until": [
                 f"{a.locked_until.astimezone(s.tz):%d %b %H:%M}" if a.is_locked(now) else "" for a in rows
             ],
@@ -45,7 +49,12 @@ else:
     locked = [a.name for a in rows if a.is_locked(now)]
     left, right = st.columns(2)
     with left, st.form("unlock"):
-        who = st.selectbox("Unlock an account", locked, placeholder="No account is locked", index=None)
+        who = st.selectbox(
+            "Unlock an account",
+            locked,
+            placeholder="Choose a locked account" if locked else "No account is locked",
+            index=None,
+        )
         if st.form_submit_button("Unlock", disabled=not locked) and who:
             accounts.unlock(d, who)
             audit.record(d, who, audit.ACCOUNT_UNLOCKED, f"by {ident.name} in the dashboard")
@@ -54,7 +63,11 @@ else:
         others = [a.name for a in rows if a.name != ident.name]
         who = st.selectbox("Remove an account", others, index=None, placeholder="Choose an account")
         sure = st.checkbox("Yes, remove it: its open sessions end on their next click")
-        if st.form_submit_button("Remove", type="primary", disabled=not others) and who and sure:
+        if (
+            st.form_submit_button("Remove", type="secondary", icon=":material/delete:", disabled=not others)
+            and who
+            and sure
+        ):
             accounts.remove(d, who)
             audit.record(d, who, audit.ACCOUNT_REMOVED, f"by {ident.name} in the dashboard")
             st.rerun()

@@ -5,9 +5,11 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.widgets import download, glossary_link
+from queries.privacy import suppress
 
 s = state.settings()
 f = state.filters()
+n = s.privacy.min_cell
 snap = state.snapshot_id()
 
 st.title("Who does the campaign reach?")
@@ -58,15 +60,22 @@ for dimension, title in [("province", "Province"), ("age_band", "Age band"), ("l
         pl.col("count_engaged_users").alias("Engaged people"),
         (pl.col("engagement_rate") * 100).round(1).alias("Engagement rate %"),
     )
+    # a share or rate next to a count below min_cell would give the count back: withheld with it
+    small = lambda c: (pl.col(c) > 0) & (pl.col(c) < n)  # noqa: E731
+    shown = shown.with_columns(
+        pl.when(small("Unique reach")).then(None).otherwise(pl.col("Share of reach %")).alias("Share of reach %"),
+        pl.when(small("Unique reach") | small("Engaged people"))
+        .then(None)
+        .otherwise(pl.col("Engagement rate %"))
+        .alias("Engagement rate %"),
+    )
+    counts = ["Unique reach", "Views", "Engaged people"]
+    rates = ["Share of reach %", "Engagement rate %"]
+    # only text reaches the browser: no count below min_cell is ever sent as a number
     st.dataframe(
-        shown,
+        suppress(shown, counts, n, thousands=True).with_columns(
+            pl.col(c).map_elements(lambda x: f"{x:.1f}%", return_dtype=pl.String).fill_null("–") for c in rates
+        ),
         hide_index=True,
-        column_config={
-            "Unique reach": st.column_config.NumberColumn(format="localized"),
-            "Views": st.column_config.NumberColumn(format="localized"),
-            "Engaged people": st.column_config.NumberColumn(format="localized"),
-            "Share of reach %": st.column_config.NumberColumn(format="%.1f%%"),
-            "Engagement rate %": st.column_config.NumberColumn(format="%.1f%%"),
-        },
     )
     download(shown, f"reach_by_{dimension}", f)

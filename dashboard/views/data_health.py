@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import state
+from dashboard.widgets import download
 from queries.status import snapshot_status
 
 s = state.settings()
@@ -31,14 +32,7 @@ else:
     st.dataframe(by_reason, hide_index=True, column_config={"count_rows": st.column_config.NumberColumn("Rows")})
     with st.expander("By file"):
         st.dataframe(q, hide_index=True)
-    st.download_button(
-        "Download CSV",
-        q.write_csv().encode(),
-        "quarantine_by_reason.csv",
-        "text/csv",
-        key="download-quarantine",
-        icon=":material/download:",
-    )
+    download(q, "quarantine_by_reason", None)
 
 st.subheader("Unreadable files and unknown columns")
 u = state.load("unreadable_files", snap, None)

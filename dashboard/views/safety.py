@@ -5,10 +5,12 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard import format as fmt
-from dashboard.widgets import download, glossary_link, kpi
+from dashboard.widgets import compared, download, glossary_link, kpi
+from queries.privacy import suppress
 
 s = state.settings()
 f = state.filters()
+cmp = state.comparison(f)
 snap = state.snapshot_id()
 
 st.title("Is it safe?")
@@ -16,35 +18,46 @@ st.caption(state.describe(f))
 glossary_link()
 
 now = state.load("safety_totals", snap, f)
-before = state.load("safety_totals", snap, f.previous())
+current = state.load("safety_totals", snap, cmp.current) if cmp.baseline else None
+before = state.load("safety_totals", snap, cmp.baseline) if cmp.baseline else None
+
+
+def change(key: str) -> str | None:
+    return cmp.change(current[key], before[key]) if before else None
+
+
 cols = st.columns(4)
 with cols[0]:
     kpi(
         "Reports",
         now["count_reports"],
-        before["count_reports"],
+        change("count_reports"),
         "Reports by users of videos, comments, accounts or lives.",
+        good=False,
     )
 with cols[1]:
     kpi(
         "Blocks",
         now["count_blocks"],
-        before["count_blocks"],
+        change("count_blocks"),
         f"Accounts blocked by users ({now['count_unblocks']:,} unblocked).",
+        good=False,
     )
 with cols[2]:
     kpi(
         "Comment filters switched on",
         now["count_filters_on"],
-        before["count_filters_on"],
+        change("count_filters_on"),
         f"Users who turned comment filters on ({now['count_filters_off']:,} turned them off).",
+        good=False,
     )
 with cols[3]:
     kpi(
         "Removals",
         now["count_removals"],
-        before["count_removals"],
+        change("count_removals"),
         "Videos, comments or lives removed for breaking the Community Guidelines.",
+        good=False,
     )
 cols = st.columns(3)
 with cols[0]:
@@ -68,6 +81,7 @@ with cols[2]:
         border=True,
         help="Removals reversed (restored) ÷ removals.",
     )
+compared(cmp)
 
 daily = state.load("safety_daily", snap, f)
 if daily.is_empty():
@@ -105,5 +119,6 @@ table = by_policy.select(
     pl.col("target_type").alias("Target"),
     pl.col("count_events").alias("Count"),
 )
-st.dataframe(table, hide_index=True, column_config={"Count": st.column_config.NumberColumn(format="localized")})
+# only text reaches the browser: a count below min_cell is never sent as a number
+st.dataframe(suppress(table, ["Count"], s.privacy.min_cell, thousands=True), hide_index=True)
 download(table, "safety_by_policy", f)
