@@ -102,7 +102,11 @@ nav = st.navigation([*pages, *refused_pages(ident, pages)], position="hidden")
 st.session_state[auth.PAGE_KEY] = nav.title
 layout.chrome()
 st.sidebar.markdown(f"**{state.settings().name}**  \n#MentalWell-Being · Cambodia")
-links = st.sidebar.container()
+if not ident.is_partner and state.snapshot_id() is not None:
+    state.settle()  # the period inside the data's days, the view in the URL, before the links
+# the links carry the view as it is now: every change of a filter reaches it in a callback, before this run
+with st.sidebar:
+    layout.nav_links(pages, {} if ident.is_partner else state.shared_params())
 auth.sidebar(ident)
 if state.snapshot_id() is None:
     st.title("Wellbeing Pulse")
@@ -114,7 +118,6 @@ if state.snapshot_id() is None:
     st.stop()
 if not ident.is_partner:  # a partner's figures are released weeks; refresh health is not its business
     freshness_banner(ident)
-    state.keep_url()  # pages without filters keep them in the URL too
 notice = st.session_state.pop(NAV_NOTICE_KEY, None)
 if notice:
     st.info(notice, icon=":material/info:")
@@ -122,8 +125,4 @@ layout.copy_link()
 layout.print_header(
     f"{state.settings().name} · {nav.title} · printed {dt.datetime.now(state.settings().tz):%d %b %Y %H:%M} ICT"
 )
-try:
-    nav.run()
-finally:  # drawn last, so the links carry the filters as this run left them
-    with links:
-        layout.nav_links(pages, {} if ident.is_partner else state.shared_params())
+nav.run()

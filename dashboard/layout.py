@@ -11,6 +11,7 @@ import streamlit as st
 PHONE = 640  # px: Streamlit stacks columns below this width
 
 CSS = f"""
+<div class="pulse-hidden"></div>
 <style>
 /* Phone: KPI tiles two per row (Streamlit would stack them one per row), nothing wider than the screen */
 @media (max-width: {PHONE}px) {{
@@ -24,12 +25,15 @@ CSS = f"""
   [data-testid="stMetric"] {{ padding: 0.5rem 0.6rem !important; }}
   [data-testid="stMetricValue"] {{ font-size: 1.5rem !important; }}
   [data-testid="stMetricLabel"] p {{ white-space: normal !important; }}
-  h1 {{ font-size: 1.6rem !important; line-height: 1.25 !important; }}
+  h1 {{ font-size: 1.25rem !important; line-height: 1.25 !important; }}
   [data-testid="stButtonGroup"] > div {{ flex-wrap: wrap !important; }}
   [data-testid="stMainBlockContainer"] {{ padding-left: 1rem !important; padding-right: 1rem !important; }}
 }}
 [data-testid="stMain"] {{ overflow-x: hidden; }}
 .pulse-print-only {{ display: none; }}
+/* the stylesheet, the scripts and the print header take no room on screen */
+[data-testid="stElementContainer"]:has(.pulse-hidden),
+[data-testid="stElementContainer"]:has(.pulse-print-only) {{ display: none; }}
 .pulse-copy-link {{
   display: inline-flex; align-items: center; gap: 0.35rem; font: inherit; font-size: 0.875rem;
   padding: 0.25rem 0.75rem; border-radius: 0.5rem; border: 1px solid rgba(49, 51, 63, 0.2);
@@ -42,6 +46,7 @@ CSS = f"""
   [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stDownloadButton"],
   [data-testid="stPageLink"], [data-testid="stButton"], .pulse-copy-link {{ display: none !important; }}
   .pulse-print-only {{ display: block !important; }}
+  [data-testid="stElementContainer"]:has(.pulse-print-only) {{ display: block !important; }}
   [data-testid="stMain"] {{ margin-left: 0 !important; overflow: visible !important; }}
   [data-testid="stMainBlockContainer"] {{ max-width: 100% !important; padding: 0 !important; }}
   [data-testid="stHorizontalBlock"]:has([data-testid="stVegaLiteChart"]) {{ flex-direction: column !important; }}
@@ -54,6 +59,7 @@ CSS = f"""
 """
 
 SCRIPT = f"""
+<div class="pulse-hidden"></div>
 <script>
 (() => {{
   if (window.pulseChrome) return;  // one set of listeners per browser tab
@@ -61,6 +67,8 @@ SCRIPT = f"""
   // Enter in a date field applies the typed date, as leaving the field does
   document.addEventListener("keydown", (e) => {{
     if (e.key === "Enter" && e.target.closest && e.target.closest('[data-testid="stDateInput"]')) {{
+      // the field applies a typed date when focus leaves it for somewhere else
+      e.target.dispatchEvent(new FocusEvent("focusout", {{ bubbles: true, relatedTarget: document.body }}));
       e.target.blur();
     }}
   }}, true);
@@ -103,7 +111,7 @@ def chrome() -> None:
 
 def copy_link() -> None:
     """A button that copies the page's address, filters included."""
-    st.html('<button class="pulse-copy-link" type="button">&#128279; <span>Copy link to this view</span></button>')
+    st.html('<button class="pulse-copy-link" type="button"><span>Copy link to this view</span></button>')
 
 
 def print_header(*lines: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import layout
 from queries import pages, partner
 from queries.datadir import DataDir
 from queries.filters import COMPARISONS, Comparison, Filters, compare
@@ -105,9 +106,17 @@ def _span(a: dt.date, b: dt.date) -> str:
     return f"{a:%d %b %Y}" if a == b else f"{a:%d %b} – {b:%d %b %Y}"
 
 
-def _restore(default: Filters, bounds: tuple[dt.date, dt.date] | None) -> None:
-    """Set the filter widgets from the stored view (their own state is dropped on a page
-    without them), with the period moved inside the data's days, saying so when it was."""
+def settle() -> None:
+    """Move the stored view's period inside the data's days (saying so when a period that was
+    asked for moved) and keep the whole view in the URL. `app.py` calls it before drawing the
+    sidebar links, so they carry the view as this run shows it."""
+    s = settings()
+    start, end = _settled(Filters.default(s), data_range())
+    st.session_state[STORE_KEY] = {**shared_params(), "from": start.isoformat(), "to": end.isoformat()}
+    keep_url()
+
+
+def _settled(default: Filters, bounds: tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date]:
     state, p = st.session_state, shared_params()
     start = _parse_date(p.get("from"), default.start)
     end = _parse_date(p.get("to"), default.end)
@@ -131,7 +140,14 @@ def _restore(default: Filters, bounds: tuple[dt.date, dt.date] | None) -> None:
                     f"is shown as {_span(*cut)}."
                 )
             start, end = cut
-    state.f_start, state.f_end = start, end
+    return start, end
+
+
+def _restore(default: Filters, bounds: tuple[dt.date, dt.date] | None) -> None:
+    """Set the filter widgets from the stored view (Streamlit drops or resets a widget's own
+    state on a page change), with the period inside the data's days."""
+    state, p = st.session_state, shared_params()
+    state.f_start, state.f_end = _settled(default, bounds)
     state.f_province = _parse_list(p.get("province"), PROVINCE_CODES)
     state.f_age = _parse_list(p.get("age"), AGE_CODES)
     state.f_language = _parse_list(p.get("language"), list(LANGUAGE_NAMES))
@@ -215,6 +231,8 @@ def filters() -> Filters:
     notice = state.get(NOTICE_KEY)
     if notice:
         st.warning(notice, icon=":material/event_busy:")
+    f = Filters(start, end, tuple(state.f_province), tuple(state.f_age), tuple(state.f_language))
+    layout.print_header(f"Filters: {describe(f)}")
     _store(
         {
             "from": start.isoformat(),
@@ -224,7 +242,7 @@ def filters() -> Filters:
             "language": ",".join(state.f_language),
         }
     )
-    return Filters(start, end, tuple(state.f_province), tuple(state.f_age), tuple(state.f_language))
+    return f
 
 
 def _store(values: dict[str, str], url: bool = True) -> None:
