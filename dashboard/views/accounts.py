@@ -44,7 +44,13 @@ else:
             "Created": [f"{a.created_at.astimezone(s.tz):%d %b %Y}" for a in rows],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    # the partner's whole name: a default-width column cut it to "Transcultural Psychosocial Organ"
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={"Partner": st.column_config.TextColumn(width="large")},
+    )
 
     locked = [a.name for a in rows if a.is_locked(now)]
     left, right = st.columns(2)
