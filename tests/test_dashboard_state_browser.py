@@ -209,3 +209,13 @@ def test_phone_portal_title_and_controls_fit(server: str, phone: Page) -> None: 
         assert b["x"] >= 0 and b["x"] + b["width"] <= PHONE["width"], button.inner_text()
     shot(phone, "state-portal-phone")
     open_page(phone, server + "/")
+
+
+def test_portal_csv_names_say_the_week_and_the_selection(server: str, page: Page) -> None:  # noqa: F811
+    sign_in(page, server + "/?week=2026-10-12&by=province&only=KH-12", "tpo-test")
+    with page.expect_download() as d:
+        page.get_by_role("button", name="Download this table (CSV)").click()
+    assert d.value.suggested_filename == "pulse-tpo-cambodia-province-2026-10-12_2026-10-18-KH-12.csv"
+    with page.expect_download() as d:
+        page.get_by_role("button", name="Every figure of this week (CSV)").click()
+    assert d.value.suggested_filename == "pulse-tpo-cambodia-week-2026-10-12_2026-10-18.csv"

@@ -34,6 +34,7 @@ present = state.load_partner("present_categories", snap, me.id)
 week, by, only = state.partner_view(weeks, present)
 cells = state.load_partner("cells", snap, me.id, sorted(weeks), n)
 week_cells = cells.filter(pl.col("week_start") == week)
+period = f"{week.isoformat()}_{(week + dt.timedelta(days=6)).isoformat()}"  # in file names: which week made it
 
 
 @st.cache_data(show_spinner="Drawing the month report…", max_entries=64)
@@ -125,7 +126,9 @@ if kept and not listed.is_empty():
         width="stretch",
     )
     widgets.export_button(
-        listed.write_csv().encode("utf-8"), f"{me.id}_{by}_{week:%Y%m%d}.csv", "Download this table (CSV)"
+        listed.write_csv().encode("utf-8"),
+        f"pulse-{me.id}-{by.replace('_', '-')}-{period}{''.join('-' + v for v in only)}.csv",
+        "Download this table (CSV)",
     )
 quiet = table.height - listed.height
 if kept and quiet:
@@ -141,7 +144,7 @@ with left:
     full = partner.report_from_cells(week_cells, me.name)
     widgets.export_button(
         full.write_csv().encode("utf-8"),
-        f"{me.id}_week_{week:%Y%m%d}.csv",
+        f"pulse-{me.id}-week-{period}.csv",
         "Every figure of this week (CSV)",
     )
 with right:
