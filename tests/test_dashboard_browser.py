@@ -208,6 +208,9 @@ def test_partner_gets_only_its_portal_whatever_the_url(
 ) -> None:
     for path in ["", "audience", "referrals", "data-health", "accounts", "portal", "referrals?partner=arom-station"]:
         sign_in(page, f"{server}/{path}", name)
+        # a page the role may not open says so and switches to the portal: one more run to wait for
+        page.wait_for_function("document.querySelectorAll('[data-testid=stMetric]').length >= 4", timeout=60_000)
+        wait_idle(page)
         heading = page.locator("h1").first.inner_text()
         assert heading.startswith("Your referrals") and own in heading, (path, heading)
         body = page.locator("body").inner_text()
