@@ -8,25 +8,52 @@ import streamlit as st
 from dashboard import auth, downloads, state
 from dashboard import format as fmt
 from queries import csvfile
-from queries.filters import Filters
+from queries.filters import Comparison, Filters
 from queries.labels import _
 from queries.privacy import suppress
 
 NOT_COUNTS = {"day_of_week", "hour"}  # integer columns that are labels, not counts
 
 
-def kpi(label: str, now: int | None, before: int | None, help: str, value: str | None = None) -> None:
-    """A tile with the value and its change against the previous period of equal length."""
-    st.metric(label, value or fmt.count(now), delta=fmt.change(now, before), help=help, border=True)
+def kpi(
+    label: str,
+    now: int | None,
+    change: str | None,
+    help: str,
+    value: str | None = None,
+    *,
+    good: bool = True,
+) -> None:
+    """A tile with the period's value and its change (`Comparison.change`, or None). `good`:
+    a rise is good news (green up, red down); otherwise (reports, removals) the change is
+    drawn in a neutral colour, the arrow alone saying which way it went."""
+    st.metric(
+        label,
+        value or fmt.count(now),
+        delta=change,
+        delta_color="normal" if good else "off",
+        help=help,
+        border=True,
+    )
 
 
-def download(df: pl.DataFrame, name: str, f: Filters, label: str | None = None) -> None:
+def compared(c: Comparison) -> None:
+    """One line under the tiles saying what their changes compare, or why none is shown."""
+    if c.withheld:
+        st.caption(c.withheld)
+    elif c.sentence:
+        st.caption(_("Changes: {sentence}.").format(sentence=c.sentence))
+
+
+def download(df: pl.DataFrame, name: str, f: Filters | None, label: str | None = None) -> None:
     """A CSV of what is shown, with every count from 1 to min_cell - 1 written `<min_cell`
     (CONTRACT §4: every figure in any export); a click is recorded in the audit log with the
-    signed-in account, the page and the file name."""
+    signed-in account, the page and the file name. The file name says which period and
+    segments made it (`Filters.file_name`); without filters (Data health), the snapshot."""
     n = state.settings().privacy.min_cell
     counts = [c for c, t in df.schema.items() if t.is_integer() and c not in NOT_COUNTS]
-    file_name = f"{name}_{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv"
+    slug = name.replace("_", "-")
+    file_name = f.file_name(slug) if f is not None else f"pulse-{slug}-{state.snapshot_id()}.csv"
     st.download_button(
         label or _("Download CSV"),
         csvfile.to_bytes(suppress(df, counts, n)),

@@ -417,6 +417,8 @@ def dashboard_cmd(port: int, host: str) -> None:
         "#1F7A6B",
         "--client.toolbarMode",
         "minimal",
+        "--client.disableDataExport",
+        "true",  # no CSV download or copy from Streamlit's table toolbar: only the app's audited downloads
         "--client.showErrorDetails",
         "none",  # a bug shows a generic message, never a traceback (it goes to the server log)
         "--client.disableDataExport",

@@ -3,6 +3,7 @@ with bound parameters on the published snapshot, returning Polars frames."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +34,12 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl
             "max_user_number": con.sql("select greatest(count(*), 1) from user_numbers").fetchall()[0][0],
         }
     return con.sql(text, params={k: v for k, v in params.items() if f"${k}" in text}).pl()
+
+
+def data_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
+    """The first and last day with any event, or None for an empty snapshot."""
+    first, last = run(con, "data_range", {}).row(0)
+    return None if first is None else (first, last)
 
 
 def kpis(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> dict[str, int]:

@@ -52,8 +52,10 @@ def titles(at: AppTest) -> list[str]:
 
 
 def registered(at: AppTest) -> dict[str, str]:
-    """The pages this session's st.navigation registered: script file name -> page hash."""
-    return {Path(str(i["script_path"])).name: h for h, i in at._registered_pages.items()}  # noqa: SLF001
+    """The page scripts this session's st.navigation registered: script file name -> page hash
+    (the hidden pages that say "That page is for …" are functions in app.py, not scripts)."""
+    pages = at._registered_pages.items()  # noqa: SLF001
+    return {Path(str(i["script_path"])).name: h for h, i in pages if str(i["script_path"])}
 
 
 def request_page_hash(at: AppTest, page_hash: str) -> AppTest:

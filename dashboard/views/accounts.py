@@ -38,17 +38,34 @@ else:
             _("Account"): [a.name for a in rows],
             _("Role"): [labels.label("role", a.role) for a in rows],
             _("Partner"): [names.get(a.partner_id, a.partner_id) if a.partner_id else "" for a in rows],
-            _("Failed sign-ins"): [a.count_failed_sign_ins for a in rows],
+            # a lock resets the count: a locked account reads the count that locked it
+            _("Failed sign-ins"): [
+                _("{n} (locked)").format(n=s.auth.max_failed_sign_ins)
+                if a.is_locked(now)
+                else str(a.count_failed_sign_ins)
+                for a in rows
+            ],
             _("Locked until"): [labels.campaign_time(a.locked_until, s.tz) if a.is_locked(now) else "" for a in rows],
             _("Created"): [labels.campaign_date(a.created_at.astimezone(s.tz).date()) for a in rows],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    # the partner's whole name: a default-width column cut it to "Transcultural Psychosocial Organ"
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={_("Partner"): st.column_config.TextColumn(width="large")},
+    )
 
     locked = [a.name for a in rows if a.is_locked(now)]
     left, right = st.columns(2)
     with left, st.form("unlock"):
-        who = st.selectbox(_("Unlock an account"), locked, placeholder=_("No account is locked"), index=None)
+        who = st.selectbox(
+            _("Unlock an account"),
+            locked,
+            placeholder=_("Choose a locked account") if locked else _("No account is locked"),
+            index=None,
+        )
         if st.form_submit_button(_("Unlock"), disabled=not locked) and who:
             accounts.unlock(d, who)
             audit.record(d, who, audit.ACCOUNT_UNLOCKED, f"by {ident.name} in the dashboard")
@@ -57,7 +74,11 @@ else:
         others = [a.name for a in rows if a.name != ident.name]
         who = st.selectbox(_("Remove an account"), others, index=None, placeholder=_("Choose an account"))
         sure = st.checkbox(_("Yes, remove it: its open sessions end on their next click"))
-        if st.form_submit_button(_("Remove"), type="primary", disabled=not others) and who and sure:
+        if (
+            st.form_submit_button(_("Remove"), type="secondary", icon=":material/delete:", disabled=not others)
+            and who
+            and sure
+        ):
             accounts.remove(d, who)
             audit.record(d, who, audit.ACCOUNT_REMOVED, f"by {ident.name} in the dashboard")
             st.rerun()

@@ -7,9 +7,11 @@ from dashboard import charts, state
 from dashboard.widgets import download, glossary_link
 from queries import labels
 from queries.labels import _
+from queries.privacy import suppress
 
 s = state.settings()
 f = state.filters()
+n = s.privacy.min_cell
 snap = state.snapshot_id()
 
 st.title(_("Who does the campaign reach?"))
@@ -65,15 +67,19 @@ for dimension, (title, heading, reach_title, rate_title) in BY.items():
         pl.col("count_engaged_users").alias(engaged),
         (pl.col("engagement_rate") * 100).round(1).alias(rate),
     )
+    # a share or rate next to a count below min_cell would give the count back: withheld with it
+    small = lambda c: (pl.col(c) > 0) & (pl.col(c) < n)  # noqa: E731
+    shown = shown.with_columns(
+        pl.when(small(reach)).then(None).otherwise(pl.col(share)).alias(share),
+        pl.when(small(reach) | small(engaged)).then(None).otherwise(pl.col(rate)).alias(rate),
+    )
+    counts = [reach, views, engaged]
+    rates = [share, rate]
+    # only text reaches the browser: no count below min_cell is ever sent as a number
     st.dataframe(
-        shown,
+        suppress(shown, counts, n, thousands=True).with_columns(
+            pl.col(c).map_elements(lambda x: f"{x:.1f}%", return_dtype=pl.String).fill_null("–") for c in rates
+        ),
         hide_index=True,
-        column_config={
-            reach: st.column_config.NumberColumn(format="localized"),
-            views: st.column_config.NumberColumn(format="localized"),
-            engaged: st.column_config.NumberColumn(format="localized"),
-            share: st.column_config.NumberColumn(format="%.1f%%"),
-            rate: st.column_config.NumberColumn(format="%.1f%%"),
-        },
     )
     download(shown, f"reach_by_{dimension}", f)

@@ -54,7 +54,7 @@ else:
     st.dataframe(by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")})
     with st.expander(_("By file")):
         st.dataframe(q, hide_index=True)
-    widgets.export_button(q, "quarantine_by_reason.csv", _("Download CSV"))
+    widgets.download(q, "quarantine_by_reason", None)
 
 st.subheader(_("Unreadable files and unknown columns"))
 u = state.load("unreadable_files", snap, None)

@@ -4,12 +4,13 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, state
-from dashboard.widgets import download, glossary_link, kpi
+from dashboard.widgets import compared, download, glossary_link, kpi
 from queries import labels
 from queries.labels import _
 
 s = state.settings()
 f = state.filters()
+cmp = state.comparison(f)
 snap = state.snapshot_id()
 
 st.title(_("Digital Wellness Hub"))
@@ -17,31 +18,39 @@ st.caption(state.describe(f))
 glossary_link()
 
 now = state.load("hub_totals", snap, f)
-before = state.load("hub_totals", snap, f.previous())
+current = state.load("hub_totals", snap, cmp.current) if cmp.baseline else None
+before = state.load("hub_totals", snap, cmp.baseline) if cmp.baseline else None
+
+
+def change(key: str) -> str | None:
+    return cmp.change(current[key], before[key]) if before else None
+
+
 cols = st.columns(4)
 with cols[0]:
-    kpi(_("Hub visitors"), now["count_hub_visitors"], before["count_hub_visitors"], _("People who opened the Hub."))
+    kpi(_("Hub visitors"), now["count_hub_visitors"], change("count_hub_visitors"), _("People who opened the Hub."))
 with cols[1]:
     kpi(
         _("Well-being guide views"),
         now["count_guide_views"],
-        before["count_guide_views"],
+        change("count_guide_views"),
         _("Times a well-being guide was opened."),
     )
 with cols[2]:
     kpi(
         _("Tip-video views"),
         now["count_tip_video_views"],
-        before["count_tip_video_views"],
+        change("count_tip_video_views"),
         _("Views of tip videos made with partner organisations."),
     )
 with cols[3]:
     kpi(
         _("Screen-time limits set"),
         now["count_screen_time_limits"],
-        before["count_screen_time_limits"],
+        change("count_screen_time_limits"),
         _("Times a user set a daily screen-time limit."),
     )
+compared(cmp)
 
 daily = state.load("hub_daily", snap, f)
 if daily.is_empty():

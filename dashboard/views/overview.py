@@ -5,36 +5,44 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard import format as fmt
-from dashboard.widgets import download, glossary_link, kpi
+from dashboard.widgets import compared, download, glossary_link, kpi
 from queries import labels
-from queries.labels import _, ngettext
+from queries.labels import _
 
 s = state.settings()
 f = state.filters()
+cmp = state.comparison(f)
 snap = state.snapshot_id()
 
 st.title(_("Is the campaign landing?"))
-st.caption(
-    f"{s.name} · {state.describe(f)} · "
-    + ngettext("compared with the day before", "compared with the {n} days before", f.days).format(n=f.days)
-)
+st.caption(f"{s.name} · {state.describe(f)}")
 glossary_link()
 
 now = state.load("kpis", snap, f)
-before = state.load("kpis", snap, f.previous())
-rate_now = now["count_engaged_users"] / now["count_unique_reach"] if now["count_unique_reach"] else None
-rate_before = before["count_engaged_users"] / before["count_unique_reach"] if before["count_unique_reach"] else None
+current = state.load("kpis", snap, cmp.current) if cmp.baseline else None
+before = state.load("kpis", snap, cmp.baseline) if cmp.baseline else None
+
+
+def change(key: str) -> str | None:
+    return cmp.change(current[key], before[key]) if before else None
+
+
+def rate(k: dict | None) -> float | None:
+    return k["count_engaged_users"] / k["count_unique_reach"] if k and k["count_unique_reach"] else None
+
+
+rate_now, rate_before = rate(current), rate(before)
 
 row1 = st.columns(4)
 with row1[0]:
     kpi(
         _("Unique reach"),
         now["count_unique_reach"],
-        before["count_unique_reach"],
+        change("count_unique_reach"),
         _("People who viewed at least one campaign video (a video with a tracked hashtag)."),
     )
 with row1[1]:
-    kpi(_("Views"), now["count_views"], before["count_views"], _("Views of campaign videos."))
+    kpi(_("Views"), now["count_views"], change("count_views"), _("Views of campaign videos."))
 with row1[2]:
     st.metric(
         _("Engagement rate"),
@@ -49,7 +57,7 @@ with row1[3]:
     kpi(
         _("Campaign posts"),
         now["count_campaign_posts"],
-        before["count_campaign_posts"],
+        change("count_campaign_posts"),
         _("Videos posted with a tracked hashtag, by {n} distinct creators.").format(n=f"{now['count_creators']:,}"),
     )
 row2 = st.columns(4)
@@ -57,30 +65,35 @@ with row2[0]:
     kpi(
         _("Distinct creators"),
         now["count_creators"],
-        before["count_creators"],
+        change("count_creators"),
         _("Creators who posted a campaign video."),
     )
 with row2[1]:
     kpi(
         _("Hub visitors"),
         now["count_hub_visitors"],
-        before["count_hub_visitors"],
+        change("count_hub_visitors"),
         _("People who opened the Digital Wellness Hub."),
     )
 with row2[2]:
     kpi(
         _("Helpline taps"),
         now["count_helpline_clicks"],
-        before["count_helpline_clicks"],
+        change("count_helpline_clicks"),
         _("Times a user tapped a partner's helpline card."),
     )
 with row2[3]:
     kpi(
         _("Reports"),
         now["count_reports"],
-        before["count_reports"],
-        _("Reports of videos, comments, accounts or lives."),
+        change("count_reports"),
+        _(
+            "Reports of videos, comments, accounts or lives. More reports is neither good nor bad news in itself, "
+            "so its change is not coloured."
+        ),
+        good=False,
     )
+compared(cmp)
 
 trend = state.load("daily_trend", snap, f)
 st.subheader(_("Day by day"))

@@ -39,6 +39,7 @@ present = state.load_partner("present_categories", snap, me.id)
 week, by, only = state.partner_view(weeks, present)
 cells = state.load_partner("cells", snap, me.id, sorted(weeks), n)
 week_cells = cells.filter(pl.col("week_start") == week)
+period = f"{week.isoformat()}_{(week + dt.timedelta(days=6)).isoformat()}"  # in file names: which week made it
 
 
 @st.cache_data(show_spinner="Drawing the month report…", max_entries=64)
@@ -135,7 +136,11 @@ if kept and not listed.is_empty():
         hide_index=True,
         width="stretch",
     )
-    widgets.export_button(listed, f"{me.id}_{by}_{week:%Y%m%d}.csv", _("Download this table (CSV)"))
+    widgets.export_button(
+        listed,
+        f"pulse-{me.id}-{by.replace('_', '-')}-{period}{''.join('-' + v for v in only)}.csv",
+        _("Download this table (CSV)"),
+    )
 quiet = table.height - listed.height
 if kept and quiet:
     st.caption(
@@ -153,7 +158,7 @@ with left:
     full = partner.report_from_cells(week_cells, me.name)
     widgets.export_button(
         full,
-        f"{me.id}_week_{week:%Y%m%d}.csv",
+        f"pulse-{me.id}-week-{period}.csv",
         _("Every figure of this week (CSV)"),
     )
 with right:

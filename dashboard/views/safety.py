@@ -5,12 +5,14 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard import format as fmt
-from dashboard.widgets import download, glossary_link, kpi
+from dashboard.widgets import compared, download, glossary_link, kpi
 from queries import labels
 from queries.labels import _
+from queries.privacy import suppress
 
 s = state.settings()
 f = state.filters()
+cmp = state.comparison(f)
 snap = state.snapshot_id()
 
 st.title(_("Is it safe?"))
@@ -18,35 +20,46 @@ st.caption(state.describe(f))
 glossary_link()
 
 now = state.load("safety_totals", snap, f)
-before = state.load("safety_totals", snap, f.previous())
+current = state.load("safety_totals", snap, cmp.current) if cmp.baseline else None
+before = state.load("safety_totals", snap, cmp.baseline) if cmp.baseline else None
+
+
+def change(key: str) -> str | None:
+    return cmp.change(current[key], before[key]) if before else None
+
+
 cols = st.columns(4)
 with cols[0]:
     kpi(
         _("Reports"),
         now["count_reports"],
-        before["count_reports"],
+        change("count_reports"),
         _("Reports by users of videos, comments, accounts or lives."),
+        good=False,
     )
 with cols[1]:
     kpi(
         _("Blocks"),
         now["count_blocks"],
-        before["count_blocks"],
+        change("count_blocks"),
         _("Accounts blocked by users ({n} unblocked).").format(n=f"{now['count_unblocks']:,}"),
+        good=False,
     )
 with cols[2]:
     kpi(
         _("Comment filters switched on"),
         now["count_filters_on"],
-        before["count_filters_on"],
+        change("count_filters_on"),
         _("Users who turned comment filters on ({n} turned them off).").format(n=f"{now['count_filters_off']:,}"),
+        good=False,
     )
 with cols[3]:
     kpi(
         _("Removals"),
         now["count_removals"],
-        before["count_removals"],
+        change("count_removals"),
         _("Videos, comments or lives removed for breaking the Community Guidelines."),
+        good=False,
     )
 cols = st.columns(3)
 with cols[0]:
@@ -70,6 +83,7 @@ with cols[2]:
         border=True,
         help=_("Removals reversed (restored) ÷ removals."),
     )
+compared(cmp)
 
 daily = state.load("safety_daily", snap, f)
 if daily.is_empty():
@@ -118,5 +132,6 @@ table = by_policy.select(
     pl.col("target_name").alias(_("Target")),
     pl.col("count_events").alias(count),
 )
-st.dataframe(table, hide_index=True, column_config={count: st.column_config.NumberColumn(format="localized")})
+# only text reaches the browser: a count below min_cell is never sent as a number
+st.dataframe(suppress(table, [count], s.privacy.min_cell, thousands=True), hide_index=True)
 download(table, "safety_by_policy", f)
