@@ -28,7 +28,7 @@ CSS = f"""
   [data-testid="stMetricValue"] {{ font-size: 1.5rem !important; }}
   [data-testid="stMetricLabel"] p {{ white-space: normal !important; }}
   [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {{ white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
-  h1 {{ font-size: 1.25rem !important; line-height: 1.25 !important; }}
+  h1 {{ font-size: 1.25rem !important; line-height: 1.25 !important; padding: 0.5rem 0 0.5rem !important; }}
   [data-testid="stButtonGroup"] > div {{ flex-wrap: wrap !important; }}
   [data-testid="stMainBlockContainer"] {{ padding-left: 1rem !important; padding-right: 1rem !important; }}
 }}
