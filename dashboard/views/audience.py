@@ -5,10 +5,16 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard.widgets import download, glossary_link
+from queries.privacy import suppress
 
 s = state.settings()
 f = state.filters()
 snap = state.snapshot_id()
+n = s.privacy.min_cell
+WHY = {
+    f"<{n}": f"Fewer than {n} people: not shown, so that no one can be singled out",
+    "withheld": f"Not shown: with fewer than {n} people reached, the rate would give the count away",
+}
 
 st.title("Who does the campaign reach?")
 st.caption(f"{state.describe(f)} · campaign videos only")
@@ -33,23 +39,65 @@ for dimension, title in [("province", "Province"), ("age_band", "Age band"), ("l
         ),
         share_of_reach=pl.col("count_unique_reach") / pl.col("count_unique_reach").sum(),
     )
+    # a reach below min_cell is drawn as a marked placeholder, never as its number, and its
+    # engagement rate (which would give the number back with the engaged count) is withheld
+    reach_text = suppress(df.select("count_unique_reach"), ["count_unique_reach"], n, thousands=True)
+    drawn = df.with_columns(
+        reach_text=reach_text["count_unique_reach"],
+        reach=pl.when(pl.col("count_unique_reach") >= n).then(pl.col("count_unique_reach")),
+        rate=pl.when(pl.col("count_unique_reach") >= n).then(pl.col("engagement_rate")),
+        rate_text=pl.when(pl.col("count_unique_reach") < n).then(pl.lit("withheld")),
+    )
+    if dimension == "province":
+        beside_map, table_box = st.columns([3, 2])
+        with beside_map:
+            st.altair_chart(
+                charts.province_tiles(
+                    drawn.select(province="segment", count="reach", text="reach_text"),
+                    "Unique reach by province, on the map",
+                    "People reached",
+                    names=state.PROVINCE_NAMES,
+                    why=WHY,
+                    province_title="Province",
+                ),
+                width="stretch",
+            )
+            unknown = drawn.filter(pl.col("segment") == "unknown")
+            if not unknown.is_empty():
+                st.caption(f"Province unknown: {unknown['reach_text'][0]} people reached (not on the map).")
     left, right = st.columns(2)
     with left:
         st.altair_chart(
-            charts.bars(df, "segment_name", "count_unique_reach", f"Unique reach by {title.lower()}", "People reached")
+            charts.bars(
+                drawn,
+                "segment_name",
+                "reach",
+                f"Unique reach by {title.lower()}",
+                "People reached",
+                text="reach_text",
+                why=WHY,
+                label_title=title,
+            ),
+            width="stretch",
         )
     with right:
         st.altair_chart(
             charts.bars(
-                df,
+                drawn,
                 "segment_name",
-                "engagement_rate",
+                "rate",
                 f"Engagement rate by {title.lower()}",
                 "Engaged ÷ reached",
                 color="#4C78A8",
                 percent=True,
-            )
+                text="rate_text",
+                why=WHY,
+                label_title=title,
+            ),
+            width="stretch",
         )
+    if dimension != "province":
+        table_box = st.container()
     shown = df.select(
         pl.col("segment_name").alias(title),
         pl.col("count_unique_reach").alias("Unique reach"),
@@ -58,7 +106,7 @@ for dimension, title in [("province", "Province"), ("age_band", "Age band"), ("l
         pl.col("count_engaged_users").alias("Engaged people"),
         (pl.col("engagement_rate") * 100).round(1).alias("Engagement rate %"),
     )
-    st.dataframe(
+    table_box.dataframe(
         shown,
         hide_index=True,
         column_config={

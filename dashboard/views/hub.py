@@ -42,7 +42,7 @@ with cols[3]:
     )
 
 daily = state.load("hub_daily", snap, f)
-if daily.is_empty():
+if daily["count_events"].sum() == 0:
     st.info("No Hub activity in this period for these filters. Widen the dates or clear a filter.")
 else:
     labels = {
@@ -52,9 +52,24 @@ else:
         "screen_time_limit_set": "Screen-time limits set",
     }
     st.altair_chart(
-        charts.daily_stacked(
-            daily, "event_type", "Hub use per day", labels, ["#4C78A8", "#F2A541", "#1F7A6B", "#7A5C99"]
-        )
+        charts.daily_lines(
+            daily,
+            "event_type",
+            "Hub use per day",
+            "Hub actions per day",
+            labels=labels,
+            colors={
+                "hub_visit": "#4C78A8",
+                "guide_view": "#F2A541",
+                "tip_video_view": "#1F7A6B",
+                "screen_time_limit_set": "#7A5C99",
+            },
+            events=charts.campaign_days(s.launch, s.end, s.campaign.events, "Launch", "Campaign end"),
+            today=s.today(),
+            day_title="Campaign day",
+            so_far="so far",
+        ),
+        width="stretch",
     )
     download(daily.pivot(on="event_type", index="day", values="count_events"), "hub_daily", f)
 
@@ -64,7 +79,8 @@ if tips.is_empty():
     st.info("No tip-video views in this period.")
 else:
     st.altair_chart(
-        charts.bars(tips, "partner", "count_tip_video_views", "Tip-video views by partner", "Views", color="#1F7A6B")
+        charts.bars(tips, "partner", "count_tip_video_views", "Tip-video views by partner", "Views", color="#1F7A6B"),
+        width="stretch",
     )
     shown = tips.select(pl.col("partner").alias("Partner"), pl.col("count_tip_video_views").alias("Tip-video views"))
     download(shown, "tip_videos_by_partner", f)

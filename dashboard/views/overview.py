@@ -1,5 +1,6 @@
 """Overview: is #MentalWell-Being landing?"""
 
+import polars as pl
 import streamlit as st
 
 from dashboard import charts, state
@@ -69,10 +70,31 @@ st.subheader("Day by day")
 if trend["count_events"].sum() == 0:
     st.info("No events in this period for these filters. Widen the dates or clear a filter.")
 else:
+    marked = charts.campaign_days(s.launch, s.end, s.campaign.events, "Launch", "Campaign end")
     left, right = st.columns(2)
-    for i, metric in enumerate(charts.METRIC_TITLES):
+    for i, (metric, title, unit) in enumerate(
+        [
+            ("views", "Views of campaign videos", "Views per day"),
+            ("hub_visits", "Wellness Hub visits", "Visits per day"),
+            ("helpline_clicks", "Helpline card taps", "Taps per day"),
+            ("reports", "Reports", "Reports per day"),
+        ]
+    ):
         with left if i % 2 == 0 else right:
-            st.altair_chart(charts.daily_metric(trend, metric, s.launch, s.end))
+            st.altair_chart(
+                charts.daily_lines(
+                    trend.filter(pl.col("metric") == metric),
+                    "metric",
+                    title,
+                    unit,
+                    colors=[charts.STREAM_COLORS[metric]],
+                    events=marked,
+                    today=s.today(),
+                    day_title="Campaign day",
+                    so_far="so far",
+                ),
+                width="stretch",
+            )
     download(trend.pivot(on="metric", index="day", values="count_events"), "daily_trend", f)
 
 st.subheader("Weekly rhythm")
@@ -80,6 +102,15 @@ rhythm = state.load("weekly_rhythm", snap, f)
 if rhythm.is_empty():
     st.info("No engagement in this period.")
 else:
-    st.altair_chart(charts.weekly_rhythm(rhythm))
+    st.altair_chart(
+        charts.weekly_rhythm(
+            rhythm,
+            "When people engage: events by weekday and hour",
+            "Hour of day",
+            "Events",
+            ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+        ),
+        width="stretch",
+    )
     st.caption("All provinces, ages and languages: the hourly rhythm is kept without audience detail.")
     download(rhythm, "weekly_rhythm", f)

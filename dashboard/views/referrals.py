@@ -24,6 +24,39 @@ partner_names = {p.id: p.name for p in s.partners}
 
 
 COUNTS = {"count_shown": "Shown", "count_clicked": "Tapped", "count_contacted": "Contacted"}
+WHY = {
+    f"<{n}": f"Fewer than {n}: not shown, so that no one can be singled out",
+    "hidden": f"{n} or more, hidden so that a smaller count cannot be worked out from the total",
+}
+
+daily = state.load("referral_daily", snap, f)
+st.subheader("Day by day")
+if daily["count_events"].sum() == 0:
+    st.info("No helpline events in this period for these filters. Widen the dates or clear a filter.")
+else:
+    left, right = st.columns(2)
+    for i, (stage, name, unit) in enumerate(
+        [
+            ("shown", "Helpline cards shown", "Cards shown per day"),
+            ("clicked", "Helpline cards tapped", "Taps per day"),
+            ("contacted", "Contacts confirmed by partners", "Contacts per day"),
+        ]
+    ):
+        with left if i % 2 == 0 else right:
+            st.altair_chart(
+                charts.daily_lines(
+                    daily.filter(pl.col("stage") == stage),
+                    "stage",
+                    name,
+                    unit,
+                    colors=[charts.STAGE_COLORS[i] if i else "#D9803F"],
+                    events=charts.campaign_days(s.launch, s.end, s.campaign.events, "Launch", "Campaign end"),
+                    today=s.today(),
+                    day_title="Campaign day",
+                    so_far="so far",
+                ),
+                width="stretch",
+            )
 
 
 def funnel_table(protected: pl.DataFrame, visible: pl.DataFrame, title: str) -> pl.DataFrame:
@@ -48,10 +81,28 @@ for dimension, title in [("partner_id", "Partner"), ("entry_point", "Entry point
     # each column's total is on the Overview, so small cells get complementary protection
     protected = protect_columns(raw, list(COUNTS), n)
     visible = protected.with_columns(pl.col(c).cast(pl.Int64, strict=False) for c in COUNTS)  # null unless shown
-    chart_data = visible.select(
-        "segment", shown=pl.col("count_shown"), tapped=pl.col("count_clicked"), contacted=pl.col("count_contacted")
+    chart_data = pl.concat(
+        [
+            protected.select(
+                "segment",
+                stage=pl.lit(name),
+                count=visible[column],
+                text=pl.col(column).map_elements(fmt.count_text, return_dtype=pl.String),
+            )
+            for column, name in COUNTS.items()
+        ]
     )
-    st.altair_chart(charts.funnel(chart_data, f"Shown, tapped and contacted by {title.lower()}"))
+    st.altair_chart(
+        charts.funnel(
+            chart_data,
+            f"Shown, tapped and contacted by {title.lower()}",
+            "Helpline events",
+            list(COUNTS.values()),
+            why=WHY,
+            segment_title=title,
+        ),
+        width="stretch",
+    )
     table = funnel_table(protected, visible, title)
     st.dataframe(
         table.with_columns(

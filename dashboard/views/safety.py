@@ -70,7 +70,7 @@ with cols[2]:
     )
 
 daily = state.load("safety_daily", snap, f)
-if daily.is_empty():
+if daily["count_events"].sum() == 0:
     st.info("No safety events in this period for these filters. Widen the dates or clear a filter.")
     st.stop()
 labels = {
@@ -82,7 +82,29 @@ labels = {
     "removal": "Removals",
     "restore": "Restores",
 }
-st.altair_chart(charts.daily_stacked(daily, "action", "Safety actions per day", labels))
+st.altair_chart(
+    charts.daily_lines(
+        daily,
+        "action",
+        "Safety actions per day",
+        "Actions per day",
+        labels=labels,
+        colors={
+            "report": "#7A5C99",
+            "block": "#F2A541",
+            "unblock": "#E4572E",
+            "comment_filter_on": "#4C78A8",
+            "comment_filter_off": "#A0A0A0",
+            "removal": "#5C946E",
+            "restore": "#1F7A6B",
+        },
+        events=charts.campaign_days(s.launch, s.end, s.campaign.events, "Launch", "Campaign end"),
+        today=s.today(),
+        day_title="Campaign day",
+        so_far="so far",
+    ),
+    width="stretch",
+)
 download(daily.pivot(on="action", index="day", values="count_events"), "safety_daily", f)
 
 by_policy = state.load("safety_by_policy", snap, f)
@@ -96,8 +118,14 @@ for col, action, title in [(left, "report", "Reports by policy"), (right, "remov
         else:
             st.altair_chart(
                 charts.bars(
-                    part, "policy", "count_events", title, "Count", color="#7A5C99" if action == "report" else "#5C946E"
-                )
+                    part,
+                    "policy",
+                    "count_events",
+                    title,
+                    "Reports" if action == "report" else "Removals",
+                    color="#7A5C99" if action == "report" else "#5C946E",
+                ),
+                width="stretch",
             )
 table = by_policy.select(
     pl.col("action").alias("Action"),
