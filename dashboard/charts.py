@@ -272,9 +272,10 @@ def _hbar_layers(base: alt.Chart, value: str, x: alt.X, color: Any, stroke: Any,
     outlined dashed placeholder of PLACEHOLDER_PX pixels with its text (`<10`, `hidden`)."""
     shown = base.transform_filter("!datum.hidden")
     hidden = base.transform_filter("datum.hidden")
+    full = alt.RelativeBandSize(1)  # the whole band: Streamlit's theme draws bars at 0.85 of it
     return [
-        shown.mark_bar().encode(x=x, color=color),
-        hidden.mark_bar(fillOpacity=0, strokeDash=[3, 2], strokeWidth=1.2).encode(
+        shown.mark_bar(height=full).encode(x=x, color=color),
+        hidden.mark_bar(height=full, fillOpacity=0, strokeDash=[3, 2], strokeWidth=1.2).encode(
             x=alt.value(0), x2=alt.value(PLACEHOLDER_PX), stroke=stroke
         ),
         shown.mark_text(align="left", dx=label_dx, fontSize=11, color="#333").encode(x=x, text="shown:N"),

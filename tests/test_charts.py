@@ -49,6 +49,7 @@ def test_bars_are_sized_by_their_number_and_fit_the_width() -> None:
     assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}  # height is the plot's, width the page's
     assert "width" not in spec
     bar = next(v for v in marks(spec) if mark_type(v) == "bar")
+    assert bar["mark"]["height"] == {"band": 1}  # not Streamlit's default 0.85 of the band
     assert bar["encoding"]["y"]["axis"]["labelOverlap"] is False
     assert bar["encoding"]["x"]["scale"]["type"] == "linear"
     text = next(v for v in marks(spec) if mark_type(v) == "text")
