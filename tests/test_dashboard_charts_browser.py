@@ -104,6 +104,7 @@ def test_charts_fit_the_screen_and_are_never_squashed(
                 problems.append(f"{what} has a bar {c['thinnestBar']:.1f} px thick")
         if name == "overview":
             views = next(c for c in m["charts"] if c["title"].startswith("Views"))
-            assert "so far" in views["texts"] and "Launch" in views["texts"], views["texts"]
+            if "so far" not in views["texts"] or "Launch" not in views["texts"]:
+                problems.append(f"overview: the Views chart marks no partial day or no launch: {views['texts']}")
     context.close()
     assert problems == [], "\n".join(problems)
