@@ -85,14 +85,28 @@ tile(
 )
 tile(d, "tip_video_views", "Views of the tip videos made with your organisation.")
 
+stages = ["Shown", "Tapped", "Contacted"]
 st.altair_chart(
-    charts.weekly_partner_totals(
-        totals.with_columns(pl.col("measure").replace_strict(partner.MEASURE_NAMES)),
+    charts.funnel(
+        totals.sort("week_start")
+        .with_columns(pl.col("measure").replace_strict(partner.MEASURE_NAMES))
+        .filter(pl.col("measure").is_in(stages))
+        .select(
+            segment=pl.col("week_start").map_elements(state.week_label, return_dtype=pl.String),
+            stage="measure",
+            count="value",
+            text=pl.col("text").map_elements(fmt.count_text, return_dtype=pl.String),
+        ),
         "Helpline cards shown, tapped and contacted, every published week",
-        ["Shown", "Tapped", "Contacted"],
+        "Events in the week",
+        stages,
+        why={
+            f"<{n}": f"Fewer than {n}: not shown, so that no one can be singled out",
+            "hidden": f"{n} or more, hidden so that a smaller count cannot be worked out from the week's total",
+        },
+        segment_title="Week",
     ),
     width="stretch",
-    height=320,
 )
 
 # --- breakdown ------------------------------------------------------------------------
