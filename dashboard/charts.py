@@ -36,7 +36,7 @@ BAR_STEP = 28  # pixels per bar: with BAR_PADDING a bar is 21 px thick, room for
 BAR_PADDING = 0.25
 HEAT_STEP = 22  # pixels per weekday row of the heatmap
 TILE_STEP = 54  # pixels per row of the province tile map
-PLACEHOLDER_PX = 26  # width of the outlined placeholder drawn for a count that is not shown
+PLACEHOLDER_PX = 16  # width of the outlined placeholder drawn for a count that is not shown
 LINE_HEIGHT = 240
 LABEL_WRAP = 20  # characters per line of a wrapped axis label
 GRID = "#DDD"
@@ -57,6 +57,12 @@ def _wrap(text: str, width: int = LABEL_WRAP, lines: int = 3) -> str:
     if len(out) > lines:
         out = [*out[: lines - 1], " ".join(out[lines - 1 :])]
     return "\n".join(out)
+
+
+def _title(text: str) -> alt.TitleParams:
+    """A chart title over as many lines as a phone needs (about 40 characters a line): a
+    title in one line is cut at the chart's edge."""
+    return alt.TitleParams(text=_wrap(text, 40, 4).split("\n"), anchor="start")
 
 
 WRAPPED_LABELS = "split(datum.label, '\\n')"
@@ -200,7 +206,7 @@ def daily_lines(
     partial = today is not None and data.height > 0 and data["day"].min() <= today <= data["day"].max()
     complete = data.filter(pl.col("day") < today) if partial else data
     layers: list[alt.Chart] = [
-        alt.Chart(complete, title=title)
+        alt.Chart(complete, title=_title(title))
         .mark_line(strokeWidth=2, interpolate="linear")
         .encode(x=x, y=y, color=color, detail="name:N", tooltip=tooltip)
     ]
@@ -232,7 +238,7 @@ def weekly_rhythm(
     names = list(day_names)
     data = df.with_columns(weekday=pl.col("day_of_week").replace_strict(range(1, 8), names, return_dtype=pl.String))
     return (
-        alt.Chart(data, title=title)
+        alt.Chart(data, title=_title(title))
         .mark_rect()
         .encode(
             x=alt.X(
@@ -306,7 +312,7 @@ def bars(
         axis_label=pl.col(label).cast(pl.String).map_elements(lambda t: _wrap(t, 26, 2), return_dtype=pl.String)
     )
     order = data.sort(value, descending=True, nulls_last=True, maintain_order=True)["axis_label"].to_list()
-    base = alt.Chart(data, title=title).encode(
+    base = alt.Chart(data, title=_title(title)).encode(
         y=alt.Y(
             "axis_label:N",
             sort=order,
@@ -324,7 +330,9 @@ def bars(
         f"{value}:Q",
         title=value_title,
         scale=alt.Scale(type="linear", zero=True, domain=_value_domain(data[value], percent), nice=False),
-        axis=alt.Axis(format=".0%" if percent else ",d", tickMinStep=0.1 if percent else 1, gridColor=GRID),
+        axis=alt.Axis(
+            format=".0%" if percent else ",d", tickMinStep=0.1 if percent else 1, gridColor=GRID, labelFlush=True
+        ),
     )
     layers = _hbar_layers(base, value, x, alt.value(color), alt.value(color))
     return alt.layer(*layers).properties(height=BAR_STEP * max(1, data.height), autosize=AUTOSIZE)
@@ -350,7 +358,7 @@ def funnel(
     )
     segments = list(dict.fromkeys(data["axis_label"].to_list()))
     scale = alt.Scale(domain=stages, range=STAGE_COLORS[: len(stages)])
-    base = alt.Chart(data, title=title).encode(
+    base = alt.Chart(data, title=_title(title)).encode(
         y=alt.Y(
             "axis_label:N",
             sort=segments,
@@ -370,7 +378,7 @@ def funnel(
         "count:Q",
         title=value_title,
         scale=alt.Scale(type="linear", zero=True, domain=_value_domain(data["count"], False), nice=False),
-        axis=alt.Axis(format=",d", tickMinStep=1, gridColor=GRID),
+        axis=alt.Axis(format=",d", tickMinStep=1, gridColor=GRID, labelFlush=True),
     )
     color = alt.Color("stage:N", sort=stages, scale=scale, title=None, legend=_legend(2))
     stroke = alt.Stroke("stage:N", sort=stages, scale=scale, legend=None)
@@ -419,12 +427,16 @@ def province_tiles(
     names: dict[str, str] | None = None,
     why: dict[str, str] | None = None,
     province_title: str = " ",
+    selected: Sequence[str] = (),
+    not_selected: str = "Not in the filter",
 ) -> alt.LayerChart:
     """A tile map of the 25 provinces (`province` code, `count`, `text`): each a square where
     the province roughly lies, coloured by `count` on a linear scale from zero, with its
     short name and what may be shown. A province with a null `count` (a small, protected
     cell) has no colour, only a dashed outline and its text (`<10`): neither its colour nor
-    its tooltip tells the number. A province absent from `df` had none (0)."""
+    its tooltip tells the number. A province absent from `df` had none (0), unless the
+    page is filtered to `selected` provinces and it is not one of them: then it is greyed,
+    without a number, and its tooltip says `not_selected`."""
     grid = pl.DataFrame(
         {
             "province": [t[0] for t in PROVINCE_TILES],
@@ -444,9 +456,16 @@ def province_tiles(
         )
         .pipe(_with_shown, "count", "text", why, False)
         .drop("present")
+        .with_columns(out=pl.lit(bool(selected)) & ~pl.col("province").is_in(list(selected)))
+        .with_columns(
+            hidden=pl.col("hidden") & ~pl.col("out"),
+            count=pl.when(pl.col("out")).then(None).otherwise(pl.col("count")),
+            shown=pl.when(pl.col("out")).then(pl.lit("")).otherwise(pl.col("shown")),
+            why=pl.when(pl.col("out")).then(pl.lit(not_selected)).otherwise(pl.col("why")),
+        )
     )
     top = data["count"].max() or 0
-    base = alt.Chart(data, title=title).encode(
+    base = alt.Chart(data, title=_title(title)).encode(
         x=alt.X("col:O", axis=None, scale=alt.Scale(domain=list(range(6)), paddingInner=0.06)),
         y=alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(range(6)), paddingInner=0.06)),
         tooltip=[
@@ -455,19 +474,21 @@ def province_tiles(
             alt.Tooltip("why:N", title=" "),
         ],
     )
-    shown = base.transform_filter("!datum.hidden")
+    shown = base.transform_filter("!datum.hidden && !datum.out")
     hidden = base.transform_filter("datum.hidden")
+    out = base.transform_filter("datum.out")
     ink = alt.condition(f"datum.count > {top * 0.55}", alt.value("white"), alt.value("#222"))
     layers = [
         shown.mark_rect(cornerRadius=3).encode(
             color=alt.Color(
                 "count:Q",
                 title=value_title,
-                scale=alt.Scale(scheme="greens", type="linear", zero=True),
+                scale=alt.Scale(scheme="greens", type="linear", domain=[0, max(top, 1)]),
                 legend=alt.Legend(orient="bottom", format=",d", title=value_title, gradientLength=220),
             )
         ),
         hidden.mark_rect(cornerRadius=3, fill="white", stroke="#888", strokeDash=[3, 2]),
+        out.mark_rect(cornerRadius=3, fill="#EEE"),
         base.mark_text(dy=-7, fontSize=9).encode(text="short:N", color=ink),
         base.mark_text(dy=7, fontSize=10, fontWeight="bold").encode(text="shown:N", color=ink),
     ]

@@ -91,7 +91,13 @@ def test_funnel_is_linear_one_chart_with_counts_and_no_fixed_width() -> None:
     assert any(mark_type(v) == "text" and v["encoding"]["text"]["field"] == "shown" for v in marks(spec))
     assert any(mark_type(v) == "bar" and v["mark"].get("strokeDash") for v in marks(spec))
     assert all(d["orient"] == "bottom" for d in walk(spec) if "orient" in d and "columns" in d)
-    # a long partner name is wrapped over two lines instead of cut
+    # a long title and a long partner name are wrapped over lines instead of cut at the edge
+    assert spec["layer"][0]["title"]["text"] == ["Shown, tapped and contacted by partner"]
+    long_title = charts.funnel(long, "Helpline cards shown, tapped and contacted, every published week", "n", ["Shown"])
+    assert long_title.to_dict()["layer"][0]["title"]["text"] == [
+        "Helpline cards shown, tapped and",
+        "contacted, every published week",
+    ]
     label = next(d for d in walk(spec) if "labelExpr" in d)
     assert "split" in label["labelExpr"]
 
@@ -196,3 +202,14 @@ def test_province_tiles_place_all_25_and_hide_small_cells() -> None:
     )
     assert rows["KH-1"]["count"] == 0 and rows["KH-1"]["shown"] == "0"
     assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert rect["encoding"]["color"]["scale"]["domain"] == [0, 5173]
+
+
+def test_province_tiles_grey_out_provinces_outside_the_filter() -> None:
+    df = pl.DataFrame({"province": ["KH-24"], "count": [None], "text": ["<10"]}, schema_overrides={"count": pl.Int64})
+    spec = charts.province_tiles(df, "t", "People reached", selected=["KH-23", "KH-24"]).to_dict()
+    rows = {r["province"]: r for r in data_of(spec, next(v for v in marks(spec) if mark_type(v) == "rect"))}
+    assert (rows["KH-24"]["shown"], rows["KH-24"]["hidden"], rows["KH-24"]["out"]) == ("<10", True, False)
+    assert (rows["KH-23"]["shown"], rows["KH-23"]["count"], rows["KH-23"]["out"]) == ("0", 0, False)
+    assert (rows["KH-12"]["shown"], rows["KH-12"]["count"], rows["KH-12"]["why"]) == ("", None, "Not in the filter")
+    assert rows["KH-12"]["out"] is True and rows["KH-12"]["hidden"] is False

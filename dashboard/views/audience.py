@@ -59,6 +59,8 @@ for dimension, title in [("province", "Province"), ("age_band", "Age band"), ("l
                     names=state.PROVINCE_NAMES,
                     why=WHY,
                     province_title="Province",
+                    selected=f.provinces,
+                    not_selected="Not in the filter",
                 ),
                 width="stretch",
             )
