@@ -44,12 +44,14 @@ for dimension, title in [("province", "Province"), ("age_band", "Age band"), ("l
     reach_text = suppress(df.select("count_unique_reach"), ["count_unique_reach"], n, thousands=True)
     drawn = df.with_columns(
         reach_text=reach_text["count_unique_reach"],
-        reach=pl.when(pl.col("count_unique_reach") >= n).then(pl.col("count_unique_reach")),
+        reach=pl.when((pl.col("count_unique_reach") >= n) | (pl.col("count_unique_reach") == 0)).then(
+            pl.col("count_unique_reach")
+        ),
         rate=pl.when(pl.col("count_unique_reach") >= n).then(pl.col("engagement_rate")),
         rate_text=pl.when(pl.col("count_unique_reach") < n).then(pl.lit("withheld")),
     )
     if dimension == "province":
-        beside_map, table_box = st.columns([3, 2])
+        beside_map, table_box = st.columns(2)
         with beside_map:
             st.altair_chart(
                 charts.province_tiles(
