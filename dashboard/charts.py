@@ -60,9 +60,9 @@ def _wrap(text: str, width: int = LABEL_WRAP, lines: int = 3) -> str:
 
 
 def _title(text: str) -> alt.TitleParams:
-    """A chart title over as many lines as a phone needs (about 40 characters a line): a
+    """A chart title over as many lines as a phone needs (about 46 characters a line): a
     title in one line is cut at the chart's edge."""
-    return alt.TitleParams(text=_wrap(text, 40, 4).split("\n"), anchor="start")
+    return alt.TitleParams(text=_wrap(text, 46, 4).split("\n"), anchor="start")
 
 
 WRAPPED_LABELS = "split(datum.label, '\\n')"

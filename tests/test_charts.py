@@ -95,8 +95,8 @@ def test_funnel_is_linear_one_chart_with_counts_and_no_fixed_width() -> None:
     assert spec["layer"][0]["title"]["text"] == ["Shown, tapped and contacted by partner"]
     long_title = charts.funnel(long, "Helpline cards shown, tapped and contacted, every published week", "n", ["Shown"])
     assert long_title.to_dict()["layer"][0]["title"]["text"] == [
-        "Helpline cards shown, tapped and",
-        "contacted, every published week",
+        "Helpline cards shown, tapped and contacted,",
+        "every published week",
     ]
     label = next(d for d in walk(spec) if "labelExpr" in d)
     assert "split" in label["labelExpr"]
