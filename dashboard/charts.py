@@ -34,6 +34,7 @@ STAGE_COLORS = ["#F4B393", "#E4572E", "#8C2F1B"]  # shown, tapped, contacted
 AUTOSIZE = alt.AutoSizeParams(type="fit-x", contains="padding")  # width: the page's; height: the plot's
 BAR_STEP = 28  # pixels per bar: with BAR_PADDING a bar is 21 px thick, room for two lines of label
 BAR_PADDING = 0.25
+BAR_STEP_WRAPPED = 40  # pixels per bar when a label takes two lines: labels keep a gap between them
 HEAT_STEP = 22  # pixels per weekday row of the heatmap
 TILE_STEP = 54  # pixels per row of the province tile map
 PLACEHOLDER_PX = 16  # width of the outlined placeholder drawn for a count that is not shown
@@ -335,7 +336,8 @@ def bars(
         ),
     )
     layers = _hbar_layers(base, value, x, alt.value(color), alt.value(color))
-    return alt.layer(*layers).properties(height=BAR_STEP * max(1, data.height), autosize=AUTOSIZE)
+    step = BAR_STEP_WRAPPED if data["axis_label"].str.contains("\n").any() else BAR_STEP
+    return alt.layer(*layers).properties(height=step * max(1, data.height), autosize=AUTOSIZE)
 
 
 def funnel(

@@ -56,6 +56,10 @@ def test_bars_are_sized_by_their_number_and_fit_the_width() -> None:
     assert text["encoding"]["text"]["field"] == "shown"
     one = pl.DataFrame({"segment": ["Arom Station"], "n": [4]})
     assert charts.bars(one, "segment", "n", "t", "Views").to_dict()["height"] == charts.BAR_STEP
+    # a label over two lines gets a taller step, so that it cannot run into its neighbour's
+    two = pl.DataFrame({"segment": ["Transcultural Psychosocial Organization Cambodia", "Arom Station"], "n": [2, 1]})
+    assert charts.bars(two, "segment", "n", "t", "Views").to_dict()["height"] == 2 * charts.BAR_STEP_WRAPPED
+    assert charts.BAR_STEP_WRAPPED - 2 * 13 >= 10  # two 13 px lines, and a gap
 
 
 def test_a_hidden_bar_is_an_outlined_placeholder_that_says_why() -> None:
