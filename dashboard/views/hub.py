@@ -53,16 +53,31 @@ with cols[3]:
 compared(cmp)
 
 daily = state.load("hub_daily", snap, f)
-if daily.is_empty():
+if daily["count_events"].sum() == 0:
     st.info(_("No Hub activity in this period for these filters. Widen the dates or clear a filter."))
 else:
     words = {
         t: labels.label("event_type", t) for t in ("hub_visit", "guide_view", "tip_video_view", "screen_time_limit_set")
     }
     st.altair_chart(
-        charts.daily_stacked(
-            daily, "event_type", _("Hub use per day"), words, ["#4C78A8", "#F2A541", "#1F7A6B", "#7A5C99"]
-        )
+        charts.daily_lines(
+            daily,
+            "event_type",
+            _("Hub use per day"),
+            _("Hub actions per day"),
+            labels=words,
+            colors={
+                "hub_visit": "#4C78A8",
+                "guide_view": "#F2A541",
+                "tip_video_view": "#1F7A6B",
+                "screen_time_limit_set": "#7A5C99",
+            },
+            events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+            today=s.today(),
+            day_title=labels.day_title(),
+            so_far=_("so far"),
+        ),
+        width="stretch",
     )
     by_day = daily.pivot(on="event_type", index="day", values="count_events")
     by_day = by_day.select("day", *[t for t in words if t in by_day.columns])
@@ -78,7 +93,8 @@ else:
     st.altair_chart(
         charts.bars(
             tips, "partner", "count_tip_video_views", _("Tip-video views by partner"), _("Views"), color="#1F7A6B"
-        )
+        ),
+        width="stretch",
     )
     shown = tips.select(
         pl.col("partner").alias(_("Partner")), pl.col("count_tip_video_views").alias(_("Tip-video views"))

@@ -100,11 +100,33 @@ st.subheader(_("Day by day"))
 if trend["count_events"].sum() == 0:
     st.info(_("No events in this period for these filters. Widen the dates or clear a filter."))
 else:
+    marked = charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
     left, right = st.columns(2)
-    for i, metric in enumerate(charts.METRIC_TITLES):
+    for i, (metric, unit) in enumerate(
+        [
+            ("views", _("Views per day")),
+            ("hub_visits", _("Visits per day")),
+            ("helpline_clicks", _("Taps per day")),
+            ("reports", _("Reports per day")),
+        ]
+    ):
         with left if i % 2 == 0 else right:
-            st.altair_chart(charts.daily_metric(trend, metric, s.launch, s.end))
-    words = {m: labels.label("metric", m) for m in charts.METRIC_TITLES}
+            st.altair_chart(
+                charts.daily_lines(
+                    trend.filter(pl.col("metric") == metric),
+                    "metric",
+                    labels.label("metric", metric),
+                    unit,
+                    labels=labels.labels("metric"),
+                    colors=[charts.STREAM_COLORS[metric]],
+                    events=marked,
+                    today=s.today(),
+                    day_title=labels.day_title(),
+                    so_far=_("so far"),
+                ),
+                width="stretch",
+            )
+    words = labels.labels("metric")
     by_day = trend.pivot(on="metric", index="day", values="count_events").select("day", *words)
     download(by_day.rename({"day": _("Day"), **words}), "daily_trend", f)
 
@@ -113,7 +135,16 @@ rhythm = state.load("weekly_rhythm", snap, f)
 if rhythm.is_empty():
     st.info(_("No engagement in this period."))
 else:
-    st.altair_chart(charts.weekly_rhythm(rhythm))
+    st.altair_chart(
+        charts.weekly_rhythm(
+            rhythm,
+            _("Engagement by weekday and hour"),
+            labels.hour_title(),
+            _("Events"),
+            [labels.label("weekday", i) for i in range(1, 8)],
+        ),
+        width="stretch",
+    )
     st.caption(_("All provinces, ages and languages: the hourly rhythm is kept without audience detail."))
     weekdays = labels.labels("weekday")
     download(

@@ -95,14 +95,30 @@ tile(
 )
 tile(d, "tip_video_views", _("Views of the tip videos made with your organisation."))
 
+stages = [partner.measure_name(m) for m in partner.REFERRAL_MEASURES]
 st.altair_chart(
-    charts.weekly_partner_totals(
-        totals.with_columns(pl.col("measure").replace_strict({m: partner.measure_name(m) for m in partner.MEASURES})),
+    charts.funnel(
+        totals.sort("week_start")
+        .with_columns(pl.col("measure").replace_strict({m: partner.measure_name(m) for m in partner.MEASURES}))
+        .filter(pl.col("measure").is_in(stages))
+        .select(
+            segment=pl.col("week_start").map_elements(state.week_label, return_dtype=pl.String),
+            stage="measure",
+            count="value",
+            text=pl.col("text").map_elements(fmt.count_text, return_dtype=pl.String),
+        ),
         _("Shown, tapped and contacted per week"),
-        [partner.measure_name(m) for m in partner.REFERRAL_MEASURES],
+        _("Events in the week"),
+        stages,
+        why={
+            f"<{n}": _("Fewer than {n}: not shown, so that no one can be singled out").format(n=n),
+            "hidden": _(
+                "{n} or more, hidden so that a smaller count cannot be worked out from the week's total"
+            ).format(n=n),
+        },
+        segment_title=_("Week"),
     ),
     width="stretch",
-    height=320,
 )
 
 # --- breakdown ------------------------------------------------------------------------

@@ -86,16 +86,52 @@ with cols[2]:
 compared(cmp)
 
 daily = state.load("safety_daily", snap, f)
-if daily.is_empty():
+if daily["count_events"].sum() == 0:
     st.info(_("No safety events in this period for these filters. Widen the dates or clear a filter."))
     st.stop()
 actions = labels.labels("action")
-st.altair_chart(charts.daily_stacked(daily, "action", _("Safety actions per day"), actions))
+st.altair_chart(
+    charts.daily_lines(
+        daily,
+        "action",
+        _("Safety actions per day"),
+        _("Actions per day"),
+        labels=actions,
+        colors={
+            "report": "#7A5C99",
+            "block": "#F2A541",
+            "unblock": "#E4572E",
+            "comment_filter_on": "#4C78A8",
+            "comment_filter_off": "#A0A0A0",
+            "removal": "#5C946E",
+            "restore": "#1F7A6B",
+        },
+        events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+        today=s.today(),
+        day_title=labels.day_title(),
+        so_far=_("so far"),
+    ),
+    width="stretch",
+)
 by_day = daily.pivot(on="action", index="day", values="count_events")
 by_day = by_day.select("day", *[a for a in actions if a in by_day.columns])
 download(
     by_day.rename({"day": _("Day"), **{a: w for a, w in actions.items() if a in by_day.columns}}), "safety_daily", f
 )
+
+n = s.privacy.min_cell
+WHY = {f"<{n}": _("Fewer than {n}: not shown, so that no one can be singled out").format(n=n)}
+
+
+def small_hidden(part: pl.DataFrame) -> pl.DataFrame:
+    """A count below min_cell leaves the server as its text (`<10`) only, as in the table:
+    the chart draws a marked placeholder and its data holds no number."""
+    small = (pl.col("count_events") > 0) & (pl.col("count_events") < n)
+    return part.with_columns(
+        count_text=pl.when(small).then(pl.lit(f"<{n}")),
+        count_events=pl.when(small).then(None).otherwise(pl.col("count_events")),
+    )
+
 
 by_policy = state.load("safety_by_policy", snap, f)
 st.subheader(_("Reports and removals by policy"))
@@ -117,13 +153,17 @@ for col, action, title, none in [
         else:
             st.altair_chart(
                 charts.bars(
-                    part,
+                    small_hidden(part),
                     "policy_name",
                     "count_events",
                     title,
-                    _("Count"),
+                    actions[action],
                     color="#7A5C99" if action == "report" else "#5C946E",
-                )
+                    text="count_text",
+                    why=WHY,
+                    label_title=_("Policy"),
+                ),
+                width="stretch",
             )
 count = _("Count")
 table = by_policy.select(
