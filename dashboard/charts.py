@@ -171,16 +171,32 @@ def daily_lines(
     value: str = "count_events",
     value_name: str | None = None,
     day_format: str = "%a %d %b %Y",
+    min_cell: int | None = None,
+    small_why: str | None = None,
 ) -> alt.LayerChart:
     """Daily counts of `df` (`day`, `series`, `value`) as one line per series (one colour
     each, legend below in columns), on a linear scale from zero with whole-number ticks.
     `today` (campaign time), when inside the period, is still filling up: the stretch from
     the day before to it is dashed and lighter and its point is labelled `so_far`. Every
-    date of `events` inside the period is marked with its label."""
+    date of `events` inside the period is marked with its label. With `min_cell` (policy
+    pages), a day's count from 1 to min_cell - 1 is not in the chart's data at all: its value
+    is null and `shown` reads `<min_cell`; it is drawn as a hollow point in the band below
+    min_cell (the line breaks there), its tooltip saying `small_why`."""
     labels = labels or {}
     day_title = day_title or _("Campaign day")
     so_far = so_far or _("so far")
     data = df.with_columns(name=pl.col(series).replace_strict(labels, default=pl.col(series), return_dtype=pl.String))
+    if min_cell is not None:
+        small = (pl.col(value) > 0) & (pl.col(value) < min_cell)
+        data = data.with_columns(
+            shown=pl.when(small).then(pl.lit(f"<{min_cell}")),
+            band=pl.when(small).then(pl.lit(min_cell / 2)),
+            why=pl.when(small).then(
+                pl.lit(
+                    small_why or _("Fewer than {n}: not shown, so that no one can be singled out").format(n=min_cell)
+                )
+            ),
+        ).with_columns(pl.when(small).then(None).otherwise(pl.col(value)).alias(value))
     codes = sorted(set(data[series].to_list()))
     names = [labels.get(c, c) for c in codes]
     if len(names) > 1:
@@ -226,10 +242,32 @@ def daily_lines(
             alt.Chart(now)
             .mark_point(filled=False, size=40, opacity=0.8)
             .encode(x=x, y=y, color=color, tooltip=tooltip),
-            alt.Chart(now.head(1))
+            alt.Chart(
+                now.head(1).with_columns(
+                    # a count below min_cell has no value: the words sit on its point in the band below it
+                    label_y=pl.coalesce(pl.col(value), pl.col("band")) if min_cell is not None else pl.col(value)
+                )
+            )
             .mark_text(align="right", dx=-6, dy=-10, fontStyle="italic", color="#555", fontSize=11)
-            .encode(x=x, y=y, text="label:N"),
+            .encode(x=x, y=alt.Y("label_y:Q"), text="label:N"),
         ]
+    if min_cell is not None and data["shown"].is_not_null().any():
+        band_y = alt.Y("band:Q", scale=alt.Scale(type="linear", zero=True))
+        layers.append(
+            alt.Chart(data.filter(pl.col("shown").is_not_null()))
+            .mark_point(filled=False, size=30, strokeDash=[2, 1], opacity=0.9)
+            .encode(
+                x=x,
+                y=band_y,
+                color=color,
+                tooltip=[
+                    alt.Tooltip("day:T", title=day_title, format=day_format),
+                    alt.Tooltip("name:N", title=" "),
+                    alt.Tooltip("shown:N", title=value_name or y_title),
+                    alt.Tooltip("why:N", title=" "),
+                ],
+            )
+        )
     if data.height:
         layers += _event_marks(events, data["day"].min(), data["day"].max())
     return alt.layer(*layers).properties(height=LINE_HEIGHT, autosize=AUTOSIZE)

@@ -217,3 +217,18 @@ def test_province_tiles_grey_out_provinces_outside_the_filter() -> None:
     assert (rows["KH-23"]["shown"], rows["KH-23"]["count"], rows["KH-23"]["out"]) == ("0", 0, False)
     assert (rows["KH-12"]["shown"], rows["KH-12"]["count"], rows["KH-12"]["why"]) == ("", None, "Not in the filter")
     assert rows["KH-12"]["out"] is True and rows["KH-12"]["hidden"] is False
+
+
+def test_daily_lines_with_min_cell_hold_no_small_count() -> None:
+    """On a policy page a day's count below min_cell leaves the server as '<10' only, as in its
+    table and CSV: null in every dataset of the chart, drawn as a marked point in the band below 10."""
+    days = [dt.date(2026, 10, 12) + dt.timedelta(days=i) for i in range(4)]
+    spec = charts.daily_lines(
+        daily(days, [0, 3, 42, 9]), "series", "Contacts", "Contacts per day", events=[], min_cell=10
+    ).to_dict()
+    values = [r.get("count_events") for rows in spec["datasets"].values() for r in rows]
+    assert sorted(v for v in values if v is not None) == [0, 42]
+    small = [r for rows in spec["datasets"].values() for r in rows if r.get("shown") == "<10"]
+    assert sorted({r["day"][:10] for r in small}) == ["2026-10-13", "2026-10-15"]
+    assert {r["count_events"] for r in small} == {None}
+    assert any(mark_type(v) == "point" and not v["mark"].get("filled", True) for v in marks(spec))

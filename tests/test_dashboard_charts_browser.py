@@ -4,14 +4,18 @@ policy page, as policy and as admin)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from pipelines.refresh import run_refresh
+from queries.settings import Settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
 from tests.conftest import REPO
-from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
+from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
+from tests.test_refresh import write_file
 
 ARTIFACTS = REPO / "test-artifacts"
 PAGES = ["", "audience", "hub", "referrals", "safety"]
@@ -44,6 +48,18 @@ MEASURE = """() => {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     d = build(tmp_path_factory.mktemp("charts") / "data")
+    # the data runs from the launch to now, so the default period (launch..today, kept inside
+    # the data's days) has the launch and today's partial day on its time charts
+    s = Settings()
+    now = dt.datetime.now(dt.UTC)
+    launch = dt.datetime.combine(s.launch, dt.time(12), s.tz)
+    for i, at in enumerate([launch, now - dt.timedelta(minutes=30)]):
+        write_file(
+            d,
+            f"engagement/{at:%Y/%m/%d}/engagement-{i}.csv",
+            [{**eng(90 + i, f"u9{i}", "view"), "event_time": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}],
+        )
+    assert run_refresh(s, d, settle_seconds=0, now=now + dt.timedelta(hours=1)).published
     add_accounts(d.root)
     try:
         with running_dashboard(d.root, tmp_path_factory.mktemp("log") / "dashboard.log") as base:

@@ -76,6 +76,7 @@ else:
             today=s.today(),
             day_title=labels.day_title(),
             so_far=_("so far"),
+            min_cell=s.privacy.min_cell,
         ),
         width="stretch",
     )
@@ -86,13 +87,27 @@ else:
     )
 
 tips = state.load("tip_videos_by_partner", snap, f)
+n = s.privacy.min_cell
+small = (pl.col("count_tip_video_views") > 0) & (pl.col("count_tip_video_views") < n)
 st.subheader(_("Tip videos by partner organisation"))
 if tips.is_empty():
     st.info(_("No tip-video views in this period."))
 else:
     st.altair_chart(
         charts.bars(
-            tips, "partner", "count_tip_video_views", _("Tip-video views by partner"), _("Views"), color="#1F7A6B"
+            # a count below min_cell leaves the server as its text only: a marked placeholder, no number
+            tips.with_columns(
+                text=pl.when(small).then(pl.lit(f"<{n}")),
+                count_tip_video_views=pl.when(small).then(None).otherwise(pl.col("count_tip_video_views")),
+            ),
+            "partner",
+            "count_tip_video_views",
+            _("Tip-video views by partner"),
+            _("Views"),
+            color="#1F7A6B",
+            text="text",
+            why={f"<{n}": _("Fewer than {n}: not shown, so that no one can be singled out").format(n=n)},
+            label_title=_("Partner"),
         ),
         width="stretch",
     )

@@ -81,6 +81,7 @@ else:
                     today=s.today(),
                     day_title=labels.day_title(),
                     so_far=_("so far"),
+                    min_cell=s.privacy.min_cell,
                 ),
                 width="stretch",
             )

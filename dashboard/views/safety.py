@@ -110,6 +110,7 @@ st.altair_chart(
         today=s.today(),
         day_title=labels.day_title(),
         so_far=_("so far"),
+        min_cell=s.privacy.min_cell,
     ),
     width="stretch",
 )
