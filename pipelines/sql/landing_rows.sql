@@ -31,6 +31,7 @@ select
         lg.language as language
     ),
     keyed.user_key,
+    length(trim(source.user_id)) as user_id_length,  -- its limit is checked per stream; the id goes no further
     txt(source.event_time) as event_time_text,
     parse_time(source.event_time) as event_at,
     pv.province_text
