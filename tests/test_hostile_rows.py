@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.demo_data import DemoSpec, write_demo_data
 from pipelines.refresh import run_refresh
 from queries import pages as q
 from queries.datadir import DataDir
@@ -317,3 +318,16 @@ def test_tip_video_views_carry_watch_time_to_the_hub_totals(tmp_path: Path) -> N
     with q.reader(d) as con:
         totals = q.hub_totals(con, s, f)
     assert (totals["count_tip_video_views"], totals["sum_tip_video_watch_time_ms"]) == (3, 75_500)
+
+
+def test_demo_data_has_tip_video_watch_times_and_they_load(tmp_path: Path) -> None:
+    d = DataDir(tmp_path / "d").ensure()
+    write_demo_data(Settings(), d, DemoSpec(days=14, scale=0.05, seed=3, end=dt.date(2026, 10, 20)))
+    refresh(d)
+    with q.reader(d) as con:
+        totals = q.hub_totals(con, Settings(), Filters(start=dt.date(2026, 10, 7), end=dt.date(2026, 10, 20)))
+        with_watch, tips = con.sql(
+            "select count(watch_time_ms), count(*) from engagement_events where event_type = 'tip_video_view'"
+        ).fetchall()[0]
+    assert tips > 0 and 0.7 < with_watch / tips < 0.9  # about 80% of tip-video views carry one
+    assert totals["sum_tip_video_watch_time_ms"] > 0
