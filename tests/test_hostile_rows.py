@@ -331,3 +331,40 @@ def test_demo_data_has_tip_video_watch_times_and_they_load(tmp_path: Path) -> No
         ).fetchall()[0]
     assert tips > 0 and 0.7 < with_watch / tips < 0.9  # about 80% of tip-video views carry one
     assert totals["sum_tip_video_watch_time_ms"] > 0
+
+
+def test_the_largest_whole_numbers_add_up_on_every_page(tmp_path: Path) -> None:
+    d = DataDir(tmp_path / "d").ensure()
+    big = "999999999999999999"  # the largest watch time or view count validation accepts (18 digits)
+    tip = {"event_type": "tip_video_view", "video_id": "tip_tpo_1", "partner_id": "tpo-cambodia"}
+    write_file(d, "engagement/big.csv", [view(i, **tip, watch_time_ms=big) for i in range(20)])
+    removal = {
+        "event_time": "2026-10-10T05:00:00Z",
+        "user_id": "",
+        "action": "removal",
+        "target_type": "video",
+        "target_id": "t",
+        "policy": "spam",
+        "detection": "proactive",
+        "views_at_action": big,
+    }
+    write_file(d, "safety/big.csv", [{"event_id": f"s{i}", **removal} for i in range(20)])
+    result = refresh(d)
+    assert (result.streams["engagement"].loaded, result.streams["safety"].loaded) == (20, 20)
+    # stored exactly (not through a double, which would make them 10^18)
+    assert count(d, "select distinct watch_time_ms from engagement_events") == [(int(big),)]
+    assert count(d, "select distinct views_at_action from safety_events") == [(int(big),)]
+    s, f = Settings(), Filters(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31))
+    with q.reader(d) as con:
+        totals = q.hub_totals(con, s, f)
+        for page in (
+            q.kpis,
+            q.daily_trend,
+            q.hub_daily,
+            q.tip_videos_by_partner,
+            q.safety_totals,
+            q.safety_by_policy,
+            q.safety_daily,
+        ):
+            page(con, s, f)
+    assert totals["sum_tip_video_watch_time_ms"] == pytest.approx(20 * int(big), rel=1e-15)  # a float: no overflow

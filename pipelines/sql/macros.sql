@@ -23,7 +23,7 @@ create or replace temp macro hashtag_list(x) as
     list_transform(regexp_extract_all(x, '#?([\pL\pM\pN_]+)', 1), lambda t: lower(t));
 
 create or replace temp macro whole_number(x) as case
-    when regexp_full_match(trim(x), '[0-9]{1,18}(\.0+)?') then trim(x)::double::bigint
+    when regexp_full_match(trim(x), '[0-9]{1,18}(\.0+)?') then split_part(trim(x), '.', 1)::bigint  -- exact: no double
 end;
 
 -- A row's reasons are joined by concat_ws (which skips the NULLs of the rules a row passes)

@@ -34,6 +34,6 @@ select
     coalesce(h.visits, 0)::bigint as count_hub_visits,
     coalesce(h.guide_views, 0)::bigint as count_guide_views,
     coalesce(h.tip_video_views, 0)::bigint as count_tip_video_views,
-    coalesce(h.tip_video_watch_time_ms, 0)::bigint as sum_tip_video_watch_time_ms,
+    coalesce(h.tip_video_watch_time_ms, 0)::double as sum_tip_video_watch_time_ms,  -- a float: sums pass 2^63
     coalesce(h.screen_time_limits, 0)::bigint as count_screen_time_limits
 from returns as r, movers as m, hub as h
