@@ -33,7 +33,9 @@ from pipelines.landing import (
     UnreadableFile,
     content_sha256,
     discover,
+    first_filled,
     iter_rows,
+    spelling_order,
     unchanged_since_discovery,
 )
 from pipelines.releases import release_closed_weeks
@@ -480,8 +482,9 @@ def _json_fields(
 ) -> tuple[pl.DataFrame, list[str]]:
     """Pull the contract's fields out of JSON lines, matching keys case-insensitively, line by
     line: every spelling of a field seen in the chunk is extracted, and each line takes the
-    first of them it has a value for (the lower-case spelling first, then the others sorted),
-    so one `USER_ID` line among `user_id` lines is read like the others."""
+    first of them that is not blank (the lower-case spelling first, then the others sorted;
+    as CSV and Parquet columns, pipelines.landing), so one `USER_ID` line among `user_id`
+    lines is read like the others."""
     con.register("json_lines", rows)
     try:
         keys = [
@@ -494,10 +497,9 @@ def _json_fields(
         if rows.height and not keys:
             raise UnreadableFile("not readable as JSON lines (no line is a JSON object)")
         spellings: dict[str, list[str]] = {}
-        for k in sorted(keys):
+        for k in keys:
             spellings.setdefault(k.strip().lower(), []).append(k)
-        for name, found in spellings.items():
-            found.sort(key=lambda k: k != name)  # stable: the others stay sorted
+        spellings = {name: spelling_order(name, found) for name, found in spellings.items()}
         wanted = [(c, k) for c in expected for k in spellings.get(c, [])]
         paths = ["$." + json.dumps(k) for _, k in wanted] or ["$." + json.dumps("\0none")]
         table = con.sql(
@@ -521,7 +523,9 @@ def _json_fields(
         pl.col("_line").cast(pl.Int64),
         "_malformed",
         *[
-            pl.coalesce([value[i] for i, (c2, _) in enumerate(wanted) if c2 == c] or [pl.lit(None, pl.String)]).alias(c)
+            first_filled([value[i] for i, (c2, _) in enumerate(wanted) if c2 == c] or [pl.lit(None, pl.String)]).alias(
+                c
+            )
             for c in expected
         ],
     )

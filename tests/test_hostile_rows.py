@@ -183,6 +183,27 @@ def test_a_field_given_twice_in_different_case_takes_the_lower_case_spelling(tmp
     ]
 
 
+@pytest.mark.parametrize("ext", FORMATS)
+def test_a_column_named_twice_in_different_case_reads_the_same_in_every_format(tmp_path: Path, ext: str) -> None:
+    d = DataDir(tmp_path / "d").ensure()
+    base = {"event_time": "2026-10-10T12:00:00Z", "event_type": "view"}
+    write_file(
+        d,
+        f"engagement/twice.{ext}",
+        [  # the lower-case spelling first, then the others sorted; a blank one gives way
+            {"event_id": "t1", **base, "user_id": "u1", "USER_ID": "other", "video_id": "v1", "Video_Id": "b"},
+            {"event_id": "t2", **base, "user_id": "", "USER_ID": "u2", "video_id": " ", "Video_Id": "b"},
+            {"event_id": "t3", **base, "user_id": None, "USER_ID": "u3", "video_id": None, "Video_Id": None},
+        ],
+    )
+    result = refresh(d)
+    assert result.files["unreadable"] == []
+    c = result.streams["engagement"]
+    assert (c.read, c.loaded, dict(c.by_reason)) == (3, 2, {"video_id: missing": 1})
+    assert count(d, "select event_id, video_id from engagement_events order by 1") == [("t1", "v1"), ("t2", "b")]
+    assert count(d, "select count(distinct user_key) from engagement_events") == [(2,)]
+
+
 # --- 12. control characters in event_id ---------------------------------------------------
 
 CONTROL = {
