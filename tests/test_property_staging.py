@@ -180,7 +180,7 @@ json_only = st.one_of(  # what only JSON can carry: other types than text
 user_ids = st.builds(
     lambda n, shape: shape.format(id=f"{MARKER}{n:04d}"),
     st.integers(min_value=0, max_value=40),
-    st.sampled_from(["{id}", "{id}", " {id} ", "{id}ក", "{id}\x00z", "\t{id}", "{id}" + "u" * 300, "{id}👍🏽"]),
+    st.sampled_from(["{id}", "{id}", " {id} ", "{id}ក", "{id}\x00z", "\t{id}", "{id}" + "u" * 240, "{id}👍🏽"]),
 )
 
 # How each contract column is named in a file: mostly as written, sometimes in another
@@ -209,6 +209,10 @@ def landing_files(draw: st.DrawFn) -> dict[str, Any]:
     rows = []
     for _ in range(draw(st.integers(min_value=0, max_value=6))):
         good = {f: draw(user_ids if f == "user_id" else st.sampled_from(GOOD[f])) for f in fields}
+        if stream == "referral":
+            good["partner_id"] = draw(st.sampled_from(SETTINGS.partner_ids))
+        if stream == "engagement" and good["event_type"] not in ref.WATCH_TIME_TYPES:
+            good["watch_time_ms"] = None
         odd = draw(st.lists(st.sampled_from(["event_time", "event_time", *fields]), max_size=2, unique=True))
         for f in odd:
             if f == "event_time" and draw(st.booleans()):
