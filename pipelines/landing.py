@@ -149,9 +149,28 @@ def iter_rows(f: LandingFile, chunk_rows: int) -> Iterator[pl.DataFrame]:
         raise UnreadableFile(_reason(fmt, e, f.compressed)) from None
 
 
+def first_filled(values: list[pl.Expr]) -> pl.Expr:
+    """One field from several spellings of its name (`user_id`, `USER_ID`), row by row: the
+    first that is not blank, in the order given; one spelling is taken as it is."""
+    if len(values) == 1:
+        return values[0]
+    return pl.coalesce([pl.when(v.str.strip_chars(" ") != "").then(v) for v in values])
+
+
+def spelling_order(name: str, spellings: list[str]) -> list[str]:
+    """The lower-case spelling of a column name first, then the others sorted."""
+    return sorted(spellings, key=lambda s: (s != name, s))
+
+
 def _tidy(df: pl.DataFrame, first_line: int) -> pl.DataFrame:
-    df = df.rename({c: c.strip().lower() for c in df.columns if c != "_line"})
-    df = df.with_columns(pl.col("_line").cast(pl.Int64) + first_line)
+    names: dict[str, list[str]] = {}  # lower-case name -> the file's spellings of it
+    for c in df.columns:
+        if c != "_line":
+            names.setdefault(c.strip().lower(), []).append(c)
+    df = df.select(
+        pl.col("_line").cast(pl.Int64) + first_line,
+        *[first_filled([pl.col(c) for c in spelling_order(n, found)]).alias(n) for n, found in names.items()],
+    )
     values = [c for c in df.columns if c != "_line"]
     return df.filter(~pl.all_horizontal(pl.col(values).is_null())) if values else df  # blank lines
 

@@ -33,7 +33,9 @@ from pipelines.landing import (
     UnreadableFile,
     content_sha256,
     discover,
+    first_filled,
     iter_rows,
+    spelling_order,
     unchanged_since_discovery,
 )
 from pipelines.releases import release_closed_weeks
@@ -330,12 +332,19 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _validation_params(settings: Settings, stream: str, now: dt.datetime) -> dict[str, Any]:
-    common = {"now": now, "age_bands": list(ref.AGE_BANDS)}
+    earliest = settings.validation.earliest
+    common = {
+        "now": now,
+        "earliest": dt.datetime.combine(earliest, dt.time(), settings.tz),  # 00:00 in the campaign timezone
+        "earliest_day": earliest.isoformat(),
+        "age_bands": list(ref.AGE_BANDS),
+    }
     if stream == "engagement":
         return {
             **common,
             "event_types": list(ref.ENGAGEMENT_TYPES),
             "video_types": list(ref.VIDEO_EVENT_TYPES),
+            "watch_types": list(ref.WATCH_TIME_TYPES),
             "surfaces": list(ref.SURFACES),
             "partners": list(settings.partner_ids),
             "tracked": sorted(settings.tracked_hashtags),
@@ -489,7 +498,11 @@ def _fields(rows: pl.DataFrame, expected: tuple[str, ...]) -> tuple[pl.DataFrame
 def _json_fields(
     con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, expected: tuple[str, ...]
 ) -> tuple[pl.DataFrame, list[str]]:
-    """Pull the contract's fields out of JSON lines, matching keys case-insensitively."""
+    """Pull the contract's fields out of JSON lines, matching keys case-insensitively, line by
+    line: every spelling of a field seen in the chunk is extracted, and each line takes the
+    first of them that is not blank (the lower-case spelling first, then the others sorted;
+    as CSV and Parquet columns, pipelines.landing), so one `USER_ID` line among `user_id`
+    lines is read like the others."""
     con.register("json_lines", rows)
     try:
         keys = [
@@ -501,10 +514,12 @@ def _json_fields(
         ]
         if rows.height and not keys:
             raise UnreadableFile("not readable as JSON lines (no line is a JSON object)")
-        by_name: dict[str, str] = {}
-        for k in sorted(keys):
-            by_name.setdefault(k.strip().lower(), k)
-        paths = ["$." + json.dumps(by_name.get(c, f"\0missing:{c}")) for c in expected]
+        spellings: dict[str, list[str]] = {}
+        for k in keys:
+            spellings.setdefault(k.strip().lower(), []).append(k)
+        spellings = {name: spelling_order(name, found) for name, found in spellings.items()}
+        wanted = [(c, k) for c in expected for k in spellings.get(c, [])]
+        paths = ["$." + json.dumps(k) for _, k in wanted] or ["$." + json.dumps("\0none")]
         table = con.sql(
             """
             select _line,
@@ -521,12 +536,18 @@ def _json_fields(
         con.unregister("json_lines")
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
+    value = {i: pl.col("v").list.get(i, null_on_oob=True) for i in range(len(wanted))}
     out = df.select(
         pl.col("_line").cast(pl.Int64),
         "_malformed",
-        *[pl.col("v").list.get(i, null_on_oob=True).alias(c) for i, c in enumerate(expected)],
+        *[
+            first_filled([value[i] for i, (c2, _) in enumerate(wanted) if c2 == c] or [pl.lit(None, pl.String)]).alias(
+                c
+            )
+            for c in expected
+        ],
     )
-    unknown = sorted(name for name in by_name if name not in expected)
+    unknown = sorted(name for name in spellings if name not in expected)
     return out, unknown
 
 

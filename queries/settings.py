@@ -105,6 +105,12 @@ class Warehouse(_Section):
     ] = 3
 
 
+class Validation(_Section):
+    earliest: Annotated[
+        dt.date, Field(description="An event before this day (00:00 in the campaign timezone) is quarantined.")
+    ] = dt.date(2000, 1, 1)
+
+
 class SsoUser(_Section):
     email: Annotated[str, Field(description="E-mail the identity provider returns (matched without case).")]
     role: Annotated[
@@ -174,6 +180,7 @@ class Settings(_Section):
     privacy: Privacy = Privacy()
     schedule: Schedule = Schedule()
     warehouse: Warehouse = Warehouse()
+    validation: Validation = Validation()
     auth: Auth = Auth()
     source: Annotated[str, Field(exclude=True, description="Where the settings came from.")] = "built-in defaults"
 
