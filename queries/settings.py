@@ -105,6 +105,13 @@ class Warehouse(_Section):
     ] = 3
 
 
+class Validation(_Section):
+    max_file_bytes: Annotated[
+        StrictInt,
+        Field(ge=1, description="Largest landing file read, in bytes after decompression; a bigger one is unreadable."),
+    ] = 10 * 1024**3
+
+
 class SsoUser(_Section):
     email: Annotated[str, Field(description="E-mail the identity provider returns (matched without case).")]
     role: Annotated[
@@ -175,6 +182,7 @@ class Settings(_Section):
     schedule: Schedule = Schedule()
     warehouse: Warehouse = Warehouse()
     auth: Auth = Auth()
+    validation: Validation = Validation()
     source: Annotated[str, Field(exclude=True, description="Where the settings came from.")] = "built-in defaults"
 
     @field_validator("timezone")
