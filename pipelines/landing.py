@@ -48,7 +48,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".inprogress")
 LINE_LIMIT = 1 << 20  # bytes on one line of a text file, its newline not counted
 DEFAULT_MAX_FILE_BYTES = 10 << 30  # validation.max_file_bytes
-BLOCK_BYTES = 32 << 20  # decompressed bytes read (and parsed by Polars) at a time
+BLOCK_BYTES = 32 << 20  # decompressed bytes parsed by Polars at a time
+HASH_BLOCK_BYTES = 1 << 20  # bytes hashed at a time (a block that stays in the CPU's cache)
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 # The columns of each stream (CONTRACT §2); any other column of a file is unknown.
 COLUMNS = {
@@ -180,56 +181,69 @@ def _size(n: int) -> str:
     return f"{n:,} bytes"
 
 
+class _LineTooLong(UnreadableFile):
+    """A line over LINE_LIMIT, starting `offset` bytes into the (decompressed) content."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"a line is longer than {_size(LINE_LIMIT)}")
+        self.offset = offset
+
+
+def _line_too_long(f: LandingFile, offset: int) -> str:
+    """The reason for a line over the limit, with its number (newlines counted only now, on
+    this rare path: counting them on every read costs more than checking the lengths)."""
+    lines = 1
+    with open_landing(f) as fh:
+        source = gzip.GzipFile(fileobj=fh, mode="rb") if f.compressed else fh
+        while offset > 0 and (block := source.read(min(offset, HASH_BLOCK_BYTES))):
+            lines += block.count(b"\n")
+            offset -= len(block)
+    return f"line {lines} is longer than {_size(LINE_LIMIT)}"
+
+
 class _Blocks:
     """The content of an open file a block at a time (decompressed for .gz), holding it to
-    the line and file limits: UnreadableFile names the limit broken. `lines` counts the
-    newlines seen so far."""
+    the file limit (UnreadableFile) and the line limit (_LineTooLong)."""
 
-    def __init__(self, fh: BinaryIO, compressed: bool, max_bytes: int | None, check_lines: bool = True) -> None:
+    def __init__(self, fh: BinaryIO, compressed: bool, max_bytes: int | None, block_bytes: int = BLOCK_BYTES) -> None:
         self.source: BinaryIO = gzip.GzipFile(fileobj=fh, mode="rb") if compressed else fh  # type: ignore[assignment]
-        self.compressed, self.max_bytes, self.check_lines = compressed, max_bytes, check_lines
-        self.total = 0
-        self.lines = 0
+        self.compressed, self.max_bytes, self.block_bytes = compressed, max_bytes, block_bytes
+        self.total = 0  # bytes of content so far
         self._run = 0  # bytes of the line still open at the end of the last block
 
     def __iter__(self) -> Iterator[bytes]:
-        while block := self.source.read(BLOCK_BYTES):
+        while block := self.source.read(self.block_bytes):
             self.total += len(block)
             if self.max_bytes is not None and self.total > self.max_bytes:
                 what = "decompressed size" if self.compressed else "size"
                 raise UnreadableFile(f"{what} over validation.max_file_bytes ({_size(self.max_bytes)})")
-            if self.check_lines:
-                self._check(block)
+            self._check(block)
             yield block
 
     def _check(self, block: bytes) -> None:
         """Every line at most LINE_LIMIT bytes, in a few C-speed searches per MiB (a jump
         from one line start to the last newline within the limit, not a visit per line)."""
         n = len(block)
+        start = self.total - n  # offset of the block in the content
         first = block.find(b"\n", 0, LINE_LIMIT - self._run + 1)
         if first < 0:
             if self._run + n > LINE_LIMIT:
-                self._too_long(block, 0)
+                raise _LineTooLong(start - self._run)
             self._run += n
             return
         p = first + 1
         while n - p > LINE_LIMIT:
             q = block.rfind(b"\n", p, p + LINE_LIMIT + 1)
             if q < 0:
-                self._too_long(block, p)
+                raise _LineTooLong(start + p)
             p = q + 1
         self._run = n - block.rfind(b"\n") - 1
-        self.lines += block.count(b"\n")
-
-    def _too_long(self, block: bytes, start: int) -> None:
-        line = self.lines + block.count(b"\n", 0, start) + 1
-        raise UnreadableFile(f"line {line} is longer than {_size(LINE_LIMIT)}")
 
 
 def _raw_sha256(f: LandingFile) -> str:
     h = hashlib.sha256()
     with open_landing(f) as fh:
-        while block := fh.read(BLOCK_BYTES):
+        while block := fh.read(HASH_BLOCK_BYTES):
             h.update(block)
     return h.hexdigest()
 
@@ -254,11 +268,13 @@ def content_sha256(f: LandingFile) -> str:
         if f.compressed and fh.read(2) != GZIP_MAGIC:
             return _raw_sha256(f)
         fh.seek(0)
-        blocks = _Blocks(fh, f.compressed, f.max_bytes)
+        blocks = _Blocks(fh, f.compressed, f.max_bytes, HASH_BLOCK_BYTES)
         try:
             for block in blocks:
                 h.update(block)
-        except UnreadableFile as e:  # a limit broken
+        except _LineTooLong as e:
+            raise UnusableContent(_line_too_long(f, e.offset), _raw_sha256(f)) from None
+        except UnreadableFile as e:  # the file limit
             raise UnusableContent(str(e), _raw_sha256(f)) from None
         except (OSError, EOFError, zlib.error):  # not gzip or cut short: the raw bytes name it
             return _raw_sha256(f)
@@ -303,6 +319,8 @@ def iter_rows(f: LandingFile, chunk_rows: int) -> Iterator[pl.DataFrame]:
             return
         try:
             yield from _text_chunks(fh, f, fmt, chunk_rows)
+        except _LineTooLong as e:  # only when the file changed since it was hashed
+            raise UnreadableFile(_line_too_long(f, e.offset)) from None
         except UnreadableFile:
             raise
         except (pl.exceptions.PolarsError, OSError, ValueError, EOFError, zlib.error) as e:
@@ -357,14 +375,14 @@ def _text_chunks(fh: BinaryIO, f: LandingFile, fmt: str, chunk_rows: int) -> Ite
         if csv and not header:
             end = _header_end(buf)
             if end is None:
-                carry = _bounded(buf, blocks)
+                carry = _bounded(buf, blocks.total)
                 continue
             header, buf = buf[: end + 1], buf[end + 1 :]
         end = _record_end(buf, csv)
         if end is None:
-            carry = _bounded(buf, blocks)
+            carry = _bounded(buf, blocks.total)
             continue
-        body, carry = buf[: end + 1], _bounded(buf[end + 1 :], blocks)
+        body, carry = buf[: end + 1], _bounded(buf[end + 1 :], blocks.total)
         if (df := parse(body)) is not None and df.height:
             pending.append(df)
             pending_rows += df.height
@@ -407,11 +425,11 @@ def _record_end(buf: bytes, csv: bool) -> int | None:
     return end
 
 
-def _bounded(rest: bytes, blocks: _Blocks) -> bytes:
-    """The start of a row carried to the next block; a row can be no longer than a line."""
+def _bounded(rest: bytes, read: int) -> bytes:
+    """The start of a row carried to the next block (`read` bytes of content so far); a row
+    can be no longer than a line (a quoted field left open would otherwise take the file)."""
     if len(rest) > LINE_LIMIT:
-        line = blocks.lines - rest.count(b"\n") + 1
-        raise UnreadableFile(f"row at line {line} is longer than {_size(LINE_LIMIT)} (a quoted field left open?)")
+        raise _LineTooLong(read - len(rest))
     return rest
 
 

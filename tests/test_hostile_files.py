@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines.cli import refresh_line, refresh_table
 from pipelines.refresh import RefreshResult, run_refresh
 from queries.datadir import DataDir
 from queries.settings import Settings, load_settings
@@ -271,6 +272,11 @@ def test_symbolic_links_are_skipped_and_reported_never_read(tmp_path: Path) -> N
         {"path": "referral", "reason": out},
     ]
     assert result.to_json()["files"]["skipped"] == result.files["skipped"]
+    assert refresh_line(result.to_json()).endswith("(1 new files, 0 already seen, 0 unreadable, 8 skipped, not read).")
+    assert (
+        "  skipped: engagement/passwd.csv: symbolic link pointing outside the landing zone"
+        in refresh_table(result.to_json()).splitlines()
+    )
     assert result.files["unreadable"] == [] and result.files["new"] == 1
     assert [row[0] for row in ledger(d)] == ["engagement/real.csv"]
     c = result.streams["engagement"]
@@ -364,3 +370,14 @@ def test_a_landing_file_written_later_under_an_empty_name_is_read(tmp_path: Path
     write_file(d, "engagement/late.csv", [view(1)])
     result = refresh(d)
     assert (result.files["new"], result.streams["engagement"].loaded) == (1, 1)
+
+
+def test_a_csv_quote_left_open_cannot_take_the_file_into_memory(tmp_path: Path) -> None:
+    """A row may span lines inside quotes, but no more than 1 MiB of them: the row is a line."""
+    d = DataDir(tmp_path / "data").ensure()
+    path = write_file(d, "engagement/open.csv", [view(1), view(2)])
+    with path.open("a", encoding="utf-8") as out:
+        out.write('e3,2026-10-10T12:00:00Z,u3,view,v1,"#open\n' + "#more tags\n" * 120_000)
+    result = refresh(d)
+    assert result.files["unreadable"] == [{"path": "engagement/open.csv", "reason": "line 4 is longer than 1 MiB"}]
+    assert_accounted(result)
