@@ -361,6 +361,8 @@ def _stage_file(
         sha, unusable = content_sha256(f), None
     except UnusableContent as e:  # empty, or over a line or file limit: recorded, never read
         sha, unusable = e.sha256, str(e)
+    except (FileNotFoundError, UnreadableFile):  # removed, or replaced by a link, since discovery
+        return None
     if not unchanged_since_discovery(f):
         return None
     if unusable is not None:  # before the duplicate check: every empty file has the same hash
@@ -380,8 +382,11 @@ def _stage_file(
             result.read += read
             result.quarantined += quarantined
     except UnreadableFile as e:
-        # Damaged after some chunks loaded: take them out again; the file is recorded whole.
+        # Damaged after some chunks loaded: take them out again; the file is recorded whole
+        # (unless it changed meanwhile: a file being rewritten waits for the next run).
         _unload(con, f.stream, params)
+        if not unchanged_since_discovery(f):
+            return None
         return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=str(e))
     if not unchanged_since_discovery(f):  # rewritten while we read it: the next run takes it
         _unload(con, f.stream, params)

@@ -381,3 +381,44 @@ def test_a_csv_quote_left_open_cannot_take_the_file_into_memory(tmp_path: Path) 
     result = refresh(d)
     assert result.files["unreadable"] == [{"path": "engagement/open.csv", "reason": "line 4 is longer than 1 MiB"}]
     assert_accounted(result)
+
+
+def test_a_file_swapped_for_a_link_after_discovery_is_not_read(tmp_path: Path) -> None:
+    from pipelines.refresh import discover_new_files, publish, stage
+
+    d = DataDir(tmp_path / "data").ensure()
+    path = write_file(d, "engagement/a.csv", [view(1)])
+    write_file(d, "engagement/b.csv", [view(2)])
+    plan = discover_new_files(d, settle_seconds=0)
+    path.unlink()
+    path.symlink_to("/etc/passwd")  # between the listing and the read
+    staged = stage(Settings(), d, plan, NOW)
+    result = RefreshResult.from_staged(staged, publish(d, staged, 3))
+    assert (result.files["new"], result.files["unreadable"], result.files["waiting"]) == (1, [], ["engagement/a.csv"])
+    with published(d) as con:
+        assert con.sql("select event_id from engagement_events").fetchall() == [("e2",)]
+        assert con.sql("select count(*) from quarantine_rows").fetchall() == [(0,)]
+    assert refresh(d).files["skipped"] == [
+        {"path": "engagement/a.csv", "reason": "symbolic link pointing outside the landing zone"}
+    ]
+
+
+def test_a_parquet_file_over_max_file_bytes_by_its_footer_is_recorded_unreadable(tmp_path: Path) -> None:
+    d = DataDir(tmp_path / "data").ensure()
+    n = 100_000
+    table = pa.table({k: pa.array([v] * n) for k, v in view(0).items()})  # a few KB on disk, MBs of pages
+    pq.write_table(table, d.landing / "engagement" / "dense.parquet", compression="zstd", use_dictionary=False)
+    small = d.landing / "engagement" / "small.parquet"
+    pq.write_table(pa.table({k: pa.array([v]) for k, v in view(1).items()}), small)
+    on_disk = (d.landing / "engagement" / "dense.parquet").stat().st_size
+    limit = 100_000
+    assert on_disk < limit < pq.read_metadata(d.landing / "engagement" / "dense.parquet").row_group(0).total_byte_size
+    assert small.stat().st_size < limit
+    result = refresh(d, Settings(validation={"max_file_bytes": limit}))
+    assert result.files["unreadable"] == [
+        {
+            "path": "engagement/dense.parquet",
+            "reason": "uncompressed size over validation.max_file_bytes (100,000 bytes)",
+        }
+    ]
+    assert (result.streams["engagement"].read, result.streams["engagement"].loaded) == (1, 1)
