@@ -340,7 +340,7 @@ def _text_chunks(fh: BinaryIO, f: LandingFile, fmt: str, chunk_rows: int) -> Ite
     pending_rows = 0
     yielded = False
 
-    def parse(body: bytes) -> pl.DataFrame | None:
+    def parse_segment(body: bytes) -> pl.DataFrame | None:
         nonlocal rows_before
         try:
             if csv:
@@ -355,11 +355,23 @@ def _text_chunks(fh: BinaryIO, f: LandingFile, fmt: str, chunk_rows: int) -> Ite
                     infer_schema=False,
                     encoding="utf8",
                 )
-        except pl.exceptions.NoDataError:
-            return None  # nothing but blank lines
+        except pl.exceptions.NoDataError:  # nothing but blank lines: each one is a row
+            rows_before += body.count(b"\n")
+            return None
         df = df.with_row_index("_line", offset=rows_before)
         rows_before += df.height
         return _tidy(df, 2 if csv else 1)
+
+    def parse(body: bytes) -> pl.DataFrame | None:
+        """Rows of whole records; long runs of blank lines are counted, not parsed (Polars
+        makes a row of each, and a gzip of 1 GiB of newlines would be a billion of them)."""
+        nonlocal rows_before
+        frames = []
+        for segment, blanks in _blank_runs(body, csv):
+            if segment and (df := parse_segment(segment)) is not None and df.height:
+                frames.append(df)
+            rows_before += blanks
+        return pl.concat(frames) if len(frames) > 1 else (frames[0] if frames else None)
 
     def flush(final: bool) -> Iterator[pl.DataFrame]:
         nonlocal pending, pending_rows, yielded
@@ -393,7 +405,7 @@ def _text_chunks(fh: BinaryIO, f: LandingFile, fmt: str, chunk_rows: int) -> Ite
         pending.append(df)
         pending_rows += df.height
     yield from flush(final=True)
-    if not yielded and csv and header.strip() and (df := parse(b"")) is not None:
+    if not yielded and csv and header.strip() and (df := parse_segment(b"")) is not None:
         yield df  # a header alone: no rows, but its columns
 
 
@@ -406,6 +418,46 @@ def _header_end(buf: bytes) -> int | None:
             return end
         pos = end + 1
     return None
+
+
+BLANK_RUNS = (b"\n" * 2048, b"\r\n" * 1024)  # 2,048 or 1,024 blank lines in a row: counted, not parsed
+
+
+def _runs(body: bytes) -> Iterator[tuple[int, int]]:
+    """Start and end of each long run of blank lines, found by plain byte searches (C speed;
+    a regular expression tried at every newline costs more than parsing the rows)."""
+    pos = 0
+    while True:
+        found = [(i, unit) for unit in BLANK_RUNS if (i := body.find(unit, pos)) >= 0]
+        if not found:
+            return
+        start, unit = min(found)
+        step = len(unit) // 1024 if unit.startswith(b"\r") else 1
+        end = start + len(unit)
+        while body.startswith(unit, end):
+            end += len(unit)
+        while body.startswith(unit[:step], end):
+            end += step
+        yield start, end
+        pos = end
+
+
+def _blank_runs(body: bytes, csv: bool) -> Iterator[tuple[bytes, int]]:
+    """`body` (whole records) as segments without its long runs of blank lines: each segment
+    with the number of blank lines that follow it (a run inside a quoted CSV field stays)."""
+    start, checked, odd = 0, 0, 0
+    for s, e in _runs(body):
+        if csv:
+            odd ^= body.count(b'"', checked, s) % 2
+            checked = e
+            if odd:
+                continue
+        # the run's first line end closes the line before it, unless the segment starts with it
+        first = 2 if body[s : s + 1] == b"\r" else 1
+        cut = s + first if s > start else s
+        yield body[start:cut], body.count(b"\n", cut, e)
+        start = e
+    yield body[start:], 0
 
 
 def _record_end(buf: bytes, csv: bool) -> int | None:

@@ -25,7 +25,7 @@ from pipelines.refresh import RefreshResult, run_refresh
 from queries.datadir import DataDir
 from queries.settings import Settings, load_settings
 from queries.warehouse import published
-from tests.conftest import PULSE
+from tests.conftest import PULSE, REPO
 from tests.test_refresh import NOW, view, write_file
 
 GiB = 1 << 30
@@ -84,28 +84,20 @@ def _tree_rss_kb(root: int) -> int:
     return worst
 
 
-def test_a_gzip_bomb_is_recorded_unreadable_with_bounded_memory(tmp_path: Path, clean_env) -> None:
-    """1 GiB of zeros as .csv.gz and .jsonl.gz (about 1 MB each on disk), through the real
-    `pulse refresh`: both recorded unreadable with the limit they broke, the normal file
-    loaded, peak RSS of the whole process tree under 3 GB; the next run reads none again."""
-    d = DataDir(tmp_path / "data").ensure()
-    zeros_gzip(d.landing / "engagement" / "bomb.csv.gz", GiB)
-    zeros_gzip(d.landing / "engagement" / "bomb.jsonl.gz", GiB)
-    assert (d.landing / "engagement" / "bomb.csv.gz").stat().st_size < 5_000_000
-    write_file(d, "engagement/normal.csv", [view(1), view(2)])
-    # A wrapper process runs `pulse refresh` and reports its children's peak RSS (the
-    # `pulse` process and everything it started); a watchdog kills the tree past 3 GB.
+def run_measured(cmd: list[str], cwd: Path, env: dict[str, str], budget_kb: int = RSS_BUDGET_KB):
+    """Run `cmd` under a wrapper process that reports its children's peak RSS (the command and
+    everything it started); a watchdog kills the whole tree past `budget_kb` (the test fails
+    then, instead of the machine swapping). Returns stdout, stderr, ru_maxrss and polled kB."""
     wrapper = (
         "import resource, subprocess, sys\n"
         "p = subprocess.run(sys.argv[1:])\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
         "sys.exit(p.returncode)\n"
     )
-    cmd = [sys.executable, "-c", wrapper, str(PULSE), "refresh", "--json", "--settle", "0", "--data-dir", str(d.root)]
     proc = subprocess.Popen(
-        cmd,
-        cwd=tmp_path,
-        env=clean_env,
+        [sys.executable, "-c", wrapper, *cmd],
+        cwd=cwd,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -117,7 +109,7 @@ def test_a_gzip_bomb_is_recorded_unreadable_with_bounded_memory(tmp_path: Path, 
         while proc.poll() is None:
             rss = _tree_rss_kb(proc.pid)
             polled["max_kb"] = max(polled["max_kb"], rss)
-            if rss > RSS_BUDGET_KB:
+            if rss > budget_kb:
                 polled["killed"] = True
                 os.killpg(proc.pid, signal.SIGKILL)
                 return
@@ -125,14 +117,28 @@ def test_a_gzip_bomb_is_recorded_unreadable_with_bounded_memory(tmp_path: Path, 
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    out, err = proc.communicate(timeout=600)
+    out, err = proc.communicate(timeout=900)
     watcher.join()
-    assert not polled["killed"], f"peak RSS passed 3 GB ({polled['max_kb']} kB polled); killed"
+    assert not polled["killed"], f"peak RSS passed {budget_kb / 1e6:g} GB ({polled['max_kb']} kB polled); killed"
     assert proc.returncode == 0, err[-3000:]
-    peak_kb = int(err.strip().splitlines()[-1])
+    return out, err, int(err.strip().splitlines()[-1]), polled["max_kb"]
+
+
+def test_a_gzip_bomb_is_recorded_unreadable_with_bounded_memory(tmp_path: Path, clean_env) -> None:
+    """1 GiB of zeros as .csv.gz and .jsonl.gz (about 1 MB each on disk), through the real
+    `pulse refresh`: both recorded unreadable with the limit they broke, the normal file
+    loaded, peak RSS of the whole process tree under 3 GB; the next run reads none again."""
+    d = DataDir(tmp_path / "data").ensure()
+    zeros_gzip(d.landing / "engagement" / "bomb.csv.gz", GiB)
+    zeros_gzip(d.landing / "engagement" / "bomb.jsonl.gz", GiB)
+    assert (d.landing / "engagement" / "bomb.csv.gz").stat().st_size < 5_000_000
+    write_file(d, "engagement/normal.csv", [view(1), view(2)])
+    out, err, peak_kb, polled_kb = run_measured(
+        [str(PULSE), "refresh", "--json", "--settle", "0", "--data-dir", str(d.root)], tmp_path, clean_env
+    )
     print(
         f"peak RSS of pulse refresh on the 1 GiB bombs: {peak_kb / 1e6:.3f} GB (ru_maxrss), "
-        f"{polled['max_kb'] / 1e6:.3f} GB (polled)"
+        f"{polled_kb / 1e6:.3f} GB (polled)"
     )
     assert peak_kb < RSS_BUDGET_KB
     result = json.loads(out)
@@ -150,6 +156,41 @@ def test_a_gzip_bomb_is_recorded_unreadable_with_bounded_memory(tmp_path: Path, 
     again = refresh(d)  # recorded: never read again
     assert again.files["new"] == 0 and again.files["unreadable"] == [] and again.files["skipped_seen"] == 3
     assert not again.published
+
+
+def test_a_gzip_of_blank_lines_is_counted_not_parsed_with_bounded_memory(tmp_path: Path, clean_env) -> None:
+    """256 MiB of newlines between two rows (.csv.gz and .jsonl.gz, 250 KB each): under every
+    limit, so read; the blank lines are no rows, and the load (the refresh without Prefect, in
+    its own process) stays under 1 GB."""
+    d = DataDir(tmp_path / "data").ensure()
+    for name, rows in (("blank.csv.gz", [view(1), view(2)]), ("blank.jsonl.gz", [view(3), view(4)])):
+        plain = write_file(d, f"engagement/{name.removesuffix('.gz')}", rows)
+        *head, last = plain.read_bytes().rstrip(b"\n").split(b"\n")
+        plain.unlink()
+        z = zlib.compressobj(6, zlib.DEFLATED, 31)
+        with (d.landing / "engagement" / name).open("wb") as out:
+            out.write(z.compress(b"\n".join(head) + b"\n"))
+            for _ in range(256):
+                out.write(z.compress(b"\n" * (1 << 20)))
+            out.write(z.compress(last + b"\n") + z.flush())
+    script = (
+        "import sys; from pathlib import Path; from pipelines.refresh import run_refresh; "
+        "from queries.datadir import DataDir; from queries.settings import Settings; "
+        "run_refresh(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)"
+    )
+    _, _, peak_kb, _ = run_measured([sys.executable, "-c", script, str(d.root)], REPO, clean_env, 1_000_000)
+    print(f"peak RSS on 2 x 256 MiB of blank lines: {peak_kb / 1e6:.3f} GB")
+    with published(d) as con:
+        assert con.sql("select event_id from engagement_events order by 1").fetchall() == [
+            ("e1",),
+            ("e2",),
+            ("e3",),
+            ("e4",),
+        ]
+    assert [(p, s, n) for p, s, _, n, _ in ledger(d)] == [
+        ("engagement/blank.csv.gz", "loaded", 2),
+        ("engagement/blank.jsonl.gz", "loaded", 2),
+    ]
 
 
 def test_a_file_over_max_file_bytes_from_the_config_is_recorded_unreadable(tmp_path: Path) -> None:
