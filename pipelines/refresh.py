@@ -19,7 +19,7 @@ import signal
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from pipelines.landing import (
     Discovery,
     LandingFile,
     UnreadableFile,
+    UnusableContent,
     content_sha256,
     discover,
     first_filled,
@@ -132,6 +133,7 @@ class Plan:
     seen: list[str]  # same path, size and mtime as a file in the ledger
     known_hashes: set[str]
     previous: Path | None
+    skipped: list[dict[str, str]] = field(default_factory=list)  # never read (links): path and reason
 
 
 @dataclass
@@ -146,6 +148,7 @@ class Staged:
     seen: list[str]
     started_at: dt.datetime
     timings: dict[str, float] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -169,6 +172,7 @@ class RefreshResult:
                 "skipped_seen": len(staged.seen) + sum(f.status == "duplicate_file" for f in staged.files),
                 "unreadable": [{"path": f.rel, "reason": f.reason} for f in staged.files if f.status == "unreadable"],
                 "waiting": staged.waiting,
+                "skipped": staged.skipped,
             },
             unknown_columns=[{"path": f.rel, "columns": f.unknown_columns} for f in new if f.unknown_columns],
             timings={k: round(v, 3) for k, v in staged.timings.items()},
@@ -221,7 +225,7 @@ def discover_new_files(d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECOND
     candidates, seen = [], []
     for f in found.candidates:
         (seen if (f.rel, f.size, f.mtime_ns) in ledger else candidates).append(f)
-    return Plan(candidates, found.waiting, seen, hashes, previous)
+    return Plan(candidates, found.waiting, seen, hashes, previous, found.skipped)
 
 
 # --- 2. stage --------------------------------------------------------------------------
@@ -254,6 +258,7 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     started = time.perf_counter()
     now = now or dt.datetime.now(dt.UTC)
     staged = Staged(None, None, [], {s: StreamCounts() for s in ref.STREAMS}, plan.waiting, plan.seen, now)
+    staged.skipped = plan.skipped
     if plan.previous is None and not plan.candidates:
         return staged
     key = hmac_key(d)  # before anything is copied: another key than the warehouse's stops here
@@ -378,9 +383,17 @@ def _stage_file(
 ) -> FileResult | None:
     """Load one file, chunk by chunk: its rows go in whole or not at all.
     None when the file changed while being read (it waits for the next run)."""
-    sha = content_sha256(f)
+    f = replace(f, max_bytes=settings.validation.max_file_bytes)
+    try:
+        sha, unusable = content_sha256(f), None
+    except UnusableContent as e:  # empty, or over a line or file limit: recorded, never read
+        sha, unusable = e.sha256, str(e)
+    except (FileNotFoundError, UnreadableFile):  # removed, or replaced by a link, since discovery
+        return None
     if not unchanged_since_discovery(f):
         return None
+    if unusable is not None:  # before the duplicate check: every empty file has the same hash
+        return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=unusable)
     result = FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "loaded")
     if sha in known:
         result.status = "duplicate_file"
@@ -396,8 +409,11 @@ def _stage_file(
             result.read += read
             result.quarantined += quarantined
     except UnreadableFile as e:
-        # Damaged after some chunks loaded: take them out again; the file is recorded whole.
+        # Damaged after some chunks loaded: take them out again; the file is recorded whole
+        # (unless it changed meanwhile: a file being rewritten waits for the next run).
         _unload(con, f.stream, params)
+        if not unchanged_since_discovery(f):
+            return None
         return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=str(e))
     if not unchanged_since_discovery(f):  # rewritten while we read it: the next run takes it
         _unload(con, f.stream, params)

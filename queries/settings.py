@@ -106,6 +106,10 @@ class Warehouse(_Section):
 
 
 class Validation(_Section):
+    max_file_bytes: Annotated[
+        StrictInt,
+        Field(ge=1, description="Largest landing file read, in bytes after decompression; a bigger one is unreadable."),
+    ] = 10 * 1024**3
     earliest: Annotated[
         dt.date, Field(description="An event before this day (00:00 in the campaign timezone) is quarantined.")
     ] = dt.date(2000, 1, 1)
