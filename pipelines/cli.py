@@ -205,9 +205,10 @@ def refresh_line(result: dict[str, Any]) -> str:
         for s in STREAMS
     )
     waiting = f", {len(files['waiting'])} still being written" if files["waiting"] else ""
+    skipped = f", {len(files['skipped'])} skipped, not read" if files.get("skipped") else ""
     return (
         f"{head}: {parts} ({files['new']} new files, {files['skipped_seen']} already seen, "
-        f"{len(files['unreadable'])} unreadable{waiting})."
+        f"{len(files['unreadable'])} unreadable{waiting}{skipped})."
     )
 
 
@@ -228,6 +229,8 @@ def refresh_table(result: dict[str, Any]) -> str:
     )
     for u in files["unreadable"]:
         lines.append(f"  unreadable: {u['path']}: {u['reason']}")
+    for u in files.get("skipped", []):
+        lines.append(f"  skipped: {u['path']}: {u['reason']}")
     return "\n".join(lines)
 
 

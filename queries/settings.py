@@ -117,6 +117,16 @@ class Campaign(_Section):
     ] = ()
 
 
+class Validation(_Section):
+    max_file_bytes: Annotated[
+        StrictInt,
+        Field(ge=1, description="Largest landing file read, in bytes after decompression; a bigger one is unreadable."),
+    ] = 10 * 1024**3
+    earliest: Annotated[
+        dt.date, Field(description="An event before this day (00:00 in the campaign timezone) is quarantined.")
+    ] = dt.date(2000, 1, 1)
+
+
 class SsoUser(_Section):
     email: Annotated[str, Field(description="E-mail the identity provider returns (matched without case).")]
     role: Annotated[
@@ -187,6 +197,7 @@ class Settings(_Section):
     privacy: Privacy = Privacy()
     schedule: Schedule = Schedule()
     warehouse: Warehouse = Warehouse()
+    validation: Validation = Validation()
     auth: Auth = Auth()
     source: Annotated[str, Field(exclude=True, description="Where the settings came from.")] = "built-in defaults"
 
