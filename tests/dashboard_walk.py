@@ -14,7 +14,7 @@ from pipelines.refresh import run_refresh
 from queries.datadir import DataDir
 from queries.settings import Settings
 from tests.browser import sign_in_form
-from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
+from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
 from tests.test_refresh import write_file
 
 WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
@@ -36,8 +36,15 @@ REPORTS_PAGES = {"overview", "safety"}
 def build_warehouse(root: Path) -> DataDir:
     """tests/dashboard_fixtures.build (every figure on 12 Oct 2026) plus one report on 11 Oct, so a
     period of 12 Oct alone has a Reports change to show (2 reports against 1 the day before),
-    and the accounts of tests/dashboard_fixtures.ACCOUNTS."""
+    one view half an hour ago, so today (partial) is the data's last day, and the accounts of
+    tests/dashboard_fixtures.ACCOUNTS."""
     d = build(root)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    write_file(
+        d,
+        f"engagement/{now:%Y/%m/%d}/engagement-today.csv",
+        [eng(100, "u8", "view", event_time=(now - dt.timedelta(minutes=30)).isoformat().replace("+00:00", "Z"))],
+    )
     write_file(
         d,
         "safety/2026-10/safety-11oct.jsonl",
@@ -54,7 +61,7 @@ def build_warehouse(root: Path) -> DataDir:
             }
         ],
     )
-    result = run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    result = run_refresh(Settings(), d, settle_seconds=0, now=now)
     assert result.published and sum(c.quarantined for c in result.streams.values()) == 0
     add_accounts(d.root)
     return d

@@ -6,7 +6,8 @@ Builds the warehouse of tests/dashboard_walk.build_warehouse (the browser tests'
 12 Oct 2026) in a temporary directory, or uses DIR if given (a data dir with published data and
 the accounts policy-test, admin-test and tpo-test, e.g. one built earlier), starts `pulse
 dashboard` on it, signs in as policy, admin and a partner at 1400×900 ("desktop") and 390×844
-("phone"), moves to every page by the sidebar as a person does, and saves OUTDIR/ROLE-PAGE-WIDTH.png.
+("phone"), moves to every page by the sidebar as a person does (on a phone: opens it, and
+closes it again if it stays over the page), and saves OUTDIR/ROLE-PAGE-WIDTH.png.
 Used to look at the dashboard and to retake the README's screenshots (dashboard/assets/).
 """
 
@@ -22,7 +23,33 @@ from playwright.sync_api import sync_playwright
 
 from queries.datadir import DataDir
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard
-from tests.dashboard_walk import PAGES, WIDTHS, build_warehouse, click_sidebar_link, open_signed_in, path_of
+from tests.dashboard_walk import (
+    PAGES,
+    WIDTHS,
+    build_warehouse,
+    click_sidebar_link,
+    close_sidebar,
+    open_signed_in,
+    path_of,
+)
+
+FULL_HEIGHT_JS = """() => Math.max(document.documentElement.scrollHeight,
+  ...[...document.querySelectorAll('*')]
+     .filter(e => !e.closest('[data-testid=stSidebar]'))
+     .filter(e => e.scrollHeight > e.clientHeight + 2 && ['auto', 'scroll'].includes(getComputedStyle(e).overflowY))
+     .map(e => e.scrollHeight + e.getBoundingClientRect().top))"""
+
+
+def full_page_shot(page, path: Path) -> None:
+    """Streamlit scrolls inside its main block, not the document, so Playwright's full_page
+    captures one screen: make the window as tall as the content, shoot, and size it back."""
+    size = page.viewport_size
+    height = min(int(page.evaluate(FULL_HEIGHT_JS)) + 40, 20_000)
+    if height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": height})
+        page.wait_for_timeout(800)  # charts sized to their container redraw
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
 
 
 def take(base: str, out: Path, roles: list[str], widths: list[str]) -> list[Path]:
@@ -39,8 +66,9 @@ def take(base: str, out: Path, roles: list[str], widths: list[str]) -> list[Path
                 for i, name in enumerate(pages):
                     if i:
                         click_sidebar_link(page, name)
+                    close_sidebar(page)  # a phone's open sidebar covers the page
                     path = out / f"{role}-{name}-{width}.png"
-                    page.screenshot(path=str(path), full_page=True)
+                    full_page_shot(page, path)
                     saved.append(path)
                     print(path, flush=True)
                 context.close()

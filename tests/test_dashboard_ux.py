@@ -63,6 +63,7 @@ RAW_CODES = [
     ("processed_at", re.compile(r"processed_at")),
     ("Asia/Phnom_Penh", re.compile(r"Asia/Phnom_Penh")),
     ("snapshot 2026…", re.compile(r"\bsnapshot \d{4}")),
+    ("an ISO timestamp", re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d")),
     ("unknown (lower case, as a label)", re.compile(r"(?:^|\t)unknown(?:\t|$)", re.M)),
     ("None", re.compile(r"\bNone\b")),
 ]
@@ -145,6 +146,12 @@ TABLE_TOOLBAR_JS = """(i) => {
     .map(b => b.getAttribute('aria-label') || b.innerText).filter(l => /download/i.test(l || ''));
 }"""
 
+# st.dataframe draws on a canvas; its accessible grid holds the cells' text (the visible rows)
+TABLES_TEXT_JS = """() => [...document.querySelectorAll('[data-testid=stDataFrame]')].map(t =>
+  [...t.querySelectorAll('[role=row]')].map(r =>
+    [...r.querySelectorAll('[role=gridcell], [role=columnheader]')].map(c => c.textContent.trim()).join('\t')
+  ).join('\n')).join('\n\n')"""
+
 WIDGET_JS = """(label) => {
   const w = [...document.querySelectorAll('[data-testid=stMultiSelect]')]
     .find(m => { const l = m.querySelector('[data-testid=stWidgetLabel]'); return l && l.textContent.trim() === label; });
@@ -195,7 +202,7 @@ def look(page: Page, full: bool) -> Seen:
         return seen
     seen.overflow = page.evaluate(OVERFLOW_JS)
     seen.charts = page.evaluate(CHARTS_JS)
-    seen.text = page.evaluate("document.body.innerText")
+    seen.text = page.evaluate("document.body.innerText") + "\n\n" + page.evaluate(TABLES_TEXT_JS)
     for i in range(page.locator('[data-testid="stDataFrame"]').count()):
         table = page.locator('[data-testid="stDataFrame"]').nth(i)
         table.scroll_into_view_if_needed()
@@ -355,6 +362,7 @@ def test_bars_thick_enough_and_labels_apart(walks: Walks, role: str, width: str,
 
 @pytest.mark.parametrize(("role", "width", "name"), page_cases())
 def test_words_not_codes(walks: Walks, role: str, width: str, name: str) -> None:
+    """The page's text, the text of its charts (SVG) and the cells of its tables."""
     seen = visit(walks, "reading", role, width, name)
     found = []
     for what, pattern in RAW_CODES:
