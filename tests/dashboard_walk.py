@@ -134,16 +134,17 @@ def close_sidebar(page: Page) -> None:
 
 
 def click_sidebar_link(page: Page, page_name: str) -> None:
-    """Click the sidebar's link to `page_name` (opening the sidebar first if it is closed) and
-    wait for the new page to be drawn."""
+    """Click the sidebar's link to `page_name` (Streamlit's page list or the app's own page
+    links: any link in the sidebar; opening the sidebar first if it is closed) and wait for
+    the new page to be drawn."""
     open_sidebar(page)
     want = path_of(page_name)
     hrefs = page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid=stSidebarNav] a')].map(a => a.getAttribute('href'))"""
+        """() => [...document.querySelectorAll('[data-testid=stSidebar] a[href]')].map(a => a.getAttribute('href'))"""
     )
     matching = [h for h in hrefs if (urlsplit(h).path.rstrip("/") or "/") == (want.rstrip("/") or "/")]
     assert matching, f"no sidebar link to {want} among {hrefs}"
-    page.locator(f'[data-testid=stSidebarNav] a[href="{matching[0]}"]').click()
+    page.locator(f'[data-testid=stSidebar] a[href="{matching[0]}"]').first.click()
     page.wait_for_function(
         f"() => (location.pathname.replace(/\\/$/, '') || '/') === {(want.rstrip('/') or '/')!r}", timeout=30_000
     )

@@ -147,7 +147,7 @@ TABLE_TOOLBAR_JS = """(i) => {
 }"""
 
 # st.dataframe draws on a canvas; its accessible grid holds the cells' text (the visible rows)
-TABLES_TEXT_JS = """() => [...document.querySelectorAll('[data-testid=stDataFrame]')].map(t =>
+TABLES_TEXT_JS = r"""() => [...document.querySelectorAll('[data-testid=stDataFrame]')].map(t =>
   [...t.querySelectorAll('[role=row]')].map(r =>
     [...r.querySelectorAll('[role=gridcell], [role=columnheader]')].map(c => c.textContent.trim()).join('\t')
   ).join('\n')).join('\n\n')"""
@@ -250,8 +250,12 @@ class Walks:
             page = context.new_page()
             try:
                 self.done[key] = getattr(self, kind)(page, role, width)
+            except Exception as e:  # noqa: BLE001 - kept, so the walk's other tests fail at once with it
+                self.done[key] = e
             finally:
                 context.close()
+        if isinstance(self.done[key], Exception):
+            raise AssertionError(f"the {kind} walk as {role} on {width} broke: {self.done[key]}")
         return self.done[key]
 
     def filters(self, page: Page, role: str, width: str) -> dict[str, Seen]:
