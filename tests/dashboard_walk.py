@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from playwright.sync_api import Page
 
@@ -142,7 +142,9 @@ def click_sidebar_link(page: Page, page_name: str) -> None:
     hrefs = page.evaluate(
         """() => [...document.querySelectorAll('[data-testid=stSidebar] a[href]')].map(a => a.getAttribute('href'))"""
     )
-    matching = [h for h in hrefs if (urlsplit(h).path.rstrip("/") or "/") == (want.rstrip("/") or "/")]
+    matching = [
+        h for h in hrefs if (urlsplit(urljoin(page.url, h)).path.rstrip("/") or "/") == (want.rstrip("/") or "/")
+    ]
     assert matching, f"no sidebar link to {want} among {hrefs}"
     page.locator(f'[data-testid=stSidebar] a[href="{matching[0]}"]').first.click()
     page.wait_for_function(
