@@ -126,7 +126,10 @@ CHARTS_JS = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart
   // axis labels that overlap one another
   let overlaps = [];
   if (g) for (const axis of g.querySelectorAll('g.role-axis-label')) {
-    const ls = [...axis.querySelectorAll('text')].filter(t => t.textContent.trim())
+    // Vega hides the labels it drops for overlap (labelOverlap) with opacity 0: only drawn ones count
+    const ls = [...axis.querySelectorAll('text')]
+                 .filter(t => t.textContent.trim() && t.getAttribute('opacity') !== '0' &&
+                              getComputedStyle(t).opacity !== '0' && t.getAttribute('fill-opacity') !== '0')
                  .map(t => [t.textContent, t.getBoundingClientRect()]);
     for (let a = 0; a < ls.length; a++) for (let b = a + 1; b < ls.length; b++) {
       const [ta, ra] = ls[a], [tb, rb] = ls[b];
