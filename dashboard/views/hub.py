@@ -50,6 +50,13 @@ with cols[3]:
         change("count_screen_time_limits"),
         _("Times a user set a daily screen-time limit."),
     )
+watched_hours = now["sum_tip_video_watch_time_ms"] / 3_600_000
+if watched_hours:
+    st.caption(
+        _("Tip videos were watched for {hours} hours in all in this period (views that report a watch time).").format(
+            hours=f"{watched_hours:,.1f}"
+        )
+    )
 compared(cmp)
 
 daily = state.load("hub_daily", snap, f)
