@@ -48,7 +48,8 @@ PAGE_QUERIES: dict[str, Callable[[Any, Settings, Filters], None]] = {
         q.tip_videos_by_partner(con, s, f),
     ),
     "referrals": lambda con, s, f: [
-        q.referral_funnel(con, s, f, dim) for dim in ("partner_id", "entry_point", "channel")
+        q.referral_daily(con, s, f),
+        *[q.referral_funnel(con, s, f, dim) for dim in ("partner_id", "entry_point", "channel")],
     ],
     "safety": lambda con, s, f: (
         q.safety_totals(con, s, f),

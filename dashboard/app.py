@@ -1,15 +1,19 @@
-"""Wellbeing Pulse dashboard: `pulse dashboard` runs `streamlit run dashboard/app.py`."""
+"""Wellbeing Pulse dashboard: `pulse dashboard` runs `streamlit run dashboard/server.py`, which serves this script."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import auth, layout, state
 from queries import labels
-from queries.labels import _, ngettext
+from queries.labels import N_, _, ngettext
 from queries.status import freshness
 
 st.set_page_config(page_title="Wellbeing Pulse", page_icon=":material/favorite:", layout="wide")
+# no CSV download or copy from Streamlit's own table toolbar: only the app's audited, suppressed downloads
+st.set_option("client.disableDataExport", True)
 
 
 def pages_for(ident: auth.Identity) -> list[st.Page]:
@@ -19,7 +23,9 @@ def pages_for(ident: auth.Identity) -> list[st.Page]:
         return [st.Page("views/partner_portal.py", title=_("Your referrals"), icon=":material/support_agent:",
                         url_path="portal", default=True)]  # fmt: skip
     pages = [
-        st.Page("views/overview.py", title=_("Overview"), icon=":material/dashboard:", default=True),
+        st.Page(
+            "views/overview.py", title=_("Overview"), icon=":material/dashboard:", url_path="overview", default=True
+        ),
         st.Page("views/audience.py", title=_("Audience"), icon=":material/groups:", url_path="audience"),
         st.Page("views/hub.py", title=_("Digital Wellness Hub"), icon=":material/spa:", url_path="hub"),
         st.Page(
@@ -93,10 +99,46 @@ def about_this_data() -> None:
 
 URL_PATHS = ("overview", "audience", "hub", "referrals", "safety", "data-health", "accounts", "glossary", "portal")
 labels.use_zone(state.settings().tz)
+FOR_WHOM = {
+    "data-health": N_("administrators"),
+    "accounts": N_("administrators"),
+    "portal": N_("partner organisations"),
+}
+NAV_NOTICE_KEY = "pulse_nav_notice"  # why the page asked for is not the one shown
+
+
+def refused_pages(ident: auth.Identity, pages: list[st.Page]) -> list[st.Page]:
+    """Hidden pages at the URL paths this role may not open: each says so and switches to the
+    role's first page (a function, never the other page's script)."""
+    home = pages[0]
+    allowed = {home.url_path or "", *(p.url_path for p in pages)}
+    allowed |= {"portal"} if ident.is_partner else {"overview"}
+    where = _("your portal") if ident.is_partner else _("the Overview")
+
+    def refuse(path: str) -> st.Page:
+        def run() -> None:
+            st.session_state[NAV_NOTICE_KEY] = _("That page is for {whom}; here is {where}.").format(
+                whom=_(FOR_WHOM.get(path, N_("policy staff"))), where=where
+            )
+            st.switch_page(home, query_params=None if ident.is_partner else state.shared_params())
+
+        return st.Page(run, title="Wellbeing Pulse", url_path=path, visibility="hidden")
+
+    return [refuse(path) for path in URL_PATHS if path not in allowed]
+
+
 ident = auth.require_identity(URL_PATHS)  # the sign-in form and st.stop() until someone is signed in
-nav = st.navigation(pages_for(ident))
+pages = pages_for(ident)
+# the sidebar links are the app's own (layout.nav_links): Streamlit's would drop the filters in the URL
+nav = st.navigation([*pages, *refused_pages(ident, pages)], position="hidden")
 st.session_state[auth.PAGE_KEY] = nav.title
+layout.chrome()
 st.sidebar.markdown(f"**{state.settings().name}**  \n#MentalWell-Being · " + _("Cambodia"))
+if not ident.is_partner and state.snapshot_id() is not None:
+    state.settle()  # the period inside the data's days, the view in the URL, before the links
+# the links carry the view as it is now: every change of a filter reaches it in a callback, before this run
+with st.sidebar:
+    layout.nav_links(pages, {} if ident.is_partner else state.shared_params())
 auth.sidebar(ident)
 if state.snapshot_id() is None:
     st.title("Wellbeing Pulse")
@@ -110,6 +152,17 @@ if state.snapshot_id() is None:
     st.stop()
 if not ident.is_partner:  # a partner's figures are released weeks; refresh health is not its business
     freshness_banner(ident)
+notice = st.session_state.pop(NAV_NOTICE_KEY, None)
+if notice:
+    st.info(notice, icon=":material/info:")
+layout.copy_link()
+layout.print_header(
+    _("{name} · {page} · printed {when}").format(
+        name=state.settings().name,
+        page=nav.title,
+        when=labels.campaign_time(dt.datetime.now(dt.UTC), state.settings().tz),
+    )
+)
 nav.run()
 if not ident.is_partner:
     about_this_data()

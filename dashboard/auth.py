@@ -7,6 +7,11 @@ parameters, widget values, cookies) can set or change it. On every run the accou
 again, so an account removed, or whose role or partner changed, is signed out on its next
 interaction; a session idle for `auth.session_idle_minutes` expires.
 
+Failed sign-ins are counted per typed name and client address (queries/accounts.py): the
+form gives the same words for an unknown name and an existing one. A signed-in session
+registers itself with dashboard/downloads.py, so its download URLs serve only it, and
+only until it signs out, expires or its account changes.
+
 Pages call `identity()`; `app.py` calls `require_identity()` before anything else.
 """
 
@@ -16,7 +21,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import downloads, state
 from queries import accounts, audit, labels
 from queries.accounts import Identity
 from queries.labels import _
@@ -59,7 +64,8 @@ def require_identity(url_paths: tuple[str, ...] = ()) -> Identity:
     if isinstance(ident, Identity):
         ident = _still_valid(ident)
         if ident is not None:
-            st.session_state[LAST_SEEN_KEY] = now()
+            st.session_state[LAST_SEEN_KEY] = seen = now()
+            downloads.session_active(seen + dt.timedelta(minutes=state.settings().auth.session_idle_minutes))
             return ident
     elif sso_enabled() and st.user.is_logged_in:
         ident = _adopt_sso()
@@ -74,6 +80,7 @@ def require_identity(url_paths: tuple[str, ...] = ()) -> Identity:
 
 def _end(ident: Identity, action: str, kind: str, message: str) -> None:
     audit.record(state.data_dir(), ident.name, action, message)
+    downloads.session_ended()  # the session's download URLs stop working now
     for key in (IDENTITY_KEY, LAST_SEEN_KEY, METHOD_KEY, PAGE_KEY):
         st.session_state.pop(key, None)
     st.session_state[NOTICE_KEY] = (kind, message)
@@ -140,11 +147,41 @@ def _start(ident: Identity, method: str) -> None:
     st.session_state[LAST_SEEN_KEY] = now()
     st.session_state[METHOD_KEY] = method
     st.session_state.pop(NOTICE_KEY, None)
+    downloads.session_active(now() + dt.timedelta(minutes=state.settings().auth.session_idle_minutes))
     audit.record(state.data_dir(), ident.name, audit.SIGN_IN, method)
 
 
 def _local(t: dt.datetime) -> str:
     return labels.campaign_time(t, state.settings().tz)
+
+
+def client_address() -> str | None:
+    """The address this session connects from, as Streamlit sees it (the X-Forwarded-For
+    client when a reverse proxy on this host passes it on); None from this host itself."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # no client context (a bare script run)
+        return None
+    return ip if isinstance(ip, str) and ip else None  # AppTest's client is a stand-in object
+
+
+def sign_in_message(result: accounts.SignIn, max_failed: int) -> str:
+    """What the form says: the same words for an unknown name and an existing one."""
+    if result.outcome == "throttled":
+        return _("Too many failed sign-ins from your address. Try again after {until}.").format(
+            until=_local(result.locked_until)
+        )
+    if result.outcome == "locked":
+        return _(
+            "Too many failed sign-ins with this account name from your address. Try again after "
+            "{until}, or ask an admin to unlock it."
+        ).format(until=_local(result.locked_until))
+    if result.just_locked:
+        return _(
+            "Wrong account name or password. After {n} failed attempts, this account name is locked "
+            "from your address until {until}."
+        ).format(n=max_failed, until=_local(result.locked_until))
+    return _("Wrong account name or password.")
 
 
 def _check_password() -> None:
@@ -156,30 +193,24 @@ def _check_password() -> None:
         st.session_state[NOTICE_KEY] = ("error", _("Enter your account name and password."))
         return
     d, s = state.data_dir(), state.settings()
-    result = accounts.sign_in(d, s, name, password, now())
+    client = client_address()
+    result = accounts.sign_in(d, s, name, password, now(), client=client)
     if result.outcome == "ok":
         _start(result.account.identity, "password")
         st.session_state["sign_in_name"] = ""
-    elif result.outcome == "locked":
-        audit.record(d, name, audit.SIGN_IN_LOCKED, f"locked until {result.locked_until:%Y-%m-%dT%H:%MZ}")
-        st.session_state[NOTICE_KEY] = (
-            "error",
-            _(
-                "This account is locked after too many failed sign-ins, until {until}. "
-                "Try again then, or ask an admin to unlock it."
-            ).format(until=_local(result.locked_until)),
-        )
-    elif result.just_locked:
-        audit.record(d, name, audit.SIGN_IN_FAILED, "wrong password; account now locked")
-        st.session_state[NOTICE_KEY] = (
-            "error",
-            _("Wrong account name or password. After {n} failed attempts this account is locked until {until}.").format(
-                n=s.auth.max_failed_sign_ins, until=_local(result.locked_until)
-            ),
-        )
+        return
+    where = f"from {client or accounts.LOCAL_CLIENT}"
+    if result.outcome in ("locked", "throttled") and not result.just_locked:
+        what = "this name" if result.outcome == "locked" else "every name"
+        detail = f"refused {where} ({what}) until {result.locked_until:%Y-%m-%dT%H:%MZ}"
+        audit.record(d, name[:64], audit.SIGN_IN_LOCKED, detail)
     else:
-        audit.record(d, name[:64], audit.SIGN_IN_FAILED, "wrong account name or password")
-        st.session_state[NOTICE_KEY] = ("error", _("Wrong account name or password."))
+        detail = f"wrong account name or password {where}"
+        if result.just_locked:
+            what = "this name" if result.outcome == "wrong" else "every name"
+            detail += f"; now locked ({what}) until {result.locked_until:%Y-%m-%dT%H:%MZ}"
+        audit.record(d, name[:64], audit.SIGN_IN_FAILED, detail)
+    st.session_state[NOTICE_KEY] = ("error", sign_in_message(result, s.auth.max_failed_sign_ins))
 
 
 def _sign_in_page() -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import layout
 from queries import labels, pages, partner
 from queries.datadir import DataDir
-from queries.filters import Filters
+from queries.filters import COMPARISONS, Comparison, Filters, compare, span
 from queries.labels import _
 from queries.reference import AGE_BANDS, PROVINCES
 from queries.settings import Settings, load_settings
@@ -75,69 +76,206 @@ def _parse_list(text: str | None, allowed: list[str]) -> list[str]:
     return [v for v in (text or "").split(",") if v in allowed]
 
 
+SHARED = ("from", "to", "province", "age", "language", "compare")  # the URL parameters every page keeps
+STORE_KEY = "pulse_view"  # this session's shared parameters; not a widget key, so a page change keeps it
+NOTICE_KEY = "pulse_period_notice"  # why the period asked for is not the period shown
+FILTER_KEYS = ("f_start", "f_end", "f_province", "f_age", "f_language", "f_compare")
+
+
+def shared_params() -> dict[str, str]:
+    """The filters every page keeps (`SHARED`), as URL parameters: this session's, or on its
+    first run the URL's. Sidebar links carry them, so a page change, a reload and a copied
+    link all show the same view."""
+    state = st.session_state
+    if STORE_KEY not in state:
+        q = st.query_params
+        state[STORE_KEY] = {k: q[k] for k in SHARED if q.get(k)}
+    return dict(state[STORE_KEY])
+
+
+def keep_url(own: dict[str, str] | None = None) -> None:
+    """Write the shared filters (and a page's own parameters) to the URL."""
+    st.query_params.from_dict({**shared_params(), **{k: v for k, v in (own or {}).items() if v}})
+
+
+def data_range() -> tuple[dt.date, dt.date] | None:
+    """The first and last day with data in the published snapshot."""
+    return load("data_range", snapshot_id(), None)
+
+
+def _span(a: dt.date, b: dt.date) -> str:
+    return span(a, b)
+
+
+def settle() -> None:
+    """Move the stored view's period inside the data's days (saying so when a period that was
+    asked for moved) and keep the whole view in the URL. `app.py` calls it before drawing the
+    sidebar links, so they carry the view as this run shows it."""
+    s = settings()
+    start, end = _settled(Filters.default(s), data_range())
+    st.session_state[STORE_KEY] = {**shared_params(), "from": start.isoformat(), "to": end.isoformat()}
+    keep_url()
+
+
+def _settled(default: Filters, bounds: tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date]:
+    state, p = st.session_state, shared_params()
+    start = _parse_date(p.get("from"), default.start)
+    end = _parse_date(p.get("to"), default.end)
+    start, end = min(start, end), max(start, end)
+    asked = "from" in p or "to" in p
+    if bounds:
+        lo, hi = bounds
+        if end < lo or start > hi:
+            shown = (max(lo, min(default.start, hi)), min(hi, max(default.end, lo)))
+            if asked:
+                state[NOTICE_KEY] = _(
+                    "There is no data for {asked}: the data runs from {data}. Showing {shown} instead."
+                ).format(asked=_span(start, end), data=_span(lo, hi), shown=_span(*shown))
+            start, end = shown
+        elif start < lo or end > hi:
+            cut = (max(start, lo), min(end, hi))
+            if asked:
+                state[NOTICE_KEY] = _(
+                    "The data runs from {data}, so the period asked for, {asked}, is shown as {shown}."
+                ).format(data=_span(lo, hi), asked=_span(start, end), shown=_span(*cut))
+            start, end = cut
+    return start, end
+
+
+def _restore(default: Filters, bounds: tuple[dt.date, dt.date] | None) -> None:
+    """Set the filter widgets from the stored view (Streamlit drops or resets a widget's own
+    state on a page change), with the period inside the data's days."""
+    state, p = st.session_state, shared_params()
+    state.f_start, state.f_end = _settled(default, bounds)
+    state.f_province = _parse_list(p.get("province"), PROVINCE_CODES)
+    state.f_age = _parse_list(p.get("age"), AGE_CODES)
+    state.f_language = _parse_list(p.get("language"), list(LANGUAGE_NAMES))
+    state.f_compare = p.get("compare") if p.get("compare") in COMPARISONS else "previous"
+
+
+def _changed(dates: bool = False) -> None:
+    """Widget callback: a person changed a filter; the session's view takes it (Streamlit may
+    drop or reset a widget's own state on another page, never this view)."""
+    state = st.session_state
+    if dates:
+        state.pop(NOTICE_KEY, None)
+    values = {
+        "from": state.get("f_start"),
+        "to": state.get("f_end"),
+        "province": state.get("f_province"),
+        "age": state.get("f_age"),
+        "language": state.get("f_language"),
+        "compare": state.get("f_compare"),
+    }
+    _store(
+        {
+            k: v.isoformat() if isinstance(v, dt.date) else ",".join(v) if isinstance(v, list) else v
+            for k, v in values.items()
+            if v is not None
+        },
+        url=False,
+    )
+
+
+def _reset() -> None:
+    state = st.session_state
+    for key in (*FILTER_KEYS, NOTICE_KEY):
+        state.pop(key, None)
+    state[STORE_KEY] = {}
+
+
+PROVINCE_CODES = [p[0] for p in PROVINCES] + ["unknown"]
+AGE_CODES = [*AGE_BANDS, "unknown"]
+
+
 def filters() -> Filters:
-    """Sidebar filters, initialised from the URL once per session and written back to it on
-    every run, so they survive page changes and a copied URL reopens the same view."""
+    """Sidebar filters, kept in this session's view and in the URL, so they survive page
+    changes, reloads and copied links. The date pickers are bounded by the data's first and
+    last day; a period outside them is moved inside and the page says so."""
     s = settings()
     default = Filters.default(s)
-    provinces = [p[0] for p in PROVINCES] + ["unknown"]
-    ages = [*AGE_BANDS, "unknown"]
-    languages = list(LANGUAGE_NAMES)
+    bounds = data_range()
     state = st.session_state
-    if "f_start" not in state:
-        q = st.query_params
-        state.f_start = _parse_date(q.get("from"), default.start)
-        state.f_end = _parse_date(q.get("to"), default.end)
-        state.f_province = _parse_list(q.get("province"), provinces)
-        state.f_age = _parse_list(q.get("age"), ages)
-        state.f_language = _parse_list(q.get("language"), languages)
+    _restore(default, bounds)  # every run: the view is the truth, the widgets show it
+    lo, hi = bounds or (None, None)
     with st.sidebar:
         st.header(_("Filters"))
-        st.date_input(_("From"), key="f_start", format="YYYY-MM-DD")
-        st.date_input(_("To"), key="f_end", format="YYYY-MM-DD")
+        st.date_input(
+            _("From"), key="f_start", format="YYYY-MM-DD", min_value=lo, max_value=hi, on_change=_changed, args=(True,)
+        )
+        st.date_input(
+            _("To"), key="f_end", format="YYYY-MM-DD", min_value=lo, max_value=hi, on_change=_changed, args=(True,)
+        )
         st.multiselect(
             _("Province"),
-            provinces,
+            PROVINCE_CODES,
             key="f_province",
             format_func=lambda c: labels.label("province", c),
             placeholder=_("All provinces"),
+            on_change=_changed,
         )
         st.multiselect(
             _("Age band"),
-            ages,
+            AGE_CODES,
             key="f_age",
             format_func=lambda c: labels.label("age_band", c),
             placeholder=_("All ages"),
+            on_change=_changed,
         )
         st.multiselect(
             _("Language"),
-            languages,
+            list(LANGUAGE_NAMES),
             key="f_language",
             format_func=lambda c: labels.label("language", c),
             placeholder=_("All languages"),
+            on_change=_changed,
         )
-        if st.button(_("Reset filters")):
-            for key in ("f_start", "f_end", "f_province", "f_age", "f_language"):
-                del state[key]
-            st.query_params.clear()
-            st.rerun()
+        st.button(_("Reset filters"), on_click=_reset)
     start, end = state.f_start, state.f_end
     if start > end:
         start, end = end, start
-    st.query_params.from_dict(
+    notice = state.get(NOTICE_KEY)
+    if notice:
+        st.warning(notice, icon=":material/event_busy:")
+    f = Filters(start, end, tuple(state.f_province), tuple(state.f_age), tuple(state.f_language))
+    layout.print_header(_("Filters: {view}").format(view=describe(f)))
+    _store(
         {
-            k: v
-            for k, v in {
-                "from": start.isoformat(),
-                "to": end.isoformat(),
-                "province": ",".join(state.f_province),
-                "age": ",".join(state.f_age),
-                "language": ",".join(state.f_language),
-            }.items()
-            if v
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "province": ",".join(state.f_province),
+            "age": ",".join(state.f_age),
+            "language": ",".join(state.f_language),
         }
     )
-    return Filters(start, end, tuple(state.f_province), tuple(state.f_age), tuple(state.f_language))
+    return f
+
+
+def _store(values: dict[str, str], url: bool = True) -> None:
+    view = {**shared_params(), **values}
+    st.session_state[STORE_KEY] = {k: v for k, v in view.items() if v}
+    if url:
+        keep_url()
+
+
+def comparison(f: Filters) -> Comparison:
+    """The "Compare with" choice (in the sidebar and the URL, `compare`) made into a
+    `Comparison` for the period `f` (queries/filters.py `compare`)."""
+    s = settings()
+    state = st.session_state
+    p = shared_params()
+    state.f_compare = p.get("compare") if p.get("compare") in COMPARISONS else "previous"
+    st.sidebar.selectbox(
+        _("Compare with"),
+        list(COMPARISONS),
+        key="f_compare",
+        format_func=lambda c: _(COMPARISONS[c]),
+        on_change=_changed,
+    )
+    _store({"compare": state.f_compare})
+    bounds = data_range()
+    first = bounds[0] if bounds else f.start
+    return compare(f, state.f_compare, s.launch, s.today(), first)
 
 
 def partner_view(weeks: list[dt.date], present: dict[str, list[str]]) -> tuple[dt.date, str, list[str]]:
@@ -163,10 +301,11 @@ def partner_view(weeks: list[dt.date], present: dict[str, list[str]]) -> tuple[d
         on_change=lambda: state.update(p_only=[]),
     )
     by = state.p_by or "entry_point"
-    state.p_only = [v for v in state.p_only if v in present[by]]
+    offered = [v for v in present[by] if by != "day" or v in partner.week_days(state.p_week)]
+    state.p_only = [v for v in state.p_only if v in offered]
     st.multiselect(
         _("Show only"),
-        present[by],
+        offered,
         key="p_only",
         format_func=lambda c: partner.label(by, c),
         placeholder=_("Every {breakdown} with referrals").format(breakdown=partner.dimension_name(by).lower()),
@@ -186,7 +325,10 @@ def week_label(week: dt.date) -> str:
 
 def describe(f: Filters) -> str:
     """One line naming the period and segments, for captions and file names."""
-    parts = [_("{start} – {end}").format(start=labels.campaign_date(f.start), end=labels.campaign_date(f.end))]
+    parts = [
+        _("{start} – {end}").format(start=labels.campaign_date(f.start), end=labels.campaign_date(f.end))
+        + (" " + _("(today so far)") if f.end >= settings().today() else "")
+    ]
     if f.provinces:
         parts.append(", ".join(labels.label("province", p) for p in f.provinces))
     if f.age_bands:

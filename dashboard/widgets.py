@@ -5,30 +5,58 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import auth, downloads, state
 from dashboard import format as fmt
-from queries.filters import Filters
+from queries import csvfile
+from queries.filters import Comparison, Filters
 from queries.labels import _
 from queries.privacy import suppress
 
 NOT_COUNTS = {"day_of_week", "hour"}  # integer columns that are labels, not counts
 
 
-def kpi(label: str, now: int | None, before: int | None, help: str, value: str | None = None) -> None:
-    """A tile with the value and its change against the previous period of equal length."""
-    st.metric(label, value or fmt.count(now), delta=fmt.change(now, before), help=help, border=True)
+def kpi(
+    label: str,
+    now: int | None,
+    change: str | None,
+    help: str,
+    value: str | None = None,
+    *,
+    good: bool = True,
+) -> None:
+    """A tile with the period's value and its change (`Comparison.change`, or None). `good`:
+    a rise is good news (green up, red down); otherwise (reports, removals) the change is
+    drawn in a neutral colour, the arrow alone saying which way it went."""
+    st.metric(
+        label,
+        value or fmt.count(now),
+        delta=change,
+        delta_color="normal" if good else "off",
+        help=help,
+        border=True,
+    )
 
 
-def download(df: pl.DataFrame, name: str, f: Filters, label: str | None = None) -> None:
+def compared(c: Comparison) -> None:
+    """One line under the tiles saying what their changes compare, or why none is shown."""
+    if c.withheld:
+        st.caption(c.withheld)
+    elif c.sentence:
+        st.caption(_("Changes: {sentence}.").format(sentence=c.sentence))
+
+
+def download(df: pl.DataFrame, name: str, f: Filters | None, label: str | None = None) -> None:
     """A CSV of what is shown, with every count from 1 to min_cell - 1 written `<min_cell`
     (CONTRACT §4: every figure in any export); a click is recorded in the audit log with the
-    signed-in account, the page and the file name."""
+    signed-in account, the page and the file name. The file name says which period and
+    segments made it (`Filters.file_name`); without filters (Data health), the snapshot."""
     n = state.settings().privacy.min_cell
     counts = [c for c, t in df.schema.items() if t.is_integer() and c not in NOT_COUNTS]
-    file_name = f"{name}_{f.start:%Y%m%d}-{f.end:%Y%m%d}.csv"
+    slug = name.replace("_", "-")
+    file_name = f.file_name(slug) if f is not None else f"pulse-{slug}-{state.snapshot_id()}.csv"
     st.download_button(
         label or _("Download CSV"),
-        suppress(df, counts, n).write_csv().encode("utf-8"),
+        csvfile.to_bytes(suppress(df, counts, n)),
         file_name=file_name,
         on_click=auth.record_export,
         args=(file_name,),
@@ -37,11 +65,15 @@ def download(df: pl.DataFrame, name: str, f: Filters, label: str | None = None) 
         icon=":material/download:",
         help=_("Counts from 1 to {last} read <{n} in downloads.").format(last=n - 1, n=n),
     )
+    downloads.keep_files()  # its URL serves only this signed-in session (dashboard/downloads.py)
 
 
-def export_button(data: bytes, file_name: str, label: str, mime: str = "text/csv") -> None:
-    """A download of prepared bytes (a partner table, report or PNG), recorded in the audit
-    log on click like `download`."""
+def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: str = "text/csv") -> None:
+    """A download of prepared bytes (a report or PNG) or of a table, written as CSV through
+    queries/csvfile.py (formula-like cells quoted); recorded in the audit log on click like
+    `download`."""
+    if isinstance(data, pl.DataFrame):
+        data = csvfile.to_bytes(data)
     st.download_button(
         label,
         data,
@@ -52,6 +84,7 @@ def export_button(data: bytes, file_name: str, label: str, mime: str = "text/csv
         key=f"export-{file_name}",
         icon=":material/download:",
     )
+    downloads.keep_files()
 
 
 def glossary_link() -> None:

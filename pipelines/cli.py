@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from queries.datadir import DATA_DIR_ENV, DataDir
+from queries.datadir import DATA_DIR_ENV, PRIVATE_UMASK, DataDir
 from queries.errors import PulseError
 from queries.reference import STREAMS
 from queries.settings import CONFIG_ENV, Settings, load_settings
@@ -68,11 +69,13 @@ def settings() -> Settings:
     return ctx.meta["pulse.settings"]
 
 
-def data_dir() -> DataDir:
-    """The data directory for this invocation, created if needed, with Prefect isolated in it."""
+def data_dir(*, create: bool = True) -> DataDir:
+    """The data directory for this invocation, with Prefect isolated in it. Only commands
+    that write create it (create=True); the others fail with one line if it does not exist."""
     ctx = click.get_current_context().find_root()
     if "pulse.datadir" not in ctx.meta:
-        d = DataDir.resolve(ctx.meta.get(_DATA_DIR_KEY)).ensure()
+        d = DataDir.resolve(ctx.meta.get(_DATA_DIR_KEY))
+        d = d.ensure() if create else d.existing()
         d.isolate_prefect()
         ctx.meta["pulse.datadir"] = d
     return ctx.meta["pulse.datadir"]
@@ -157,13 +160,27 @@ def refresh_cmd(as_json: bool, settle: float, wait: float) -> None:
     if not as_json and sys.stderr.isatty():
         logging.basicConfig(format="%(message)s", level=logging.WARNING)
         logging.getLogger("pulse").setLevel(logging.INFO)
+    from pipelines import outcomes
     from pipelines.refresh import refresh_lock
+    from pipelines.secrets import check_key
 
     refresh_lock(d, wait).release()  # fail fast, before paying for Prefect's start-up
+    try:
+        check_key(d)
+        if "PREFECT_API_URL" not in os.environ:  # else Prefect's state is that server's
+            d.prepare_prefect_home()
+    except PulseError as e:  # recorded like a failed run: `pulse status` and the banner show it
+        outcomes.record(d, "failure", "manual", str(e))
+        raise
     from pipelines.flows import refresh
 
     config = None if s.source == "built-in defaults" else s.source
-    state = refresh(str(d.root), config, settle, wait, return_state=True)
+    try:
+        state = refresh(str(d.root), config, settle, wait, return_state=True)
+    except Exception as e:  # Prefect could not start or reach its API: the flow never ran
+        reason = f"Prefect could not run the refresh: {outcomes.one_line(e)}"
+        outcomes.record(d, "failure", "manual", reason)
+        raise PulseError(reason) from None
     if state.is_failed():
         raise PulseError(state.message or "the refresh failed; see the log above")
     result = state.result()
@@ -188,9 +205,10 @@ def refresh_line(result: dict[str, Any]) -> str:
         for s in STREAMS
     )
     waiting = f", {len(files['waiting'])} still being written" if files["waiting"] else ""
+    skipped = f", {len(files['skipped'])} skipped, not read" if files.get("skipped") else ""
     return (
         f"{head}: {parts} ({files['new']} new files, {files['skipped_seen']} already seen, "
-        f"{len(files['unreadable'])} unreadable{waiting})."
+        f"{len(files['unreadable'])} unreadable{waiting}{skipped})."
     )
 
 
@@ -211,6 +229,8 @@ def refresh_table(result: dict[str, Any]) -> str:
     )
     for u in files["unreadable"]:
         lines.append(f"  unreadable: {u['path']}: {u['reason']}")
+    for u in files.get("skipped", []):
+        lines.append(f"  skipped: {u['path']}: {u['reason']}")
     return "\n".join(lines)
 
 
@@ -221,7 +241,7 @@ def status_cmd(as_json: bool) -> None:
     """Show what is published: rows per stream, days covered, last refresh, quarantine."""
     from queries.status import snapshot_status
 
-    st = snapshot_status(data_dir(), settings())
+    st = snapshot_status(data_dir(create=False), settings())
     if as_json:
         click.echo(json.dumps(st, ensure_ascii=False))
         return
@@ -297,6 +317,8 @@ def serve_cmd(port: int | None, cron: str | None, interval: float | None, settle
         except ValueError:
             raise click.BadParameter(f"not a valid cron expression: {cron!r}", param_hint="--cron") from None
     d = data_dir()
+    if "PREFECT_API_URL" not in os.environ:
+        d.prepare_prefect_home()
     config = None if s.source == "built-in defaults" else str(Path(s.source).resolve())
     serve(
         s,
@@ -331,27 +353,27 @@ def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | No
     included. Counts below privacy.min_cell read <N, and further cells read 'hidden' where a
     small one could otherwise be worked out from the week's total (README, "Privacy").
     """
-    from queries import audit, partner
+    from queries import audit, csvfile, partner
     from queries.warehouse import published
 
     s = settings()
+    d = data_dir(create=False)
     if partner_id not in s.partner_ids:
         raise PulseError(f"unknown partner {partner_id!r}; use one of {', '.join(s.partner_ids)} (campaign config)")
     first = start.date() if start else s.launch
     last = end.date() if end else s.today()
     if first > last:
         raise PulseError(f"--from {first} is after --to {last}; swap them")
-    d = data_dir()
     with published(d) as con:
         report = partner.report(con, s, partner_id, first, last)
     audit.record(d, None, audit.EXPORT, f"pulse export --partner {partner_id} --from {first} --to {last} -> {out}")
     if out == Path("-"):
-        sys.stdout.write(report.write_csv())
+        sys.stdout.write(csvfile.to_text(report))
     else:
         if not out.parent.is_dir():
             raise PulseError(f"folder {out.parent} does not exist; create it or choose another --out")
         try:
-            report.write_csv(out)
+            csvfile.write(report, out)
         except OSError as e:
             raise PulseError(f"cannot write {out}: {e.strerror or e}; choose another --out") from None
         weeks = report["week_start"].n_unique()
@@ -367,8 +389,10 @@ def dashboard_cmd(port: int, host: str) -> None:
     import os
 
     s = settings()
-    d = data_dir()
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    d = data_dir(create=False)
+    # server.py wraps app.py in st.App with dashboard/downloads.py's guard (session-bound
+    # downloads, no /_stcore/metrics, security headers)
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "server.py"
     env = {**os.environ, "PULSE_DATA_DIR": str(d.root)}
     if s.source != "built-in defaults":
         env["PULSE_CONFIG"] = str(Path(s.source).resolve())
@@ -396,8 +420,12 @@ def dashboard_cmd(port: int, host: str) -> None:
         "#1F7A6B",
         "--client.toolbarMode",
         "minimal",
+        "--client.disableDataExport",
+        "true",  # no CSV download or copy from Streamlit's table toolbar: only the app's audited downloads
         "--client.showErrorDetails",
         "none",  # a bug shows a generic message, never a traceback (it goes to the server log)
+        "--client.disableDataExport",
+        "true",  # tables' own CSV button writes formulas unquoted and is not audited: use ours
     ]
     os.execvpe(sys.executable, args, env)
 
@@ -475,7 +503,7 @@ def users_list_cmd(as_json: bool) -> None:
     """List accounts: name, role, partner, failed sign-ins, locked until (no password hashes)."""
     from queries import accounts
 
-    rows = accounts.list_accounts(data_dir())
+    rows = accounts.list_accounts(data_dir(create=False))
     now = dt.datetime.now(dt.UTC)
     if as_json:
         click.echo(
@@ -635,7 +663,10 @@ def manifest_summary(manifest: dict[str, Any], d: DataDir) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: one line per error, never a traceback for a user error."""
+    """Console-script entry point: one line per error, never a traceback for a user error.
+    Everything this process and its children (Prefect's server, the dashboard) create is
+    private to the user: files 0600, folders 0700."""
+    os.umask(PRIVATE_UMASK)
     try:
         rv = cli.main(args=argv, prog_name="pulse", standalone_mode=False)
     except click.exceptions.UsageError as e:

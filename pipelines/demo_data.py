@@ -230,7 +230,7 @@ BAD_KINDS: tuple[BadKind, ...] = (
     BadKind(
         "engagement",
         "watch_time_not_view",
-        "watch_time_ms is for views only",
+        "watch_time_ms is for views and tip-video views only",
         {"watch_time_ms": 5000},
         _is("event_type", "like"),
     ),
@@ -458,8 +458,15 @@ def _engagement(
     surf[rng.random(n) < 0.02] = -1
     surface = _labels(surf, surf_keys)
 
+    # Views and tip-video views carry a watch time (most of them; tip videos are watched
+    # longer). One draw for both, so adding tip videos changed no other value of the data.
     watch = np.round(rng.lognormal(np.log(9_000), 0.9, size=n)).astype(np.int64)
-    watch_ms = pl.select(pl.when(pl.Series(is_view & (rng.random(n) > 0.1))).then(pl.Series(watch))).to_series()
+    has_watch = rng.random(n)
+    is_tip_view = etype == code["tip_video_view"]
+    watch = np.where(is_tip_view, watch * 3, watch)
+    watch_ms = pl.select(
+        pl.when(pl.Series((is_view & (has_watch > 0.1)) | (is_tip_view & (has_watch > 0.2)))).then(pl.Series(watch))
+    ).to_series()
 
     who = users.pick(rng, n)
     cols = users.columns(who)

@@ -86,7 +86,7 @@ def record(d: DataDir, outcome: str, trigger: str, reason: str | None = None, re
     }
     data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
     try:
-        fd = os.open(d.runs_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(d.runs_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, data)
         finally:

@@ -19,7 +19,7 @@ import signal
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +31,16 @@ from pipelines.landing import (
     Discovery,
     LandingFile,
     UnreadableFile,
+    UnusableContent,
     content_sha256,
     discover,
+    first_filled,
     iter_rows,
+    spelling_order,
     unchanged_since_discovery,
 )
 from pipelines.releases import release_closed_weeks
-from pipelines.secrets import hmac_key
+from pipelines.secrets import fingerprint, hmac_key
 from pipelines.user_keys import keyed_user_ids
 from queries import reference as ref
 from queries.datadir import DataDir
@@ -45,6 +48,7 @@ from queries.errors import PulseError
 from queries.settings import Settings
 from queries.sqlfiles import mart_names, sql
 from queries.warehouse import (
+    KEY_FINGERPRINT,
     SNAPSHOT_PREFIX,
     connect_snapshot,
     current_snapshot,
@@ -129,6 +133,7 @@ class Plan:
     seen: list[str]  # same path, size and mtime as a file in the ledger
     known_hashes: set[str]
     previous: Path | None
+    skipped: list[dict[str, str]] = field(default_factory=list)  # never read (links): path and reason
 
 
 @dataclass
@@ -143,6 +148,7 @@ class Staged:
     seen: list[str]
     started_at: dt.datetime
     timings: dict[str, float] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -166,6 +172,7 @@ class RefreshResult:
                 "skipped_seen": len(staged.seen) + sum(f.status == "duplicate_file" for f in staged.files),
                 "unreadable": [{"path": f.rel, "reason": f.reason} for f in staged.files if f.status == "unreadable"],
                 "waiting": staged.waiting,
+                "skipped": staged.skipped,
             },
             unknown_columns=[{"path": f.rel, "columns": f.unknown_columns} for f in new if f.unknown_columns],
             timings={k: round(v, 3) for k, v in staged.timings.items()},
@@ -218,7 +225,7 @@ def discover_new_files(d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECOND
     candidates, seen = [], []
     for f in found.candidates:
         (seen if (f.rel, f.size, f.mtime_ns) in ledger else candidates).append(f)
-    return Plan(candidates, found.waiting, seen, hashes, previous)
+    return Plan(candidates, found.waiting, seen, hashes, previous, found.skipped)
 
 
 # --- 2. stage --------------------------------------------------------------------------
@@ -239,22 +246,40 @@ def clean_leftovers(d: DataDir) -> None:
         p.unlink(missing_ok=True)
 
 
+def remove_building(building: Path) -> None:
+    """Remove an unpublished snapshot file, its WAL and DuckDB's temp folder for it."""
+    building.unlink(missing_ok=True)
+    building.with_name(building.name + ".wal").unlink(missing_ok=True)
+    shutil.rmtree(building.with_name(f".{building.name}.tmp"), ignore_errors=True)
+
+
 def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = None) -> Staged:
     """Read, validate and load every candidate file into a new, unpublished snapshot file."""
     started = time.perf_counter()
     now = now or dt.datetime.now(dt.UTC)
     staged = Staged(None, None, [], {s: StreamCounts() for s in ref.STREAMS}, plan.waiting, plan.seen, now)
+    staged.skipped = plan.skipped
+    if plan.previous is None and not plan.candidates:
+        return staged
+    key = hmac_key(d)  # before anything is copied: another key than the warehouse's stops here
     if not plan.candidates:
         return staged
     snapshot_id = new_snapshot_id()
     building = snapshot_path(d, snapshot_id).with_name(snapshot_path(d, snapshot_id).name + BUILDING_SUFFIX)
-    if plan.previous is not None:
-        shutil.copyfile(plan.previous, building)
-    fault_point("after_copy")
-    con = connect_snapshot(building, read_only=False)
+    try:  # a copy cut short by a full disk must not stay behind for the retry to trip on
+        if plan.previous is not None:
+            shutil.copyfile(plan.previous, building)
+        fault_point("after_copy")
+        con = connect_snapshot(building, read_only=False)
+    except BaseException:
+        remove_building(building)
+        raise
     try:
         _prepare(con)
-        key = hmac_key(d)
+        con.execute(
+            "insert or replace into warehouse_meta values ($name, $value)",
+            {"name": KEY_FINGERPRINT, "value": fingerprint(key)},
+        )
         fault_point("after_schema")
         batch_hashes: set[str] = set()
         for f in plan.candidates:
@@ -279,7 +304,7 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
         staged.timings["stage_files_s"] = time.perf_counter() - started
         if not staged.files:
             con.close()
-            building.unlink(missing_ok=True)
+            remove_building(building)
             return staged
         fault_point("before_count")
         _count_and_record(con, staged, snapshot_id)
@@ -296,7 +321,7 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
         fault_point("after_checkpoint")
     except BaseException:
         con.close()
-        building.unlink(missing_ok=True)
+        remove_building(building)
         raise
     con.close()
     staged.snapshot_id, staged.building = snapshot_id, building
@@ -312,12 +337,19 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _validation_params(settings: Settings, stream: str, now: dt.datetime) -> dict[str, Any]:
-    common = {"now": now, "age_bands": list(ref.AGE_BANDS)}
+    earliest = settings.validation.earliest
+    common = {
+        "now": now,
+        "earliest": dt.datetime.combine(earliest, dt.time(), settings.tz),  # 00:00 in the campaign timezone
+        "earliest_day": earliest.isoformat(),
+        "age_bands": list(ref.AGE_BANDS),
+    }
     if stream == "engagement":
         return {
             **common,
             "event_types": list(ref.ENGAGEMENT_TYPES),
             "video_types": list(ref.VIDEO_EVENT_TYPES),
+            "watch_types": list(ref.WATCH_TIME_TYPES),
             "surfaces": list(ref.SURFACES),
             "partners": list(settings.partner_ids),
             "tracked": sorted(settings.tracked_hashtags),
@@ -351,9 +383,17 @@ def _stage_file(
 ) -> FileResult | None:
     """Load one file, chunk by chunk: its rows go in whole or not at all.
     None when the file changed while being read (it waits for the next run)."""
-    sha = content_sha256(f)
+    f = replace(f, max_bytes=settings.validation.max_file_bytes)
+    try:
+        sha, unusable = content_sha256(f), None
+    except UnusableContent as e:  # empty, or over a line or file limit: recorded, never read
+        sha, unusable = e.sha256, str(e)
+    except (FileNotFoundError, UnreadableFile):  # removed, or replaced by a link, since discovery
+        return None
     if not unchanged_since_discovery(f):
         return None
+    if unusable is not None:  # before the duplicate check: every empty file has the same hash
+        return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=unusable)
     result = FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "loaded")
     if sha in known:
         result.status = "duplicate_file"
@@ -369,8 +409,11 @@ def _stage_file(
             result.read += read
             result.quarantined += quarantined
     except UnreadableFile as e:
-        # Damaged after some chunks loaded: take them out again; the file is recorded whole.
+        # Damaged after some chunks loaded: take them out again; the file is recorded whole
+        # (unless it changed meanwhile: a file being rewritten waits for the next run).
         _unload(con, f.stream, params)
+        if not unchanged_since_discovery(f):
+            return None
         return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=str(e))
     if not unchanged_since_discovery(f):  # rewritten while we read it: the next run takes it
         _unload(con, f.stream, params)
@@ -471,7 +514,11 @@ def _fields(rows: pl.DataFrame, expected: tuple[str, ...]) -> tuple[pl.DataFrame
 def _json_fields(
     con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, expected: tuple[str, ...]
 ) -> tuple[pl.DataFrame, list[str]]:
-    """Pull the contract's fields out of JSON lines, matching keys case-insensitively."""
+    """Pull the contract's fields out of JSON lines, matching keys case-insensitively, line by
+    line: every spelling of a field seen in the chunk is extracted, and each line takes the
+    first of them that is not blank (the lower-case spelling first, then the others sorted;
+    as CSV and Parquet columns, pipelines.landing), so one `USER_ID` line among `user_id`
+    lines is read like the others."""
     con.register("json_lines", rows)
     try:
         keys = [
@@ -483,10 +530,12 @@ def _json_fields(
         ]
         if rows.height and not keys:
             raise UnreadableFile("not readable as JSON lines (no line is a JSON object)")
-        by_name: dict[str, str] = {}
-        for k in sorted(keys):
-            by_name.setdefault(k.strip().lower(), k)
-        paths = ["$." + json.dumps(by_name.get(c, f"\0missing:{c}")) for c in expected]
+        spellings: dict[str, list[str]] = {}
+        for k in keys:
+            spellings.setdefault(k.strip().lower(), []).append(k)
+        spellings = {name: spelling_order(name, found) for name, found in spellings.items()}
+        wanted = [(c, k) for c in expected for k in spellings.get(c, [])]
+        paths = ["$." + json.dumps(k) for _, k in wanted] or ["$." + json.dumps("\0none")]
         table = con.sql(
             """
             select _line,
@@ -503,12 +552,18 @@ def _json_fields(
         con.unregister("json_lines")
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
+    value = {i: pl.col("v").list.get(i, null_on_oob=True) for i in range(len(wanted))}
     out = df.select(
         pl.col("_line").cast(pl.Int64),
         "_malformed",
-        *[pl.col("v").list.get(i, null_on_oob=True).alias(c) for i, c in enumerate(expected)],
+        *[
+            first_filled([value[i] for i, (c2, _) in enumerate(wanted) if c2 == c] or [pl.lit(None, pl.String)]).alias(
+                c
+            )
+            for c in expected
+        ],
     )
-    unknown = sorted(name for name in by_name if name not in expected)
+    unknown = sorted(name for name in spellings if name not in expected)
     return out, unknown
 
 

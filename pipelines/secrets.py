@@ -1,33 +1,94 @@
 """The HMAC key that replaces user ids at load: from PULSE_HMAC_KEY, else the secrets file
-under the data dir, generated on first run (mode 0600, never logged)."""
+under the data dir (mode 0600, never logged).
+
+The key must stay the same for the life of a warehouse: with another key the same person
+gets another user_key and every distinct count grows. So each snapshot records the key's
+fingerprint (HMAC-SHA-256 of a fixed label with the key, first 64 bits; not the key, and no
+user's key), a refresh with a key of another fingerprint stops, and a new key is generated
+only for an empty warehouse (nothing published yet).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 
 from queries.datadir import DataDir
 from queries.errors import PulseError
+from queries.warehouse import current_snapshot, recorded_key_fingerprint
 
 KEY_ENV = "PULSE_HMAC_KEY"
 KEY_FILE = "hmac.key"
+MIN_KEY_BYTES = 32
+FINGERPRINT_LABEL = b"wellbeing-pulse: HMAC key fingerprint v1"
+
+
+class HmacKeyError(PulseError):
+    """The HMAC key is missing, too short, or not the one the warehouse was built with."""
+
+
+def fingerprint(key: bytes) -> str:
+    """What a snapshot records about its key: 16 hex digits that do not reveal it."""
+    return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
 
 
 def hmac_key(d: DataDir) -> bytes:
-    """The key as bytes; created once per data dir if neither the env nor the file has one."""
-    if env := os.environ.get(KEY_ENV):
-        return env.encode("utf-8")
+    """The key as bytes, checked against the published snapshot's fingerprint; generated
+    (in the secrets file) only when neither the env nor the file has one and nothing is published."""
+    key = _key(d, create=True)
+    assert key is not None
+    return key
+
+
+def check_key(d: DataDir) -> None:
+    """Fail fast, before a refresh pays for Prefect's start-up: the same checks as
+    `hmac_key`, without generating a key."""
+    _key(d, create=False)
+
+
+def _key(d: DataDir, *, create: bool) -> bytes | None:
     path = d.secrets / KEY_FILE
-    if not path.exists():
-        d.secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32) + "\n")
-    key = path.read_text(encoding="ascii").strip()
-    if len(key) < 32:
-        raise PulseError(f"{path}: the HMAC key is too short; restore it from backup or set {KEY_ENV}")
-    return key.encode("ascii")
+    published = current_snapshot(d)
+    recorded = recorded_key_fingerprint(published) if published else None
+    if env := os.environ.get(KEY_ENV):
+        key, source = env.encode("utf-8"), KEY_ENV
+        if len(key) < MIN_KEY_BYTES:
+            raise HmacKeyError(
+                f"{KEY_ENV} is {len(key)} bytes long; it must be at least {MIN_KEY_BYTES} (for example the output "
+                "of 'openssl rand -hex 32'), and the same key for the life of the warehouse"
+            )
+    else:
+        if not path.exists():
+            if published is not None:
+                raise HmacKeyError(
+                    f"{path} is missing, and this warehouse was built with a key "
+                    f"(fingerprint {recorded or 'not recorded'}); restore it from your backup or set {KEY_ENV} "
+                    "to the original key; a new key would count every person again, so none was made"
+                )
+            if not create:
+                return None
+            _generate(d)
+        text = path.read_text(encoding="ascii").strip()
+        if len(text) < MIN_KEY_BYTES:
+            raise HmacKeyError(f"{path}: the HMAC key is too short; restore it from backup or set {KEY_ENV}")
+        key, source = text.encode("ascii"), str(path)
+    if recorded is not None and recorded != fingerprint(key):
+        raise HmacKeyError(
+            f"the HMAC key from {source} does not match the one this warehouse was built with "
+            f"(fingerprint {recorded}, this key's {fingerprint(key)}); restore {path} from your backup "
+            f"or set {KEY_ENV} to the original key; nothing was loaded"
+        )
+    return key
+
+
+def _generate(d: DataDir) -> None:
+    path = d.secrets / KEY_FILE
+    d.secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process made it first
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")

@@ -5,9 +5,19 @@ dashboard (`dashboard/auth.py`) both call these functions.
 Roles: `policy` (every policy page), `partner` (bound to one partner slug of the config:
 only the partner pages, only its own data), `admin` (policy pages, data health, accounts).
 
-Sign-in is rate-limited per account: after `auth.max_failed_sign_ins` failures in a row the
-account is locked for `auth.lockout_minutes`; a locked account is refused without checking
-the password. Every function takes `now` so tests need no clock.
+Sign-in is rate-limited per account name *and* client (the address the dashboard sees; see
+README "Sign-in"), so a stranger cannot lock anyone out from elsewhere:
+
+- after `auth.max_failed_sign_ins` failures in a row with one name from one client, that
+  (name, client) pair is locked for `auth.lockout_minutes`: the same name from another
+  client still signs in;
+- a client with `CLIENT_FACTOR` × `auth.max_failed_sign_ins` failures (whatever the names)
+  within `auth.lockout_minutes` is refused for `auth.lockout_minutes`, for every name;
+- both count typed names, not accounts: an unknown name is counted, locked and answered
+  exactly like an existing one, so the answers never tell whether an account exists. A
+  locked pair or client is refused without checking the password.
+
+Every function takes `now` so tests need no clock.
 """
 
 from __future__ import annotations
@@ -31,6 +41,10 @@ ROLES = ("policy", "partner", "admin")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
+
+CLIENT_FACTOR = 4  # failures per client, in multiples of auth.max_failed_sign_ins, before it is refused
+MAX_TYPED_NAME = 128  # a typed name is counted under its first 128 characters
+LOCAL_CLIENT = "local"  # the client of a connection from this host (or when the address is unknown)
 
 _hasher = PasswordHasher()  # Argon2id, RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)
 _DUMMY_HASH = _hasher.hash("not a password: spends the same time for an unknown name")
@@ -74,13 +88,16 @@ class Account:
 
 @dataclass(frozen=True)
 class SignIn:
-    """The outcome of `sign_in`: `ok` with the account, `wrong` (unknown name or wrong
-    password; the two are not told apart), or `locked` with the time the lock ends."""
+    """The outcome of `sign_in`: `ok` with the account; `wrong` (unknown name or wrong
+    password: the two are not told apart, and `account` is None for both); `locked` (this
+    name from this client, until `locked_until`); `throttled` (this client, whatever the
+    name, until `locked_until`). `just_locked`: this failure locked the pair (outcome
+    `wrong`, with `locked_until`) or the client (outcome `throttled`)."""
 
-    outcome: Literal["ok", "wrong", "locked"]
+    outcome: Literal["ok", "wrong", "locked", "throttled"]
     account: Account | None = None
     locked_until: dt.datetime | None = None
-    just_locked: bool = False  # this failure locked the account
+    just_locked: bool = False
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -104,7 +121,13 @@ def _row_to_account(row: tuple) -> Account:
     )
 
 
-_COLUMNS = "name, role, partner_id, count_failed_sign_ins, locked_until, created_at, updated_at"
+# failures and lock of an account: summed over the clients it was tried from, the latest lock
+_COLUMNS = (
+    "name, role, partner_id,"
+    " coalesce((select sum(f.count_failed) from sign_in_failures f where f.name = accounts.name), 0),"
+    " (select max(f.locked_until) from sign_in_failures f where f.name = accounts.name),"
+    " created_at, updated_at"
+)
 
 
 def generate_password() -> str:
@@ -196,6 +219,7 @@ def remove(d: DataDir, name: str) -> None:
     with connect(d) as con:
         _must_exist(con, name)
         con.execute("delete from accounts where name = ?", (name,))
+        con.execute("delete from sign_in_failures where name = ?", (name,))
 
 
 def reset_password(d: DataDir, name: str, password: str, now: dt.datetime | None = None) -> None:
@@ -208,6 +232,7 @@ def reset_password(d: DataDir, name: str, password: str, now: dt.datetime | None
             " where name = ?",
             (digest, _ts(_now(now)), name),
         )
+        con.execute("delete from sign_in_failures where name = ?", (name,))
 
 
 def unlock(d: DataDir, name: str, now: dt.datetime | None = None) -> None:
@@ -217,31 +242,45 @@ def unlock(d: DataDir, name: str, now: dt.datetime | None = None) -> None:
             "update accounts set count_failed_sign_ins = 0, locked_until = null, updated_at = ? where name = ?",
             (_ts(_now(now)), name),
         )
+        con.execute("delete from sign_in_failures where name = ?", (name,))  # from every client
 
 
-def sign_in(d: DataDir, settings: Settings, name: str, password: str, now: dt.datetime | None = None) -> SignIn:
-    """Check a name and password. Counts failures per account and locks it after
-    `auth.max_failed_sign_ins` in a row for `auth.lockout_minutes`; a success resets the count.
-    An unknown name costs the same Argon2 work as a known one and gives the same answer."""
+def sign_in(
+    d: DataDir,
+    settings: Settings,
+    name: str,
+    password: str,
+    now: dt.datetime | None = None,
+    client: str | None = None,
+) -> SignIn:
+    """Check a name and password typed from `client` (an address; None: this host). Counts
+    failures per (typed name, client) and per client (module docstring); a success resets
+    the pair's count. An unknown name costs the same Argon2 work as a known one and gives
+    the same answer, locks included."""
     t = _now(now)
+    who = client or LOCAL_CLIENT
+    typed = name[:MAX_TYPED_NAME]
     with connect(d) as con:
+        blocked = con.execute("select blocked_until from client_failures where client = ?", (who,)).fetchone()
+        pair = con.execute(
+            "select locked_until from sign_in_failures where name = ? and client = ?", (typed, who)
+        ).fetchone()
         row = con.execute(f"select {_COLUMNS}, password_hash from accounts where name = ?", (name,)).fetchone()
+    if blocked and blocked[0] and t < (until := dt.datetime.fromisoformat(blocked[0])):
+        return SignIn("throttled", None, until)
+    if pair and pair[0] and t < (until := dt.datetime.fromisoformat(pair[0])):
+        return SignIn("locked", None, until)
     if row is None:
         _verify(_DUMMY_HASH, password)
-        return SignIn("wrong")
+        return _count_failure(d, settings, typed, who, t)
     account, digest = _row_to_account(row[:-1]), row[-1]
-    if account.is_locked(t):
-        return SignIn("locked", account, account.locked_until)
     if _verify(digest, password):
         with connect(d) as con:
-            con.execute(
-                "update accounts set count_failed_sign_ins = 0, locked_until = null where name = ?",
-                (name,),
-            )
+            con.execute("delete from sign_in_failures where name = ? and client = ?", (typed, who))
             if _hasher.check_needs_rehash(digest):
                 con.execute("update accounts set password_hash = ? where name = ?", (_hasher.hash(password), name))
         return SignIn("ok", get(d, name) or account)
-    return _count_failure(d, settings, name, t)
+    return _count_failure(d, settings, typed, who, t)
 
 
 def _verify(digest: str, password: str) -> bool:
@@ -251,32 +290,55 @@ def _verify(digest: str, password: str) -> bool:
         return False
 
 
-def _count_failure(d: DataDir, settings: Settings, name: str, t: dt.datetime) -> SignIn:
+def _count_failure(d: DataDir, settings: Settings, typed: str, client: str, t: dt.datetime) -> SignIn:
+    """One more failure for (typed, client) and for client, in one transaction (two sessions
+    failing at once both count). Returns `wrong`, or the lock this failure set."""
+    lockout = dt.timedelta(minutes=settings.auth.lockout_minutes)
+    per_pair = settings.auth.max_failed_sign_ins
+    per_client = CLIENT_FACTOR * per_pair
     with connect(d) as con:
-        con.execute("begin immediate")  # read-modify-write: two sessions failing at once both count
+        con.execute("begin immediate")
         try:
             row = con.execute(
-                "select count_failed_sign_ins, locked_until from accounts where name = ?", (name,)
+                "select count_failed from sign_in_failures where name = ? and client = ?", (typed, client)
             ).fetchone()
-            if row is None:  # removed meanwhile
-                con.execute("commit")
-                return SignIn("wrong")
-            failed = row[0] + 1
-            locked_until = None
-            if failed >= settings.auth.max_failed_sign_ins:
-                locked_until = t + dt.timedelta(minutes=settings.auth.lockout_minutes)
-                failed = 0
+            failed = (row[0] if row else 0) + 1
+            pair_until = t + lockout if failed >= per_pair else None
             con.execute(
-                "update accounts set count_failed_sign_ins = ?, locked_until = ? where name = ?",
-                (failed, _ts(locked_until), name),
+                "insert into sign_in_failures (name, client, count_failed, locked_until, last_failed_at)"
+                " values (?, ?, ?, ?, ?) on conflict (name, client) do update set"
+                " count_failed = excluded.count_failed, locked_until = excluded.locked_until,"
+                " last_failed_at = excluded.last_failed_at",
+                (typed, client, 0 if pair_until else failed, _ts(pair_until), _ts(t)),
+            )
+            row = con.execute(
+                "select window_start, count_failed from client_failures where client = ?", (client,)
+            ).fetchone()
+            if row is None or t - dt.datetime.fromisoformat(row[0]) > lockout:
+                window_start, count = t, 1  # a new window
+            else:
+                window_start, count = dt.datetime.fromisoformat(row[0]), row[1] + 1
+            client_until = t + lockout if count >= per_client else None
+            con.execute(
+                "insert into client_failures (client, window_start, count_failed, blocked_until) values (?, ?, ?, ?)"
+                " on conflict (client) do update set window_start = excluded.window_start,"
+                " count_failed = excluded.count_failed, blocked_until = excluded.blocked_until",
+                (client, _ts(t if client_until else window_start), 0 if client_until else count, _ts(client_until)),
+            )
+            # forget old failures of names that are not locked (typed names pile up otherwise)
+            con.execute(
+                "delete from sign_in_failures where last_failed_at < ? and (locked_until is null or locked_until < ?)",
+                (_ts(t - dt.timedelta(days=1)), _ts(t)),
             )
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
-    if locked_until is not None:
-        return SignIn("wrong", get(d, name), locked_until, just_locked=True)
-    return SignIn("wrong", get(d, name))
+    if client_until is not None:
+        return SignIn("throttled", None, client_until, just_locked=True)
+    if pair_until is not None:
+        return SignIn("wrong", None, pair_until, just_locked=True)
+    return SignIn("wrong")
 
 
 def sso_identity(settings: Settings, email: str | None) -> Identity | None:

@@ -2,7 +2,8 @@
 CLI (`pulse users`) and every dashboard session. WAL mode and a busy timeout let many readers
 and one writer at a time work without "database is locked"; every connection is short-lived.
 
-Tables: `accounts` (see queries/accounts.py) and `audit_log` (see queries/audit.py), which
+Tables: `accounts`, `sign_in_failures` (per typed name and client) and `client_failures`
+(per client) (see queries/accounts.py), and `audit_log` (see queries/audit.py), which
 triggers make append-only.
 """
 
@@ -30,6 +31,20 @@ create table if not exists accounts (
     created_at text not null,
     updated_at text not null,
     check ((role = 'partner') = (partner_id is not null))
+);
+create table if not exists sign_in_failures (
+    name text not null,
+    client text not null,
+    count_failed integer not null default 0,
+    locked_until text,
+    last_failed_at text not null,
+    primary key (name, client)
+);
+create table if not exists client_failures (
+    client text primary key,
+    window_start text not null,
+    count_failed integer not null default 0,
+    blocked_until text
 );
 create table if not exists audit_log (
     audit_id integer primary key autoincrement,

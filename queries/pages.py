@@ -3,6 +3,7 @@ with bound parameters on the published snapshot, returning Polars frames."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,6 +13,7 @@ import polars as pl
 
 from queries.datadir import DataDir
 from queries.filters import Filters
+from queries.reference import REFERRAL_STAGES, SAFETY_ACTIONS
 from queries.settings import Settings
 from queries.sqlfiles import sql
 from queries.warehouse import published
@@ -33,6 +35,29 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl
             "max_user_number": con.sql("select greatest(count(*), 1) from user_numbers").fetchall()[0][0],
         }
     return con.sql(text, params={k: v for k, v in params.items() if f"${k}" in text}).pl()
+
+
+def data_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
+    """The first and last day with any event, or None for an empty snapshot."""
+    first, last = run(con, "data_range", {}).row(0)
+    return None if first is None else (first, last)
+
+
+HUB_EVENT_TYPES = ("hub_visit", "guide_view", "tip_video_view", "screen_time_limit_set")
+
+
+def every_day(df: pl.DataFrame, f: Filters, column: str, values: tuple[str, ...]) -> pl.DataFrame:
+    """`df` (day, `column`, count_events) with a row for every day of the period and every
+    value, 0 where nothing happened: a quiet day reads 0 on a chart instead of being skipped
+    by its line. Filled here rather than in SQL: a few hundred rows, well under a millisecond."""
+    grid = pl.DataFrame({"day": pl.date_range(f.start, f.end, "1d", eager=True)}).join(
+        pl.DataFrame({column: list(values)}), how="cross"
+    )
+    return (
+        grid.join(df, on=["day", column], how="left")
+        .with_columns(pl.col("count_events").fill_null(0).cast(pl.Int64))
+        .sort("day", column)
+    )
 
 
 def kpis(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> dict[str, int]:
@@ -61,7 +86,8 @@ def hub_totals(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> dict[
 
 
 def hub_daily(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
-    return run(con, "hub_daily", f.params(s))
+    """day, event_type (the four Hub event types), count_events: every day and type."""
+    return every_day(run(con, "hub_daily", f.params(s)), f, "event_type", HUB_EVENT_TYPES)
 
 
 def tip_videos_by_partner(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
@@ -77,7 +103,8 @@ def referral_funnel(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters, dim
 
 
 def referral_daily(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
-    return run(con, "referral_daily", f.params(s))
+    """day, stage (shown, clicked, contacted), count_events: every day and stage."""
+    return every_day(run(con, "referral_daily", f.params(s)), f, "stage", REFERRAL_STAGES)
 
 
 def safety_totals(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> dict[str, int]:
@@ -89,7 +116,8 @@ def safety_by_policy(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) ->
 
 
 def safety_daily(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
-    return run(con, "safety_daily", f.params(s))
+    """day, action (CONTRACT §2's seven), count_events: every day and action."""
+    return every_day(run(con, "safety_daily", f.params(s)), f, "action", SAFETY_ACTIONS)
 
 
 def quarantine_by_reason(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -52,6 +52,8 @@ ENGAGEMENT_TYPES: Final = (
 )
 # Event types that must name the video they happened on.
 VIDEO_EVENT_TYPES: Final = ("view", "like", "comment", "share", "favorite", "post", "tip_video_view")
+# Event types that may carry watch_time_ms (a tip video is watched too).
+WATCH_TIME_TYPES: Final = ("view", "tip_video_view")
 SURFACES: Final = ("for_you", "following", "hashtag_page", "search", "wellness_hub", "profile", "other")
 
 REFERRAL_STAGES: Final = ("shown", "clicked", "contacted")

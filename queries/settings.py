@@ -105,6 +105,28 @@ class Warehouse(_Section):
     ] = 3
 
 
+class CampaignEvent(_Section):
+    date: Annotated[dt.date, Field(description="Day of the event, in campaign time.")]
+    label: Annotated[str, Field(min_length=1, max_length=40, description="Words written beside its mark.")]
+
+
+class Campaign(_Section):
+    events: Annotated[
+        tuple[CampaignEvent, ...],
+        Field(description="Dates marked on every time chart (a launch, a TV spot, school visits…)."),
+    ] = ()
+
+
+class Validation(_Section):
+    max_file_bytes: Annotated[
+        StrictInt,
+        Field(ge=1, description="Largest landing file read, in bytes after decompression; a bigger one is unreadable."),
+    ] = 10 * 1024**3
+    earliest: Annotated[
+        dt.date, Field(description="An event before this day (00:00 in the campaign timezone) is quarantined.")
+    ] = dt.date(2000, 1, 1)
+
+
 class SsoUser(_Section):
     email: Annotated[str, Field(description="E-mail the identity provider returns (matched without case).")]
     role: Annotated[
@@ -171,9 +193,11 @@ class Settings(_Section):
         Field(description="Tracked hashtags: each key is a tag, its list the aliases counted as that tag."),
     ] = Field(default_factory=lambda: dict(DEFAULT_HASHTAGS))
     partners: Annotated[tuple[Partner, ...], Field(min_length=1, description="Helpline partners.")] = DEFAULT_PARTNERS
+    campaign: Campaign = Campaign()
     privacy: Privacy = Privacy()
     schedule: Schedule = Schedule()
     warehouse: Warehouse = Warehouse()
+    validation: Validation = Validation()
     auth: Auth = Auth()
     source: Annotated[str, Field(exclude=True, description="Where the settings came from.")] = "built-in defaults"
 

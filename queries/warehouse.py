@@ -79,6 +79,22 @@ def connect_snapshot(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyCo
     return _configure(duckdb.connect(str(path), read_only=read_only, config=config))
 
 
+KEY_FINGERPRINT = "hmac_key_fingerprint"  # warehouse_meta's row for the HMAC key (pipelines.secrets)
+
+
+def recorded_key_fingerprint(path: Path) -> str | None:
+    """The fingerprint of the HMAC key a snapshot was built with; None for a snapshot
+    published before fingerprints were recorded."""
+    con = connect_snapshot(path)
+    try:
+        rows = con.execute("select value from warehouse_meta where name = ?", [KEY_FINGERPRINT]).fetchall()
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
+
+
 def open_published(d: DataDir, attempts: int = 3) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published snapshot. If the file the pointer named was
     pruned between reading the pointer and opening it, read the pointer again."""

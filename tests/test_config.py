@@ -83,6 +83,18 @@ def test_committed_config_is_the_default() -> None:
             lambda t: t.replace('name = "Mental Well-Being Comes First"', "name = 42"),
             "name: input should be a valid string (got 42)",
         ),
+        (
+            lambda t: t.replace("events = []", 'events = [{date = 2026-10-20, label = "TV spot", colour = "red"}]'),
+            "campaign.events[0].colour: unknown key; see the README's configuration table for the keys",
+        ),
+        (
+            lambda t: t.replace("events = []", 'events = [{date = 2026-10-20, label = ""}]'),
+            "campaign.events[0].label: string should have at least 1 character (got '')",
+        ),
+        (
+            lambda t: t.replace("events = []", 'events = [{label = "TV spot"}]'),
+            "campaign.events[0].date: required key is missing",
+        ),
     ],
     ids=[
         "unknown-key",
@@ -97,6 +109,9 @@ def test_committed_config_is_the_default() -> None:
         "bad-cron",
         "bad-date",
         "wrong-type",
+        "event-unknown-key",
+        "event-empty-label",
+        "event-without-date",
     ],
 )
 def test_bad_config_is_refused_with_one_line(tmp_path: Path, edit, message: str) -> None:
@@ -138,6 +153,19 @@ def test_hashtags_match_without_case_or_hash() -> None:
     assert s.tracked_hashtags == {"mentalwellbeing", "mentalwell", "សុខភាពផ្លូវចិត្ត"}
     assert normalize_hashtag("#MENTALWELL") == "mentalwell"
     assert normalize_hashtag("#សុខភាពផ្លូវចិត្ត") == "សុខភាពផ្លូវចិត្ត"
+
+
+def test_campaign_events_are_read_in_order(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "events = []",
+        'events = [{date = 2026-10-10, label = "Launch"}, {date = 2026-11-01, label = "School visits"}]',
+    )
+    s = load_settings(write(tmp_path, text))
+    assert [(e.date, e.label) for e in s.campaign.events] == [
+        (dt.date(2026, 10, 10), "Launch"),
+        (dt.date(2026, 11, 1), "School visits"),
+    ]
+    assert Settings().campaign.events == ()
 
 
 def test_every_key_is_documented_in_the_readme() -> None:

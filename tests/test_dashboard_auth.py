@@ -52,8 +52,10 @@ def titles(at: AppTest) -> list[str]:
 
 
 def registered(at: AppTest) -> dict[str, str]:
-    """The pages this session's st.navigation registered: script file name -> page hash."""
-    return {Path(str(i["script_path"])).name: h for h, i in at._registered_pages.items()}  # noqa: SLF001
+    """The page scripts this session's st.navigation registered: script file name -> page hash
+    (the hidden pages that say "That page is for …" are functions in app.py, not scripts)."""
+    pages = at._registered_pages.items()  # noqa: SLF001
+    return {Path(str(i["script_path"])).name: h for h, i in pages if str(i["script_path"])}
 
 
 def request_page_hash(at: AppTest, page_hash: str) -> AppTest:
@@ -194,12 +196,13 @@ def test_locked_account_says_until_when(app, warehouse: Path) -> None:
     local = until.astimezone(Settings().tz)
     when = f"{local.day} {local:%b %Y, %H:%M} ICT"  # campaign time with the zone's name
     assert [e.value for e in at.error] == [
-        f"Wrong account name or password. After 5 failed attempts this account is locked until {when}."
+        f"Wrong account name or password. After 5 failed attempts, this account name is locked from your address "
+        f"until {when}."
     ]
     sign_in(at, "lock-me", "lock me password")  # the right password, while locked
     assert [e.value for e in at.error] == [
-        f"This account is locked after too many failed sign-ins, until {when}. "
-        "Try again then, or ask an admin to unlock it."
+        f"Too many failed sign-ins with this account name from your address. Try again after {when}, "
+        "or ask an admin to unlock it."
     ]
     assert titles(at) == ["Wellbeing Pulse"]
     assert audit.entries(d, limit=1, account="lock-me")[0].action == "sign_in_locked"

@@ -91,7 +91,8 @@ def test_changing_a_filter_widget_writes_the_url(app) -> None:
 
 
 def test_empty_period_explains_itself(app) -> None:
-    at = app(**{"from": "2026-09-01", "to": "2026-09-05"})
+    # (a period outside the data's days is moved inside them: tests/test_dashboard_state.py)
+    at = app(province="KH-1")
     assert metrics(at)["Unique reach"] == "0"
     assert any("No events in this period for these filters" in i.value for i in at.info)
 
@@ -125,3 +126,31 @@ def test_every_page_says_how_fresh_the_data_is(app) -> None:
     at = app()
     assert any(c.value == "Data refreshed 0 min ago" for c in at.caption)
     assert not at.warning
+
+
+def test_the_hub_counts_tip_video_watch_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CONTRACT §2: a tip video is watched too; the Hub says for how long in all (1.5 h + 0.5 h)."""
+    import datetime as dt
+
+    from pipelines.refresh import run_refresh
+    from queries.settings import Settings
+    from tests.dashboard_fixtures import eng
+    from tests.test_refresh import write_file
+
+    d = build(tmp_path / "data")
+    tips = [
+        eng(90, "u1", "tip_video_view", partner_id="tpo-cambodia", watch_time_ms=5_400_000),
+        eng(91, "u2", "tip_video_view", partner_id="tpo-cambodia", watch_time_ms=1_800_000),
+    ]
+    write_file(d, "engagement/2026/10/12/tips.csv", tips)
+    result = run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    assert result.streams["engagement"].loaded == 2
+    add_accounts(d.root)
+    monkeypatch.setenv("PULSE_DATA_DIR", str(d.root))
+    monkeypatch.chdir(REPO)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    sign_in(at, "admin-test")
+    at.switch_page("views/hub.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Tip videos were watched for 2.0 hours in all in this period" in " ".join(c.value for c in at.caption)

@@ -140,3 +140,10 @@ def test_a_partner_with_nothing_released_gets_an_explanation(tmp_path: Path, mon
     sign_in(at, "newbie", "newbie password")
     assert not at.exception
     assert "No week has been published for your organisation yet" in at.info[0].value
+
+
+def test_the_day_list_offers_only_the_chosen_weeks_days(portal) -> None:
+    at = portal(week="2026-10-19", by="day")  # the referrals were all on 12 Oct, the week before
+    assert at.multiselect(key="p_only").options == []
+    at = portal(week="2026-10-12", by="day")
+    assert at.multiselect(key="p_only").options == ["Mon 12 Oct"]

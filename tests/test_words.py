@@ -361,7 +361,7 @@ def test_no_code_and_no_none_on_screen_or_in_downloads(
     assert offences(csv_texts(RecordingStorage.downloads)) == [], offences(csv_texts(RecordingStorage.downloads))
     if page == "views/overview.py":
         assert RecordingStorage.downloads, "the Overview offers downloads"
-        header = next(data for name, data in RecordingStorage.downloads if name.startswith("daily_trend"))
+        header = next(data for name, data in RecordingStorage.downloads if name.startswith("pulse-daily-trend-"))
         assert (
             header.decode().splitlines()[0]
             == "Day,Views of campaign videos,Wellness Hub visits,Helpline card taps,Reports"

@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import state
+from dashboard import state, widgets
 from queries import labels
 from queries.labels import _
 from queries.status import snapshot_status
@@ -54,14 +54,7 @@ else:
     st.dataframe(by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")})
     with st.expander(_("By file")):
         st.dataframe(q, hide_index=True)
-    st.download_button(
-        _("Download CSV"),
-        q.write_csv().encode(),
-        "quarantine_by_reason.csv",
-        "text/csv",
-        key="download-quarantine",
-        icon=":material/download:",
-    )
+    widgets.download(q, "quarantine_by_reason", None)
 
 st.subheader(_("Unreadable files and unknown columns"))
 u = state.load("unreadable_files", snap, None)

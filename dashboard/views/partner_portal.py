@@ -39,6 +39,7 @@ present = state.load_partner("present_categories", snap, me.id)
 week, by, only = state.partner_view(weeks, present)
 cells = state.load_partner("cells", snap, me.id, sorted(weeks), n)
 week_cells = cells.filter(pl.col("week_start") == week)
+period = f"{week.isoformat()}_{(week + dt.timedelta(days=6)).isoformat()}"  # in file names: which week made it
 
 
 @st.cache_data(show_spinner="Drawing the month report…", max_entries=64)
@@ -94,14 +95,30 @@ tile(
 )
 tile(d, "tip_video_views", _("Views of the tip videos made with your organisation."))
 
+stages = [partner.measure_name(m) for m in partner.REFERRAL_MEASURES]
 st.altair_chart(
-    charts.weekly_partner_totals(
-        totals.with_columns(pl.col("measure").replace_strict({m: partner.measure_name(m) for m in partner.MEASURES})),
+    charts.funnel(
+        totals.sort("week_start")
+        .with_columns(pl.col("measure").replace_strict({m: partner.measure_name(m) for m in partner.MEASURES}))
+        .filter(pl.col("measure").is_in(stages))
+        .select(
+            segment=pl.col("week_start").map_elements(state.week_label, return_dtype=pl.String),
+            stage="measure",
+            count="value",
+            text=pl.col("text").map_elements(fmt.count_text, return_dtype=pl.String),
+        ),
         _("Shown, tapped and contacted per week"),
-        [partner.measure_name(m) for m in partner.REFERRAL_MEASURES],
+        _("Events in the week"),
+        stages,
+        why={
+            f"<{n}": _("Fewer than {n}: not shown, so that no one can be singled out").format(n=n),
+            "hidden": _(
+                "{n} or more, hidden so that a smaller count cannot be worked out from the week's total"
+            ).format(n=n),
+        },
+        segment_title=_("Week"),
     ),
     width="stretch",
-    height=320,
 )
 
 # --- breakdown ------------------------------------------------------------------------
@@ -136,7 +153,9 @@ if kept and not listed.is_empty():
         width="stretch",
     )
     widgets.export_button(
-        listed.write_csv().encode("utf-8"), f"{me.id}_{by}_{week:%Y%m%d}.csv", _("Download this table (CSV)")
+        listed,
+        f"pulse-{me.id}-{by.replace('_', '-')}-{period}{''.join('-' + v for v in only)}.csv",
+        _("Download this table (CSV)"),
     )
 quiet = table.height - listed.height
 if kept and quiet:
@@ -154,8 +173,8 @@ left, right = st.columns(2)
 with left:
     full = partner.report_from_cells(week_cells, me.name)
     widgets.export_button(
-        full.write_csv().encode("utf-8"),
-        f"{me.id}_week_{week:%Y%m%d}.csv",
+        full,
+        f"pulse-{me.id}-week-{period}.csv",
         _("Every figure of this week (CSV)"),
     )
 with right:

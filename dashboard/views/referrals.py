@@ -36,6 +36,10 @@ COUNTS = {
 }
 TAP_RATE, CONTACT_RATE = _("Tap rate %"), _("Contact rate %")
 WITHHELD = _("withheld")
+WHY = {
+    f"<{n}": _("Fewer than {n}: not shown, so that no one can be singled out").format(n=n),
+    "hidden": _("{n} or more, hidden so that a smaller count cannot be worked out from the total").format(n=n),
+}
 
 
 def rate(num: pl.Series, den: pl.Series) -> pl.Series:
@@ -49,6 +53,38 @@ def rate(num: pl.Series, den: pl.Series) -> pl.Series:
         )
         .to_series()
     )
+
+
+daily = state.load("referral_daily", snap, f)
+st.subheader(_("Day by day"))
+if daily["count_events"].sum() == 0:
+    st.info(_("No helpline events in this period for these filters. Widen the dates or clear a filter."))
+else:
+    left, right = st.columns(2)
+    for i, (stage, name, unit) in enumerate(
+        [
+            ("shown", _("Helpline cards shown"), _("Cards shown per day")),
+            ("clicked", _("Helpline cards tapped"), _("Taps per day")),
+            ("contacted", _("Contacts confirmed by partners"), _("Contacts per day")),
+        ]
+    ):
+        with left if i % 2 == 0 else right:
+            st.altair_chart(
+                charts.daily_lines(
+                    daily.filter(pl.col("stage") == stage),
+                    "stage",
+                    name,
+                    unit,
+                    labels=labels.labels("stage"),
+                    colors=[charts.STAGE_COLORS[i] if i else "#D9803F"],
+                    events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+                    today=s.today(),
+                    day_title=labels.day_title(),
+                    so_far=_("so far"),
+                    min_cell=s.privacy.min_cell,
+                ),
+                width="stretch",
+            )
 
 
 def funnel_table(protected: pl.DataFrame, visible: pl.DataFrame, title: str) -> pl.DataFrame:
@@ -82,10 +118,28 @@ for dimension, (title, heading, chart_title) in BY.items():
     # each column's total is on the Overview, so small cells get complementary protection
     protected = protect_columns(raw, list(COUNTS), n)
     visible = protected.with_columns(pl.col(c).cast(pl.Int64, strict=False) for c in COUNTS)  # null unless shown
-    chart_data = visible.select(
-        "segment", shown=pl.col("count_shown"), tapped=pl.col("count_clicked"), contacted=pl.col("count_contacted")
+    chart_data = pl.concat(
+        [
+            protected.select(
+                "segment",
+                stage=pl.lit(name),
+                count=visible[column],
+                text=pl.col(column).map_elements(fmt.count_text, return_dtype=pl.String),
+            )
+            for column, name in COUNTS.items()
+        ]
     )
-    st.altair_chart(charts.funnel(chart_data, chart_title))
+    st.altair_chart(
+        charts.funnel(
+            chart_data,
+            chart_title,
+            _("Helpline events"),
+            list(COUNTS.values()),
+            why=WHY,
+            segment_title=title,
+        ),
+        width="stretch",
+    )
     table = funnel_table(protected, visible, title)
     st.dataframe(
         table.with_columns(

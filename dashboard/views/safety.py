@@ -5,12 +5,14 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard import format as fmt
-from dashboard.widgets import download, glossary_link, kpi
+from dashboard.widgets import compared, download, glossary_link, kpi
 from queries import labels
 from queries.labels import _
+from queries.privacy import suppress
 
 s = state.settings()
 f = state.filters()
+cmp = state.comparison(f)
 snap = state.snapshot_id()
 
 st.title(_("Is it safe?"))
@@ -18,35 +20,46 @@ st.caption(state.describe(f))
 glossary_link()
 
 now = state.load("safety_totals", snap, f)
-before = state.load("safety_totals", snap, f.previous())
+current = state.load("safety_totals", snap, cmp.current) if cmp.baseline else None
+before = state.load("safety_totals", snap, cmp.baseline) if cmp.baseline else None
+
+
+def change(key: str) -> str | None:
+    return cmp.change(current[key], before[key]) if before else None
+
+
 cols = st.columns(4)
 with cols[0]:
     kpi(
         _("Reports"),
         now["count_reports"],
-        before["count_reports"],
+        change("count_reports"),
         _("Reports by users of videos, comments, accounts or lives."),
+        good=False,
     )
 with cols[1]:
     kpi(
         _("Blocks"),
         now["count_blocks"],
-        before["count_blocks"],
+        change("count_blocks"),
         _("Accounts blocked by users ({n} unblocked).").format(n=f"{now['count_unblocks']:,}"),
+        good=False,
     )
 with cols[2]:
     kpi(
         _("Comment filters switched on"),
         now["count_filters_on"],
-        before["count_filters_on"],
+        change("count_filters_on"),
         _("Users who turned comment filters on ({n} turned them off).").format(n=f"{now['count_filters_off']:,}"),
+        good=False,
     )
 with cols[3]:
     kpi(
         _("Removals"),
         now["count_removals"],
-        before["count_removals"],
+        change("count_removals"),
         _("Videos, comments or lives removed for breaking the Community Guidelines."),
+        good=False,
     )
 cols = st.columns(3)
 with cols[0]:
@@ -70,18 +83,56 @@ with cols[2]:
         border=True,
         help=_("Removals reversed (restored) ÷ removals."),
     )
+compared(cmp)
 
 daily = state.load("safety_daily", snap, f)
-if daily.is_empty():
+if daily["count_events"].sum() == 0:
     st.info(_("No safety events in this period for these filters. Widen the dates or clear a filter."))
     st.stop()
 actions = labels.labels("action")
-st.altair_chart(charts.daily_stacked(daily, "action", _("Safety actions per day"), actions))
+st.altair_chart(
+    charts.daily_lines(
+        daily,
+        "action",
+        _("Safety actions per day"),
+        _("Actions per day"),
+        labels=actions,
+        colors={
+            "report": "#7A5C99",
+            "block": "#F2A541",
+            "unblock": "#E4572E",
+            "comment_filter_on": "#4C78A8",
+            "comment_filter_off": "#A0A0A0",
+            "removal": "#5C946E",
+            "restore": "#1F7A6B",
+        },
+        events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+        today=s.today(),
+        day_title=labels.day_title(),
+        so_far=_("so far"),
+        min_cell=s.privacy.min_cell,
+    ),
+    width="stretch",
+)
 by_day = daily.pivot(on="action", index="day", values="count_events")
 by_day = by_day.select("day", *[a for a in actions if a in by_day.columns])
 download(
     by_day.rename({"day": _("Day"), **{a: w for a, w in actions.items() if a in by_day.columns}}), "safety_daily", f
 )
+
+n = s.privacy.min_cell
+WHY = {f"<{n}": _("Fewer than {n}: not shown, so that no one can be singled out").format(n=n)}
+
+
+def small_hidden(part: pl.DataFrame) -> pl.DataFrame:
+    """A count below min_cell leaves the server as its text (`<10`) only, as in the table:
+    the chart draws a marked placeholder and its data holds no number."""
+    small = (pl.col("count_events") > 0) & (pl.col("count_events") < n)
+    return part.with_columns(
+        count_text=pl.when(small).then(pl.lit(f"<{n}")),
+        count_events=pl.when(small).then(None).otherwise(pl.col("count_events")),
+    )
+
 
 by_policy = state.load("safety_by_policy", snap, f)
 st.subheader(_("Reports and removals by policy"))
@@ -103,13 +154,17 @@ for col, action, title, none in [
         else:
             st.altair_chart(
                 charts.bars(
-                    part,
+                    small_hidden(part),
                     "policy_name",
                     "count_events",
                     title,
-                    _("Count"),
+                    actions[action],
                     color="#7A5C99" if action == "report" else "#5C946E",
-                )
+                    text="count_text",
+                    why=WHY,
+                    label_title=_("Policy"),
+                ),
+                width="stretch",
             )
 count = _("Count")
 table = by_policy.select(
@@ -118,5 +173,6 @@ table = by_policy.select(
     pl.col("target_name").alias(_("Target")),
     pl.col("count_events").alias(count),
 )
-st.dataframe(table, hide_index=True, column_config={count: st.column_config.NumberColumn(format="localized")})
+# only text reaches the browser: a count below min_cell is never sent as a number
+st.dataframe(suppress(table, [count], s.privacy.min_cell, thousands=True), hide_index=True)
 download(table, "safety_by_policy", f)

@@ -10,7 +10,8 @@ with source as (
     select * from file_rows
 ),
 keyed as (
-    select raw_id, (key_hi::uhugeint << 64) + key_lo as user_key from keyed_ids
+    -- the id's length is checked per stream (limit 256); computed here once per distinct id
+    select raw_id, (key_hi::uhugeint << 64) + key_lo as user_key, length(raw_id) as user_id_length from keyed_ids
 ),
 provinces as (  -- read from file_rows, not source: a CTE used once is streamed, not materialised
     select d.raw, coalesce(p.code, 'unknown') as province, txt(d.raw) as province_text
@@ -31,6 +32,7 @@ select
         lg.language as language
     ),
     keyed.user_key,
+    keyed.user_id_length,
     txt(source.event_time) as event_time_text,
     parse_time(source.event_time) as event_at,
     pv.province_text

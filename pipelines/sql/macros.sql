@@ -23,7 +23,7 @@ create or replace temp macro hashtag_list(x) as
     list_transform(regexp_extract_all(x, '#?([\pL\pM\pN_]+)', 1), lambda t: lower(t));
 
 create or replace temp macro whole_number(x) as case
-    when regexp_full_match(trim(x), '[0-9]{1,18}(\.0+)?') then trim(x)::double::bigint
+    when regexp_full_match(trim(x), '[0-9]{1,18}(\.0+)?') then split_part(trim(x), '.', 1)::bigint  -- exact: no double
 end;
 
 -- A row's reasons are joined by concat_ws (which skips the NULLs of the rules a row passes)
@@ -31,12 +31,17 @@ end;
 -- almost every row passes. Reason texts are ours and never contain chr(31).
 -- The reasons every stream shares (CONTRACT §2, common fields); user_id is checked per
 -- stream (safety's removal and restore may leave it empty). NULL when the row passes them all.
-create or replace temp macro common_reasons(event_id, event_time_text, event_at, now, province_text, province,
-                                            age_band, age_bands) as nullif(concat_ws(chr(31),
+-- `earliest` is validation.earliest at 00:00 in the campaign timezone, `earliest_day` its text:
+-- nothing before it is loaded (a year-0 timestamp would come back from DuckDB as a BC string).
+-- \p{Cc}: C0 and C1 control characters and DEL (NUL, tab, newline, ESC, U+0085, ...).
+create or replace temp macro common_reasons(event_id, event_time_text, event_at, now, earliest, earliest_day,
+                                            province_text, province, age_band, age_bands) as nullif(concat_ws(chr(31),
     case when event_id is null then 'event_id: missing'
-         when length(event_id) > 128 then 'event_id: longer than 128 characters' end,
+         when length(event_id) > 128 then 'event_id: longer than 128 characters'
+         when regexp_matches(event_id, '\p{Cc}') then 'event_id: contains control characters' end,
     case when event_time_text is null then 'event_time: missing'
          when event_at is null then 'event_time: not ISO-8601 or epoch seconds'
+         when event_at < earliest then 'event_time: before validation.earliest (' || earliest_day || ')'
          when event_at > now + interval 1 day then 'event_time: more than 1 day in the future' end,
     case when province_text is not null and province = 'unknown'
          then 'province: not a code KH-1..KH-25 or a province name' end,

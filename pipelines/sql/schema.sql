@@ -123,3 +123,11 @@ create table if not exists user_numbers (
     user_key uhugeint not null,
     user_number uinteger not null
 );
+
+-- Facts about the warehouse as a whole, one row per name. `hmac_key_fingerprint`: the
+-- fingerprint of the HMAC key every user_key was made with (pipelines/secrets.py; never
+-- the key itself); a refresh with a key of another fingerprint stops.
+create table if not exists warehouse_meta (
+    name varchar primary key,
+    value varchar not null
+);

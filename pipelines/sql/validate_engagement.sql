@@ -4,8 +4,11 @@
 -- is_campaign: the video carries a tracked hashtag; set here, and recomputed for every row
 -- when the tracked hashtags change (pipelines/refresh.py _build_marts).
 with hashtag_values as (  -- a handful of distinct values: parsed once each (file_rows: see landing_rows.sql)
-    select raw, hashtags, coalesce(list_has_any(hashtags, $tracked), false) as is_campaign
-    from (select raw, hashtag_list(raw) as hashtags from (select distinct hashtags as raw from file_rows))
+    select raw, hashtags, coalesce(list_has_any(hashtags, $tracked), false) as is_campaign, too_long as hashtags_too_long
+    from (
+        select raw, length(raw) > 2048 as too_long, case when not too_long then hashtag_list(raw) end as hashtags
+        from (select distinct hashtags as raw from file_rows)
+    )
 ),
 event_types as (
     select raw, lower(txt(raw)) as event_type from (select distinct event_type as raw from file_rows)
@@ -24,7 +27,8 @@ typed as (
         txt(l.partner_id) as partner_id
     ),
     txt(l.watch_time_ms) as watch_time_text,
-    h.is_campaign
+    h.is_campaign,
+    h.hashtags_too_long
     from landing_rows as l
     left join hashtag_values as h on h.raw is not distinct from l.hashtags
     left join event_types as et on et.raw is not distinct from l.event_type
@@ -33,19 +37,25 @@ typed as (
 select
     *,
     case when _malformed is not null then [_malformed] else reason_list(concat_ws(chr(31),
-        common_reasons(event_id, event_time_text, event_at, $now, province_text, province, age_band, $age_bands),
-        case when user_key is null then 'user_id: missing' end,
+        common_reasons(event_id, event_time_text, event_at, $now, $earliest, $earliest_day,
+                       province_text, province, age_band, $age_bands),
+        case when user_key is null then 'user_id: missing'
+             when user_id_length > 256 then 'user_id: longer than 256 characters' end,
         case when event_type is null then 'event_type: missing'
              when not list_contains($event_types, event_type) then 'event_type: unknown value' end,
         case when video_id is null and list_contains($video_types, event_type)
-             then 'video_id: missing (required for ' || event_type || ')' end,
-        case when creator_id is null and event_type = 'post' then 'creator_id: missing (required for post)' end,
+             then 'video_id: missing (required for ' || event_type || ')'
+             when length(video_id) > 256 then 'video_id: longer than 256 characters' end,
+        case when creator_id is null and event_type = 'post' then 'creator_id: missing (required for post)'
+             when length(creator_id) > 256 then 'creator_id: longer than 256 characters' end,
+        case when hashtags_too_long then 'hashtags: longer than 2,048 characters' end,
         case when not list_contains($surfaces, surface) then 'surface: unknown value' end,
         case when watch_time_text is not null and watch_time_ms is null
              then 'watch_time_ms: not a whole number >= 0'
-             when watch_time_text is not null and event_type is distinct from 'view'
-             then 'watch_time_ms: only allowed on views' end,
-        case when partner_id is not null and not list_contains($partners, partner_id)
+             when watch_time_text is not null and not list_contains($watch_types, event_type)
+             then 'watch_time_ms: only allowed on views and tip-video views' end,
+        case when length(partner_id) > 256 then 'partner_id: longer than 256 characters'
+             when partner_id is not null and not list_contains($partners, partner_id)
              then 'partner_id: not a partner in the campaign config' end
         )) end as reasons
 from typed

@@ -13,9 +13,12 @@ with typed as (
 select
     *,
     case when _malformed is not null then [_malformed] else reason_list(concat_ws(chr(31),
-        common_reasons(event_id, event_time_text, event_at, $now, province_text, province, age_band, $age_bands),
-        case when user_key is null then 'user_id: missing' end,
+        common_reasons(event_id, event_time_text, event_at, $now, $earliest, $earliest_day,
+                       province_text, province, age_band, $age_bands),
+        case when user_key is null then 'user_id: missing'
+             when user_id_length > 256 then 'user_id: longer than 256 characters' end,
         case when partner_id is null then 'partner_id: missing'
+             when length(partner_id) > 256 then 'partner_id: longer than 256 characters'
              when not list_contains($partners, partner_id) then 'partner_id: not a partner in the campaign config' end,
         case when stage is null then 'stage: missing'
              when not list_contains($stages, stage) then 'stage: not one of shown, clicked, contacted' end,

@@ -16,14 +16,17 @@ with typed as (
 select
     *,
     case when _malformed is not null then [_malformed] else reason_list(concat_ws(chr(31),
-        common_reasons(event_id, event_time_text, event_at, $now, province_text, province, age_band, $age_bands),
+        common_reasons(event_id, event_time_text, event_at, $now, $earliest, $earliest_day,
+                       province_text, province, age_band, $age_bands),
         case when user_key is null and not list_contains($platform_actions, action)
-             then 'user_id: missing (only removal and restore may leave it empty)' end,
+             then 'user_id: missing (only removal and restore may leave it empty)'
+             when user_id_length > 256 then 'user_id: longer than 256 characters' end,
         case when action is null then 'action: missing'
              when not list_contains($actions, action) then 'action: unknown value' end,
         case when target_type is null then 'target_type: missing'
              when not list_contains($target_types, target_type) then 'target_type: unknown value' end,
-        case when target_id is null then 'target_id: missing' end,
+        case when target_id is null then 'target_id: missing'
+             when length(target_id) > 256 then 'target_id: longer than 256 characters' end,
         case when policy is null and action in ('report', 'removal')
              then 'policy: missing (required for ' || action || ')'
              when policy is not null and not list_contains($policies, policy) then 'policy: unknown value' end,

@@ -1,4 +1,5 @@
--- Grain: one row per campaign day in [$start, $end] × Digital Wellness Hub event type.
+-- Grain: one row per campaign day in [$start, $end] × Digital Wellness Hub event type that had events
+-- (queries/pages.py adds the days and values without any, as 0).
 select day, event_type, sum(count_events)::bigint as count_events
 from mart_engagement_daily
 where day between $start and $end

@@ -1,4 +1,5 @@
--- Grain: one row per campaign day in [$start, $end] × action.
+-- Grain: one row per campaign day in [$start, $end] × action that had events
+-- (queries/pages.py adds the days and values without any, as 0).
 select day, action, sum(count_events)::bigint as count_events
 from mart_safety_daily
 where day between $start and $end and keep(province, age_band, language, $provinces, $age_bands, $languages)

@@ -1,0 +1,126 @@
+"""Charts as a person sees them in a real Chromium at a desktop and a phone width: none
+squashed, none wider than the screen, the partial day marked (`pulse dashboard`, every
+policy page, as policy and as admin)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from pipelines.refresh import run_refresh
+from queries.settings import Settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
+from tests.conftest import REPO
+from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
+from tests.test_refresh import write_file
+
+ARTIFACTS = REPO / "test-artifacts"
+PAGES = ["", "audience", "hub", "referrals", "safety"]
+
+# What the page shows, measured in the browser: the page's own width, every chart's box and
+# plot area, every top-level element's box, and every bar drawn across (wider than tall).
+MEASURE = """() => {
+  const vw = document.documentElement.clientWidth;
+  const box = e => e.getBoundingClientRect();
+  const charts = [...document.querySelectorAll('[data-testid=stVegaLiteChart]')].map(c => {
+    const plot = c.querySelector('g.role-frame.root > g > path.background');
+    const title = c.querySelector('g.role-title text');
+    const bars = [...c.querySelectorAll('g.mark-rect.role-mark path')].map(box).filter(r => r.width >= r.height && r.width > 0);
+    return {
+      title: title ? title.textContent : '',
+      left: box(c).left, right: box(c).right, height: box(c).height,
+      svgWidth: c.querySelector('svg') ? box(c.querySelector('svg')).width : 0,
+      plotHeight: plot ? box(plot).height : 0,
+      thinnestBar: bars.length ? Math.min(...bars.map(r => r.height)) : null,
+      texts: [...c.querySelectorAll('text')].map(t => t.textContent),
+    };
+  });
+  const wide = [...document.querySelectorAll('[data-testid=stMain] [data-testid=stElementContainer]')]
+    .filter(e => box(e).width > 0 && box(e).right > vw + 1)
+    .map(e => `${e.querySelector('[data-testid]')?.dataset.testid} ${Math.round(box(e).right)}px`);
+  return {vw, scrollWidth: document.documentElement.scrollWidth, charts, wide};
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    d = build(tmp_path_factory.mktemp("charts") / "data")
+    # the data runs from the launch to now, so the default period (launch..today, kept inside
+    # the data's days) has the launch and today's partial day on its time charts
+    s = Settings()
+    now = dt.datetime.now(dt.UTC)
+    launch = dt.datetime.combine(s.launch, dt.time(12), s.tz)
+    for i, at in enumerate([launch, now - dt.timedelta(minutes=30)]):
+        write_file(
+            d,
+            f"engagement/{at:%Y/%m/%d}/engagement-{i}.csv",
+            [{**eng(90 + i, f"u9{i}", "view"), "event_time": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}],
+        )
+    assert run_refresh(s, d, settle_seconds=0, now=now + dt.timedelta(hours=1)).published
+    add_accounts(d.root)
+    try:
+        with running_dashboard(d.root, tmp_path_factory.mktemp("log") / "dashboard.log") as base:
+            yield base
+    except DashboardDidNotStart as e:
+        pytest.fail(str(e))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run .ci/setup --browser"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def idle(page: Page) -> None:
+    for _ in range(2):
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+        page.wait_for_timeout(400)
+
+
+@pytest.mark.parametrize("account", ["policy-test", "admin-test"])
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
+def test_charts_fit_the_screen_and_are_never_squashed(
+    server: str, browser, account: str, width: int, height: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(server + "/")
+    idle(page)
+    sign_in_form(page, account, ACCOUNTS[account][2])
+    problems: list[str] = []
+    for path in PAGES:
+        page.goto(f"{server}/{path}")
+        idle(page)
+        if page.get_by_label("Account name").count():  # a fresh tab: sign in again
+            sign_in_form(page, account, ACCOUNTS[account][2])
+            idle(page)
+        page.wait_for_function("document.querySelectorAll('[data-testid=stVegaLiteChart] svg').length >= 1")
+        page.wait_for_timeout(500)
+        m = page.evaluate(MEASURE)
+        name = path or "overview"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"charts-{name}-{account}-{width}.png"), full_page=True)
+        if m["scrollWidth"] > m["vw"]:
+            problems.append(f"{name}: the page scrolls sideways ({m['scrollWidth']} px > {m['vw']} px)")
+        problems += [f"{name}: {w} is wider than the {m['vw']} px screen" for w in m["wide"]]
+        assert m["charts"], f"{name}: no chart drawn"
+        for c in m["charts"]:
+            what = f"{name}: chart {c['title']!r}"
+            if c["right"] > m["vw"] + 1 or c["svgWidth"] > c["right"] - c["left"] + 1:
+                problems.append(f"{what} is {c['svgWidth']:.0f} px wide on a {m['vw']} px screen")
+            if c["height"] < 90 or c["plotHeight"] < 28:
+                problems.append(f"{what} is squashed: {c['height']:.0f} px tall, plot {c['plotHeight']:.0f} px")
+            if c["thinnestBar"] is not None and c["thinnestBar"] < 18:
+                problems.append(f"{what} has a bar {c['thinnestBar']:.1f} px thick")
+        if name == "overview":
+            views = next(c for c in m["charts"] if c["title"].startswith("Views"))
+            if "so far" not in views["texts"] or "Launch" not in views["texts"]:
+                problems.append(f"overview: the Views chart marks no partial day or no launch: {views['texts']}")
+    context.close()
+    assert problems == [], "\n".join(problems)
