@@ -44,7 +44,9 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
 }
-_MEDIA = re.compile(r"(?:^|/)media/(.*)$")  # any path under media/, whatever follows: fail closed
+# any path under media/, whatever follows (fail closed), except Streamlit's own bundled assets
+# (/static/media/: its fonts, the Material icons among them)
+_MEDIA = re.compile(r"(?:^|(?<!^/static)/)media/(.*)$")
 _METRICS = re.compile(r"(?:^|/)_stcore/metrics(?:/|$)")
 
 

@@ -159,6 +159,18 @@ def test_metrics_endpoint_is_off(server: str) -> None:
     assert http_status(server + "/_stcore/health")[0] == 200  # the health check stays
 
 
+def test_the_apps_own_static_media_is_not_guarded(server: str) -> None:
+    """Streamlit's bundled fonts live under /static/media/: guarding them like download files
+    left every Material icon drawn as its name ("dashboard", "logout") over the sidebar's words."""
+    import streamlit
+
+    fonts = Path(streamlit.__file__).parent / "static" / "static" / "media"
+    icons = next(fonts.glob("MaterialSymbols-Rounded*.woff2"))
+    status, _, body = http_status(f"{server}/static/media/{icons.name}")
+    assert status == 200 and len(body) > 1000, (status, body[:200])
+    assert http_status(server + "/static//media/0123456789abcdef.csv")[0] == 404  # no way round the guard
+
+
 def test_every_response_carries_the_security_headers(server: str) -> None:
     for path in ("/", "/_stcore/health", "/media/0123456789abcdef.csv", "/_stcore/metrics"):
         _, headers, _ = http_status(server + path)
