@@ -103,6 +103,49 @@ class Warehouse(_Section):
         StrictInt,
         Field(ge=1, description="Published snapshot files kept on disk; older ones are removed after a publish."),
     ] = 3
+    catalog: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            description="The DuckLake catalog: `sqlite:PATH` (default `sqlite:DATA_DIR/lake/catalog.sqlite`) or "
+            "`postgres:CONNECTION`; env PULSE_CATALOG wins.",
+        ),
+    ] = None
+    data_path: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            description="Where the lake's Parquet files live: a folder (default `DATA_DIR/lake/data/`) or `s3://…`; "
+            "env PULSE_DATA_PATH wins.",
+        ),
+    ] = None
+
+    @field_validator("catalog")
+    @classmethod
+    def _catalog(cls, v: str | None) -> str | None:
+        return None if v is None else check_catalog(v)
+
+    @field_validator("data_path")
+    @classmethod
+    def _data_path(cls, v: str | None) -> str | None:
+        return None if v is None else check_data_path(v)
+
+
+def check_catalog(v: str) -> str:
+    """A DuckLake catalog: `sqlite:PATH` or `postgres:CONNECTION` (config key or PULSE_CATALOG)."""
+    v = v.strip()
+    kind, _, rest = v.partition(":")
+    if kind not in ("sqlite", "postgres") or not rest.strip():
+        raise ValueError(f"must be 'sqlite:PATH' or 'postgres:CONNECTION' (got {v!r})")
+    return v
+
+
+def check_data_path(v: str) -> str:
+    """Where DuckLake's data files live: a folder, or an s3:// address (config key or PULSE_DATA_PATH)."""
+    v = v.strip()
+    if not v or ("://" in v and not v.startswith("s3://")) or v == "s3://":
+        raise ValueError(f"must be a folder or an s3://bucket/prefix address (got {v!r})")
+    return v
 
 
 class CampaignEvent(_Section):

@@ -1,0 +1,181 @@
+"""The DuckLake warehouse (issue 16): a catalog database plus immutable Parquet data files.
+
+Stage 1 prototype, beside the snapshot files of `queries.warehouse` (which stay the default
+until the lake passes every guarantee): `PULSE_WAREHOUSE_FORMAT=lake` makes the refresh
+commit into the lake and the readers read it.
+
+Where the lake is (first match wins):
+    catalog:   env PULSE_CATALOG, config `warehouse.catalog`, else `sqlite:DATA_DIR/lake/catalog.sqlite`
+    data path: env PULSE_DATA_PATH, config `warehouse.data_path`, else `DATA_DIR/lake/data/`
+A relative SQLite path or data path is relative to the data dir.
+
+The extensions (ducklake, sqlite_scanner; postgres_scanner and httpfs for the next issue) come
+from the PyPI packages `duckdb-extension-*` pinned with duckdb, loaded by path, never
+downloaded: every connection is a cursor of one in-memory DuckDB instance per process, which
+loads them once (0.6 s) and attaches each lake once (autoinstall and autoload are off).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from queries.datadir import DataDir
+from queries.errors import ConfigError, PulseError
+from queries.settings import Settings, check_catalog, check_data_path
+
+FORMAT_ENV = "PULSE_WAREHOUSE_FORMAT"  # prototype switch: "lake", else the snapshot files
+CATALOG_ENV = "PULSE_CATALOG"
+DATA_PATH_ENV = "PULSE_DATA_PATH"
+EXTENSIONS = {"sqlite:": ("sqlite_scanner", "ducklake"), "postgres:": ("postgres_scanner", "ducklake")}
+INSTANCE_CONFIG = {
+    "autoinstall_known_extensions": False,  # nothing is ever downloaded at run time
+    "autoload_known_extensions": False,
+    "preserve_insertion_order": False,
+    "memory_limit": "2GB",
+}
+
+
+def lake_enabled() -> bool:
+    return os.environ.get(FORMAT_ENV, "").strip().lower() == "lake"
+
+
+@dataclass(frozen=True)
+class LakeLocation:
+    catalog: str  # 'sqlite:/abs/path/catalog.sqlite' or 'postgres:dbname=… host=…'
+    data_path: str  # an absolute folder ending in '/', or 's3://…/'
+
+    @property
+    def alias(self) -> str:
+        """The name the lake is attached under: one per location, so two data dirs never mix."""
+        return "lake_" + hashlib.sha256(f"{self.catalog}\0{self.data_path}".encode()).hexdigest()[:12]
+
+    @property
+    def kind(self) -> str:
+        return self.catalog.split(":", 1)[0] + ":"
+
+
+def lake_location(settings: Settings, d: DataDir) -> LakeLocation:
+    """The catalog and data path from the environment, the config or the defaults; ConfigError
+    with one line naming the variable or key when one is not usable."""
+    catalog, catalog_from = _chosen(CATALOG_ENV, settings.warehouse.catalog, "warehouse.catalog")
+    data_path, data_from = _chosen(DATA_PATH_ENV, settings.warehouse.data_path, "warehouse.data_path")
+    if catalog is None:
+        catalog = f"sqlite:{d.root / 'lake' / 'catalog.sqlite'}"
+    if data_path is None:
+        data_path = str(d.root / "lake" / "data")
+    try:
+        catalog = check_catalog(catalog)
+    except ValueError as e:
+        raise ConfigError(f"{catalog_from}: {e}; leave it unset for the lake under the data dir") from None
+    try:
+        data_path = check_data_path(data_path)
+    except ValueError as e:
+        raise ConfigError(f"{data_from}: {e}; leave it unset for the lake under the data dir") from None
+    if catalog.startswith("sqlite:"):
+        path = Path(catalog.removeprefix("sqlite:")).expanduser()
+        catalog = f"sqlite:{path if path.is_absolute() else d.root / path}"
+    if "://" not in data_path:
+        p = Path(data_path).expanduser()
+        data_path = str(p if p.is_absolute() else d.root / p)
+    return LakeLocation(catalog, data_path.rstrip("/") + "/")
+
+
+def _chosen(env: str, configured: str | None, key: str) -> tuple[str | None, str]:
+    if (value := os.environ.get(env)) is not None:
+        return value, env
+    return configured, key
+
+
+# --- the process's instance -----------------------------------------------------------
+
+_lock = threading.Lock()
+_instance: duckdb.DuckDBPyConnection | None = None
+_loaded: set[str] = set()
+_attached: set[str] = set()
+
+
+def extension_path(name: str) -> Path:
+    """The extension file shipped by PyPI's duckdb-extension-<name> for this duckdb."""
+    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+    if spec is None or spec.origin is None:
+        raise PulseError(
+            f"the DuckDB extension {name} is not installed (PyPI package duckdb-extension-{name.replace('_', '-')}); "
+            "reinstall the project from uv.lock"
+        )
+    path = Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.is_file():
+        raise PulseError(f"{path}: missing; duckdb-extension-{name} must have duckdb's version {duckdb.__version__}")
+    return path
+
+
+def _process_instance() -> duckdb.DuckDBPyConnection:
+    global _instance
+    if _instance is None:
+        _instance = duckdb.connect(":memory:", config=dict(INSTANCE_CONFIG))
+        _instance.execute("set TimeZone = 'UTC'")
+    return _instance
+
+
+def _load(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
+    for name in names:
+        if name not in _loaded:
+            con.execute(f"load '{extension_path(name)}'")
+            _loaded.add(name)
+
+
+def _attach(con: duckdb.DuckDBPyConnection, where: LakeLocation) -> None:
+    if where.alias in _attached:
+        return
+    if where.catalog.startswith("sqlite:"):
+        Path(where.catalog.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
+    if "://" not in where.data_path:
+        Path(where.data_path).mkdir(parents=True, exist_ok=True)
+    con.execute(f"attach 'ducklake:{_quoted(where.catalog)}' as {where.alias} (data_path '{_quoted(where.data_path)}')")
+    _attached.add(where.alias)
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def connect_lake(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
+    """A connection (a cursor of the process's instance) whose default catalog is the lake."""
+    where = lake_location(settings, d)
+    with _lock:
+        base = _process_instance()
+        _load(base, EXTENSIONS[where.kind])
+        _attach(base, where)
+    con = base.cursor()
+    con.execute("set TimeZone = 'UTC'")
+    con.execute(f"use {where.alias}")
+    return con
+
+
+def latest_snapshot_id(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The lake's latest committed snapshot id, as this connection's transaction sees it."""
+    (alias,) = con.sql("select current_database()").fetchall()[0]
+    rows = con.sql(f"select id from {alias}.current_snapshot()").fetchall()
+    return rows[0][0] if rows else None
+
+
+@contextmanager
+def lake_reader(settings: Settings, d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read connection held in one transaction: every query sees the same committed snapshot,
+    the latest one when the block starts."""
+    con = connect_lake(settings, d)
+    try:
+        con.execute("begin transaction")
+        yield con
+    finally:
+        with suppress(duckdb.Error):
+            con.execute("rollback")
+        con.close()
