@@ -16,7 +16,7 @@ from queries.filters import COMPARISONS, Comparison, Filters, compare, span
 from queries.labels import _
 from queries.reference import AGE_BANDS, PROVINCES
 from queries.settings import Settings, load_settings
-from queries.warehouse import current_snapshot, snapshot_id_of
+from queries.warehouse import published_snapshot_id
 
 LANGUAGE_NAMES = labels.LABELS["language"]  # English source words; read them with labels.label("language", …)
 PROVINCE_NAMES = labels.LABELS["province"]
@@ -34,8 +34,7 @@ def data_dir() -> DataDir:
 
 def snapshot_id() -> str | None:
     """The published snapshot, looked up on every run: a refresh shows on the next interaction."""
-    path = current_snapshot(data_dir())
-    return snapshot_id_of(path) if path else None
+    return published_snapshot_id(data_dir())
 
 
 def load(query: str, snapshot: str | None, f: Filters | None, *args: Any) -> Any:

@@ -45,6 +45,7 @@ from pipelines.user_keys import keyed_user_ids
 from queries import reference as ref
 from queries.datadir import DataDir
 from queries.errors import PulseError
+from queries.lake import connect_lake, lake_enabled, latest_snapshot_id
 from queries.settings import Settings
 from queries.sqlfiles import mart_names, sql
 from queries.warehouse import (
@@ -149,6 +150,8 @@ class Staged:
     started_at: dt.datetime
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    lake: duckdb.DuckDBPyConnection | None = None  # the lake's open transaction, committed by publish
+    lake_snapshot: str | None = None  # the DuckLake snapshot that commit made
 
 
 @dataclass
@@ -165,7 +168,7 @@ class RefreshResult:
         new = [f for f in staged.files if f.status == "loaded"]
         return cls(
             snapshot_id=snapshot_id,
-            published=staged.building is not None,
+            published=staged.building is not None or staged.lake is not None,
             streams=staged.streams,
             files={
                 "new": len(new),
@@ -211,10 +214,14 @@ def refresh_lock(d: DataDir, wait_seconds: float) -> FileLock:
 def discover_new_files(d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> Plan:
     """Files under landing/ not yet in the published ledger (by path, size and mtime)."""
     found: Discovery = discover(d, settle_seconds)
-    previous = current_snapshot(d)
+    previous = None if lake_enabled() else current_snapshot(d)
     ledger: set[tuple[str, int, int]] = set()
     hashes: set[str] = set()
-    if previous is not None:
+    if lake_enabled():
+        rows = _lake_ledger(d)
+        ledger = {(p, s, m) for p, s, m, _ in rows}
+        hashes = {h for *_, h in rows}
+    elif previous is not None:
         con = connect_snapshot(previous)
         try:
             rows = con.sql("select path, size_bytes, mtime_ns, file_sha256 from file_ledger").fetchall()
@@ -226,6 +233,19 @@ def discover_new_files(d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECOND
     for f in found.candidates:
         (seen if (f.rel, f.size, f.mtime_ns) in ledger else candidates).append(f)
     return Plan(candidates, found.waiting, seen, hashes, previous, found.skipped)
+
+
+def _lake_ledger(d: DataDir) -> list[tuple[str, int, int, str]]:
+    """The lake's file ledger as of its latest snapshot (empty before the first refresh)."""
+    from queries.settings import load_settings
+
+    con = connect_lake(load_settings(), d)
+    try:
+        return con.sql("select path, size_bytes, mtime_ns, file_sha256 from file_ledger").fetchall()
+    except duckdb.CatalogException:
+        return []
+    finally:
+        con.close()
 
 
 # --- 2. stage --------------------------------------------------------------------------
@@ -265,6 +285,8 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     if not plan.candidates:
         return staged
     snapshot_id = new_snapshot_id()
+    if lake_enabled():
+        return _stage_into_lake(settings, d, plan, staged, key, snapshot_id, now, started)
     building = snapshot_path(d, snapshot_id).with_name(snapshot_path(d, snapshot_id).name + BUILDING_SUFFIX)
     try:  # a copy cut short by a full disk must not stay behind for the retry to trip on
         if plan.previous is not None:
@@ -275,48 +297,10 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
         remove_building(building)
         raise
     try:
-        _prepare(con)
-        con.execute(
-            "insert or replace into warehouse_meta values ($name, $value)",
-            {"name": KEY_FINGERPRINT, "value": fingerprint(key)},
-        )
-        fault_point("after_schema")
-        batch_hashes: set[str] = set()
-        for f in plan.candidates:
-            seq = len(staged.files)
-            result = _stage_file(con, settings, key, f, snapshot_id, now, plan.known_hashes | batch_hashes)
-            if result is None:
-                staged.waiting.append(f.rel)
-                continue
-            staged.files.append(result)
-            batch_hashes.add(result.sha256)
-            log.info(
-                "[%d/%d] %s: %s, %d rows read, %d quarantined",
-                seq + 1,
-                len(plan.candidates),
-                f.rel,
-                result.reason or result.status.replace("_", " "),
-                result.read,
-                result.quarantined,
-            )
-            if seq == 0:
-                fault_point("after_first_file")
-        staged.timings["stage_files_s"] = time.perf_counter() - started
-        if not staged.files:
+        if not _load_into(con, settings, plan, staged, key, snapshot_id, now, started):
             con.close()
             remove_building(building)
             return staged
-        fault_point("before_count")
-        _count_and_record(con, staged, snapshot_id)
-        fault_point("after_count")
-        t = time.perf_counter()
-        kind = _build_marts(con, settings, snapshot_id)
-        staged.timings[f"marts_{kind}_s"] = time.perf_counter() - t
-        fault_point("after_marts")
-        t = time.perf_counter()
-        release_closed_weeks(con, settings, snapshot_id, now)
-        staged.timings["partner_releases_s"] = time.perf_counter() - t
-        _record_run(con, staged, snapshot_id, now)
         con.execute("checkpoint")
         fault_point("after_checkpoint")
     except BaseException:
@@ -329,8 +313,98 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     return staged
 
 
+def _stage_into_lake(
+    settings: Settings,
+    d: DataDir,
+    plan: Plan,
+    staged: Staged,
+    key: bytes,
+    snapshot_id: str,
+    now: dt.datetime,
+    started: float,
+) -> Staged:
+    """The same load, into one open DuckLake transaction that publish commits: nothing is
+    copied, and a refresh that dies leaves the lake as it was (its orphan files aside)."""
+    con = connect_lake(settings, d)
+    try:
+        con.execute("begin transaction")
+        if not _load_into(con, settings, plan, staged, key, snapshot_id, now, started):
+            con.execute("rollback")
+            con.close()
+            return staged
+    except BaseException:
+        con.close()  # rolls the transaction back
+        raise
+    staged.snapshot_id, staged.lake = snapshot_id, con
+    staged.timings["stage_s"] = time.perf_counter() - started
+    return staged
+
+
+def _load_into(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    plan: Plan,
+    staged: Staged,
+    key: bytes,
+    snapshot_id: str,
+    now: dt.datetime,
+    started: float,
+) -> bool:
+    """Every candidate file, counts, ledger, marts, partner releases and the run record, on
+    con; False when no file was processed (nothing to publish)."""
+    _prepare(con)
+    con.execute("delete from warehouse_meta where name = $name", {"name": KEY_FINGERPRINT})
+    con.execute(
+        "insert into warehouse_meta values ($name, $value)", {"name": KEY_FINGERPRINT, "value": fingerprint(key)}
+    )
+    fault_point("after_schema")
+    batch_hashes: set[str] = set()
+    for f in plan.candidates:
+        seq = len(staged.files)
+        result = _stage_file(con, settings, key, f, snapshot_id, now, plan.known_hashes | batch_hashes)
+        if result is None:
+            staged.waiting.append(f.rel)
+            continue
+        staged.files.append(result)
+        batch_hashes.add(result.sha256)
+        log.info(
+            "[%d/%d] %s: %s, %d rows read, %d quarantined",
+            seq + 1,
+            len(plan.candidates),
+            f.rel,
+            result.reason or result.status.replace("_", " "),
+            result.read,
+            result.quarantined,
+        )
+        if seq == 0:
+            fault_point("after_first_file")
+    staged.timings["stage_files_s"] = time.perf_counter() - started
+    if not staged.files:
+        return False
+    fault_point("before_count")
+    _count_and_record(con, staged, snapshot_id)
+    fault_point("after_count")
+    t = time.perf_counter()
+    kind = _build_marts(con, settings, snapshot_id)
+    staged.timings[f"marts_{kind}_s"] = time.perf_counter() - t
+    fault_point("after_marts")
+    t = time.perf_counter()
+    release_closed_weeks(con, settings, snapshot_id, now)
+    staged.timings["partner_releases_s"] = time.perf_counter() - t
+    _record_run(con, staged, snapshot_id, now)
+    return True
+
+
+# DuckDB writes a UHUGEINT to Parquet as a DOUBLE: in the lake, the 128-bit user_key would
+# keep only its top 53 bits (distinct people merge). The lake stores it as a UUID (16 bytes).
+LAKE_USER_KEY = "format('{:032x}', user_key)::uuid as user_key"
+
+
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(sql("schema", "pipelines"))
+    schema = sql("schema", "pipelines")
+    if lake_enabled():
+        schema = schema.replace("user_key uhugeint", "user_key uuid")
+    con.execute(schema)
     con.execute(sql("macros", "pipelines"))
     con.execute("create or replace temp table province_lookup (key varchar, code varchar)")
     con.executemany("insert into province_lookup values (?, ?)", ref.province_keys())
@@ -490,7 +564,7 @@ def _stage_chunk(
     con.execute(
         f"""
         insert into {f.stream}_events by name
-        select {EVENT_COLUMNS[f.stream]}, $load_id as load_id, $sha as file_sha256
+        select {_stored_columns(f.stream)}, $load_id as load_id, $sha as file_sha256
         from checked as c
         anti join seen as s on s.event_id = c.event_id
         anti join repeated as r on r.event_id = c.event_id and r.first_line <> c._line
@@ -499,6 +573,12 @@ def _stage_chunk(
         {"load_id": snapshot_id, "sha": sha},
     )
     return con.sql("select count(*), count(*) filter (where len(reasons) > 0) from checked").fetchall()[0]
+
+
+def _stored_columns(stream: str) -> str:
+    """The event columns as the warehouse stores them (the lake: user_key as a UUID)."""
+    columns = EVENT_COLUMNS[stream]
+    return columns.replace(" user_key,", f" {LAKE_USER_KEY},", 1) if lake_enabled() else columns
 
 
 def _fields(rows: pl.DataFrame, expected: tuple[str, ...]) -> tuple[pl.DataFrame, list[str]]:
@@ -625,7 +705,12 @@ def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id
     rows; any other mart is rebuilt for the days the load touched. Returns 'full' or 'incremental'."""
     tracked = sorted(settings.tracked_hashtags)
     state = con.sql("select timezone, tracked_hashtags from mart_state").fetchall()
-    existing = {t for (t,) in con.sql("select table_name from duckdb_tables()").fetchall()}
+    existing = {
+        t
+        for (t,) in con.sql(
+            "select table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall()
+    }
     # a mart added since the last load (a newer version of the product) needs every day too
     full = state != [(settings.timezone, tracked)] or not set(mart_names()) <= existing
     if state and state[0][1] != tracked:  # the campaign's hashtags changed: re-mark every event
@@ -756,6 +841,10 @@ def _record_run(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str
 
 def publish(d: DataDir, staged: Staged, keep: int) -> str | None:
     """Check the new snapshot read-only, rename it into place, switch the pointer, prune."""
+    if staged.lake is not None:
+        return staged.lake_snapshot or _commit_lake(staged)
+    if lake_enabled() and staged.building is None:
+        return _lake_snapshot_id(d)
     if staged.building is None or staged.snapshot_id is None:
         current = current_snapshot(d)
         return snapshot_id_of(current) if current else None
@@ -771,20 +860,54 @@ def publish(d: DataDir, staged: Staged, keep: int) -> str | None:
     return staged.snapshot_id
 
 
+def _commit_lake(staged: Staged) -> str:
+    """Check the ledger inside the transaction, then commit it: the lake's new snapshot."""
+    con = staged.lake
+    assert con is not None
+    try:
+        _check_counts(con, f"load {staged.snapshot_id}")
+        (alias,) = con.sql("select current_database()").fetchall()[0]
+        con.execute(
+            f"call {alias}.set_commit_message('pulse refresh', $message, extra_info => $info)",
+            {"message": f"load {staged.snapshot_id}", "info": json.dumps({"load_id": staged.snapshot_id})},
+        )
+        fault_point("before_commit")
+        con.execute("commit")
+        staged.lake_snapshot = str(latest_snapshot_id(con))
+        fault_point("after_commit")
+        return staged.lake_snapshot
+    finally:
+        con.close()
+
+
+def _lake_snapshot_id(d: DataDir) -> str | None:
+    from queries.settings import load_settings
+
+    con = connect_lake(load_settings(), d)
+    try:
+        return str(latest_snapshot_id(con))
+    finally:
+        con.close()
+
+
+def _check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    for stream in ref.STREAMS:
+        events = con.sql(f"select count(*) from {stream}_events").fetchall()[0][0]
+        ledger = con.execute(
+            "select coalesce(sum(rows_loaded), 0) from file_ledger where stream = ?", [stream]
+        ).fetchall()[0][0]
+        if events != ledger:
+            raise PulseError(
+                f"snapshot {name}: {stream} has {events} rows but the ledger accounts for {ledger}; "
+                "not published, the previous snapshot stays"
+            )
+
+
 def check_snapshot(path: Path) -> None:
     """Open read-only and check that the ledger accounts for every loaded row."""
     con = connect_snapshot(path)
     try:
-        for stream in ref.STREAMS:
-            events = con.sql(f"select count(*) from {stream}_events").fetchall()[0][0]
-            ledger = con.execute(
-                "select coalesce(sum(rows_loaded), 0) from file_ledger where stream = ?", [stream]
-            ).fetchall()[0][0]
-            if events != ledger:
-                raise PulseError(
-                    f"snapshot {path.name}: {stream} has {events} rows but the ledger accounts for {ledger}; "
-                    "not published, the previous snapshot stays"
-                )
+        _check_counts(con, path.name)
     finally:
         con.close()
 

@@ -7,23 +7,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from queries.datadir import DataDir
+from queries.lake import lake_enabled, lake_location
 from queries.reference import STREAMS
 from queries.runlog import last_outcomes
 from queries.schedule import schedule_interval, serving
 from queries.settings import Settings
-from queries.warehouse import current_snapshot, published, snapshot_id_of
+from queries.warehouse import current_snapshot, published, published_snapshot_id
 
 
 def snapshot_status(d: DataDir, settings: Settings) -> dict[str, Any]:
     """Rows per stream, campaign-day range, last refresh and quarantine totals."""
     path = current_snapshot(d)
+    snapshot = published_snapshot_id(d)
+    if lake_enabled() and snapshot is not None:  # the lake's catalog stands for the file
+        path = lake_location(settings, d).catalog  # type: ignore[assignment]
     status: dict[str, Any] = {
         "data_dir": str(d.root),
-        "warehouse": str(path) if path else None,
-        "snapshot_id": snapshot_id_of(path) if path else None,
+        "warehouse": str(path) if snapshot else None,
+        "snapshot_id": snapshot,
     }
     status.update(run_status(d))
-    if path is None:
+    if snapshot is None:
         return status
     with published(d) as con:
         streams = {}
@@ -89,12 +93,12 @@ def run_status(d: DataDir, now: dt.datetime | None = None) -> dict[str, Any]:
 
 def last_refresh(d: DataDir) -> tuple[str, dt.datetime] | None:
     """(snapshot id, when it was published) for the freshness banner: one tiny query."""
-    path = current_snapshot(d)
-    if path is None:
+    snapshot = published_snapshot_id(d)
+    if snapshot is None:
         return None
     with published(d) as con:
         (finished,) = con.sql("select max(finished_at) from refresh_runs").fetchall()[0]
-    return snapshot_id_of(path), finished
+    return snapshot, finished
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:

@@ -18,6 +18,7 @@ import duckdb
 
 from queries.datadir import DataDir
 from queries.errors import PulseError
+from queries.lake import connect_lake, lake_enabled, latest_snapshot_id
 
 POINTER = "CURRENT"
 SNAPSHOT_PREFIX = "pulse-"
@@ -97,7 +98,11 @@ def recorded_key_fingerprint(path: Path) -> str | None:
 
 def open_published(d: DataDir, attempts: int = 3) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published snapshot. If the file the pointer named was
-    pruned between reading the pointer and opening it, read the pointer again."""
+    pruned between reading the pointer and opening it, read the pointer again.
+    On the lake (PULSE_WAREHOUSE_FORMAT=lake): a connection held in one transaction, so every
+    query on it sees the latest snapshot committed when it was opened."""
+    if lake_enabled():
+        return _open_lake(d)
     for attempt in range(attempts):
         path = current_snapshot(d)
         if path is None:
@@ -108,6 +113,40 @@ def open_published(d: DataDir, attempts: int = 3) -> duckdb.DuckDBPyConnection:
             if path.exists() or attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _open_lake(d: DataDir) -> duckdb.DuckDBPyConnection:
+    from queries.settings import load_settings
+
+    con = connect_lake(load_settings(), d)
+    try:
+        if (
+            latest_snapshot_id(con) is None
+            or not con.sql(
+                "select 1 from duckdb_tables() where database_name = current_database() and table_name = 'refresh_runs'"
+            ).fetchall()
+        ):
+            raise NothingPublished(f"nothing published yet in {d.root}; run 'pulse refresh' first")
+        con.execute("begin transaction")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def published_snapshot_id(d: DataDir) -> str | None:
+    """The published snapshot's id: the lake's latest snapshot id, or the snapshot file's."""
+    if lake_enabled():
+        try:
+            con = _open_lake(d)
+        except NothingPublished:
+            return None
+        try:
+            return str(latest_snapshot_id(con))
+        finally:
+            con.close()
+    path = current_snapshot(d)
+    return snapshot_id_of(path) if path else None
 
 
 @contextmanager

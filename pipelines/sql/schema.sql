@@ -126,8 +126,9 @@ create table if not exists user_numbers (
 
 -- Facts about the warehouse as a whole, one row per name. `hmac_key_fingerprint`: the
 -- fingerprint of the HMAC key every user_key was made with (pipelines/secrets.py; never
--- the key itself); a refresh with a key of another fingerprint stops.
+-- the key itself); a refresh with a key of another fingerprint stops. One row per name is
+-- kept by the refresh (delete, then insert): DuckLake has no PRIMARY KEY.
 create table if not exists warehouse_meta (
-    name varchar primary key,
+    name varchar not null,
     value varchar not null
 );

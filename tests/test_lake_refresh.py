@@ -1,0 +1,105 @@
+"""The refresh committing into DuckLake in one transaction (issue 16, stage 1 prototype,
+PULSE_WAREHOUSE_FORMAT=lake): the same rows as the snapshot files, and all or nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.refresh import run_refresh
+from queries.datadir import DataDir
+from queries.lake import connect_lake
+from queries.settings import Settings
+from queries.warehouse import current_snapshot, published_snapshot_id
+from tests.conftest import REPO
+from tests.test_crash_and_concurrency import KEY, REFRESH_SCRIPT, batches, consistent, fingerprint, land
+
+__all__ = ["batches"]  # the module fixture, shared with the snapshot-file crash tests
+LAKE_FAULT_POINTS = ["after_schema", "after_first_file", "after_marts", "before_commit", "after_commit"]
+
+
+@pytest.fixture(scope="module")
+def both(batches, tmp_path_factory: pytest.TempPathFactory):
+    """A then B, refreshed into snapshot files and into the lake: their fingerprints."""
+    src, a, b = batches
+    os.environ["PULSE_HMAC_KEY"] = KEY
+    out = {}
+    try:
+        for kind in ("files", "lake"):
+            if kind == "lake":
+                os.environ["PULSE_WAREHOUSE_FORMAT"] = "lake"
+            d = DataDir(tmp_path_factory.mktemp(kind) / "data").ensure()
+            land(src, d, a)
+            run_refresh(Settings(), d, settle_seconds=0)
+            after_a = consistent(d)
+            land(src, d, b)
+            run_refresh(Settings(), d, settle_seconds=0)
+            out[kind] = (after_a, consistent(d), fingerprint(d), d)
+    finally:
+        os.environ.pop("PULSE_WAREHOUSE_FORMAT", None)
+        os.environ.pop("PULSE_HMAC_KEY", None)
+    return out
+
+
+def test_the_lake_holds_what_the_snapshot_files_hold(both) -> None:
+    files, lake = both["files"], both["lake"]
+    assert lake[:2] == files[:2]  # rows per stream after A, after B
+    for part in ("quarantine", "ledger"):
+        assert lake[2][part] == files[2][part]
+    d = lake[3]
+    assert not list(d.warehouse.glob("pulse-*.duckdb"))  # no snapshot file: the lake is the warehouse
+    con = connect_lake(Settings(), d)
+    try:
+        commits = con.sql(
+            "select snapshot_id, commit_message from ducklake_snapshots(current_database()) order by 1"
+        ).fetchall()
+        con.execute(f"attach '{current_snapshot(files[3])}' as snapshot_file (read_only)")
+        for stream in ("engagement", "referral", "safety"):  # the same events, with the same 128-bit keys
+            differ = con.sql(
+                f"select count(*) from (select event_id, replace(user_key::varchar, '-', ''), event_at, province "
+                f"from {stream}_events except select event_id, format('{{:032x}}', user_key), event_at, province "
+                f"from snapshot_file.{stream}_events)"
+            ).fetchall()[0][0]
+            assert differ == 0, stream
+    finally:
+        con.close()
+    # snapshot 0 is the lake's creation; each refresh is one commit, and its id is the snapshot id
+    assert [s for s, _ in commits] == [0, 1, 2]
+    assert all(m.startswith("load ") for _, m in commits[1:])
+
+
+def test_readers_see_the_latest_committed_snapshot(both, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULSE_WAREHOUSE_FORMAT", "lake")
+    assert published_snapshot_id(both["lake"][3]) == "2"
+    monkeypatch.delenv("PULSE_WAREHOUSE_FORMAT")
+    assert published_snapshot_id(both["lake"][3]) is None  # the snapshot files' reader finds none there
+
+
+def test_sigkill_at_every_step_leaves_the_lake_whole(batches, both, tmp_path: Path, monkeypatch) -> None:
+    src, a, b = batches
+    after_a, after_b, expected, _ = both["lake"]
+    monkeypatch.setenv("PULSE_HMAC_KEY", KEY)
+    monkeypatch.setenv("PULSE_WAREHOUSE_FORMAT", "lake")
+    for point in LAKE_FAULT_POINTS:
+        d = DataDir(tmp_path / point / "data").ensure()
+        land(src, d, a)
+        run_refresh(Settings(), d, settle_seconds=0)
+        land(src, d, b)
+        killed = subprocess.run(
+            [sys.executable, "-c", REFRESH_SCRIPT, str(d.root)],
+            cwd=REPO,
+            env={**os.environ, "PULSE_FAULT_KILL_AT": point},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert killed.returncode == -signal.SIGKILL, (point, killed.stderr[-2000:])
+        # this process's reader picks up what the killed one committed, or sees the lake as it was
+        assert consistent(d) == (after_b if point == "after_commit" else after_a), point
+        run_refresh(Settings(), d, settle_seconds=0)
+        assert fingerprint(d) == expected, point
