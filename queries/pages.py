@@ -4,6 +4,7 @@ with bound parameters on the published snapshot, returning Polars frames."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,15 +14,30 @@ import polars as pl
 
 from queries.datadir import DataDir
 from queries.filters import Filters
+from queries.lake import lake_enabled
 from queries.reference import REFERRAL_STAGES, SAFETY_ACTIONS
 from queries.settings import Settings
 from queries.sqlfiles import sql
 from queries.warehouse import published
 
+LAKE_CACHE_ENV = "PULSE_LAKE_CACHE"  # prototype: 0 reads the lake itself
+
 
 @contextmanager
 def reader(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the published snapshot with the page macros defined."""
+    """A read-only connection to the published snapshot with the page macros defined
+    (on the lake: to the latest snapshot's local cache, queries.lake_cache)."""
+    if lake_enabled() and os.environ.get(LAKE_CACHE_ENV, "1") != "0":
+        from queries.lake_cache import open_cached
+        from queries.settings import load_settings
+
+        con = open_cached(load_settings(), d)
+        try:
+            con.execute(sql("pages/macros"))
+            yield con
+        finally:
+            con.close()
+        return
     with published(d) as con:
         con.execute(sql("pages/macros"))
         yield con

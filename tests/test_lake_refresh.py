@@ -3,12 +3,14 @@ PULSE_WAREHOUSE_FORMAT=lake): the same rows as the snapshot files, and all or no
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from pipelines.refresh import run_refresh
@@ -103,3 +105,36 @@ def test_sigkill_at_every_step_leaves_the_lake_whole(batches, both, tmp_path: Pa
         assert consistent(d) == (after_b if point == "after_commit" else after_a), point
         run_refresh(Settings(), d, settle_seconds=0)
         assert fingerprint(d) == expected, point
+
+
+@pytest.mark.parametrize("cache", ["1", "0"])
+def test_pages_read_the_same_figures_from_the_lake(both, cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page query gives the same frame on the snapshot files, on the lake and on the
+    lake's per-snapshot cache (built by the first reader of snapshot 2)."""
+    from benchmarks.pages import PAGE_QUERIES
+    from queries import pages as q
+    from queries.filters import Filters
+
+    s = Settings()
+    f = Filters(s.launch, dt.date(2026, 11, 24))
+
+    def frames(d: DataDir) -> list:
+        out: list = []
+        with q.reader(d) as con:
+            for page, run in PAGE_QUERIES.items():
+                res = run(con, s, f)
+                for r in res if isinstance(res, list | tuple) else [res]:
+                    if isinstance(r, pl.DataFrame):  # when a file was processed differs from run to run
+                        r = r.drop("processed_at", strict=False).sort(r.drop("processed_at", strict=False).columns)
+                    out.append((page, r))
+        return out
+
+    expected = frames(both["files"][3])
+    monkeypatch.setenv("PULSE_WAREHOUSE_FORMAT", "lake")
+    monkeypatch.setenv("PULSE_LAKE_CACHE", cache)
+    got = frames(both["lake"][3])
+    assert len(got) == len(expected) == 19
+    for (page, g), (_, e) in zip(got, expected, strict=True):
+        assert g.equals(e) if isinstance(g, pl.DataFrame) else g == e, page
+    cached = sorted(p.name for p in (both["lake"][3].root / "lake" / "cache").glob("snapshot-*.duckdb"))
+    assert cached == (["snapshot-2.duckdb"] if cache == "1" else cached)
