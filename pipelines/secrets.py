@@ -17,7 +17,7 @@ import secrets
 
 from queries.datadir import DataDir
 from queries.errors import PulseError
-from queries.warehouse import current_snapshot, recorded_key_fingerprint
+from queries.warehouse import published_key_fingerprint
 
 KEY_ENV = "PULSE_HMAC_KEY"
 KEY_FILE = "hmac.key"
@@ -50,8 +50,7 @@ def check_key(d: DataDir) -> None:
 
 def _key(d: DataDir, *, create: bool) -> bytes | None:
     path = d.secrets / KEY_FILE
-    published = current_snapshot(d)
-    recorded = recorded_key_fingerprint(published) if published else None
+    published, recorded = published_key_fingerprint(d)
     if env := os.environ.get(KEY_ENV):
         key, source = env.encode("utf-8"), KEY_ENV
         if len(key) < MIN_KEY_BYTES:
@@ -61,7 +60,7 @@ def _key(d: DataDir, *, create: bool) -> bytes | None:
             )
     else:
         if not path.exists():
-            if published is not None:
+            if published:
                 raise HmacKeyError(
                     f"{path} is missing, and this warehouse was built with a key "
                     f"(fingerprint {recorded or 'not recorded'}); restore it from your backup or set {KEY_ENV} "

@@ -96,6 +96,23 @@ def recorded_key_fingerprint(path: Path) -> str | None:
     return rows[0][0] if rows else None
 
 
+def published_key_fingerprint(d: DataDir) -> tuple[bool, str | None]:
+    """Whether something is published, and the HMAC key fingerprint it records (None for a
+    snapshot published before fingerprints were recorded)."""
+    if lake_enabled():
+        try:
+            con = _open_lake(d)
+        except NothingPublished:
+            return False, None
+        try:
+            rows = con.execute("select value from warehouse_meta where name = ?", [KEY_FINGERPRINT]).fetchall()
+        finally:
+            con.close()
+        return True, rows[0][0] if rows else None
+    path = current_snapshot(d)
+    return path is not None, recorded_key_fingerprint(path) if path else None
+
+
 def open_published(d: DataDir, attempts: int = 3) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published snapshot. If the file the pointer named was
     pruned between reading the pointer and opening it, read the pointer again.

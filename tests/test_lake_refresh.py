@@ -138,3 +138,16 @@ def test_pages_read_the_same_figures_from_the_lake(both, cache: str, monkeypatch
         assert g.equals(e) if isinstance(g, pl.DataFrame) else g == e, page
     cached = sorted(p.name for p in (both["lake"][3].root / "lake" / "cache").glob("snapshot-*.duckdb"))
     assert cached == (["snapshot-2.duckdb"] if cache == "1" else cached)
+
+
+def test_another_hmac_key_stops_a_refresh_of_the_lake(both, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key guard reads the fingerprint the lake records, as it does a snapshot file's."""
+    from pipelines.secrets import HmacKeyError, fingerprint
+
+    d = both["lake"][3]
+    monkeypatch.setenv("PULSE_WAREHOUSE_FORMAT", "lake")
+    monkeypatch.setenv("PULSE_HMAC_KEY", "another-key-0123456789abcdef0123456789ab")
+    (d.landing / "engagement" / "late.csv").write_text("event_id,event_time,user_id,event_type\n")
+    with pytest.raises(HmacKeyError) as e:
+        run_refresh(Settings(), d, settle_seconds=0)
+    assert f"(fingerprint {fingerprint(KEY.encode())}, this key's " in str(e.value)
