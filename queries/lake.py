@@ -52,6 +52,7 @@ def lake_enabled() -> bool:
 class LakeLocation:
     catalog: str  # 'sqlite:/abs/path/catalog.sqlite' or 'postgres:dbname=… host=…'
     data_path: str  # an absolute folder ending in '/', or 's3://…/'
+    follows_data_dir: bool = False  # the default data path: where the data dir is now (it may have moved)
 
     @property
     def alias(self) -> str:
@@ -70,6 +71,7 @@ def lake_location(settings: Settings, d: DataDir) -> LakeLocation:
     data_path, data_from = _chosen(DATA_PATH_ENV, settings.warehouse.data_path, "warehouse.data_path")
     if catalog is None:
         catalog = f"sqlite:{d.root / 'lake' / 'catalog.sqlite'}"
+    follows = data_path is None
     if data_path is None:
         data_path = str(d.root / "lake" / "data")
     try:
@@ -86,7 +88,7 @@ def lake_location(settings: Settings, d: DataDir) -> LakeLocation:
     if "://" not in data_path:
         p = Path(data_path).expanduser()
         data_path = str(p if p.is_absolute() else d.root / p)
-    return LakeLocation(catalog, data_path.rstrip("/") + "/")
+    return LakeLocation(catalog, data_path.rstrip("/") + "/", follows)
 
 
 def _chosen(env: str, configured: str | None, key: str) -> tuple[str | None, str]:
@@ -139,7 +141,12 @@ def _attach(con: duckdb.DuckDBPyConnection, where: LakeLocation) -> None:
         Path(where.catalog.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
     if "://" not in where.data_path:
         Path(where.data_path).mkdir(parents=True, exist_ok=True)
-    con.execute(f"attach 'ducklake:{_quoted(where.catalog)}' as {where.alias} (data_path '{_quoted(where.data_path)}')")
+    # The catalog records the data path it was made with (its files' paths are relative to it):
+    # the default one is wherever the data dir is now (a restored backup, a copied data dir).
+    override = ", override_data_path true" if where.follows_data_dir else ""
+    con.execute(
+        f"attach 'ducklake:{_quoted(where.catalog)}' as {where.alias} (data_path '{_quoted(where.data_path)}'{override})"
+    )
     _attached.add(where.alias)
 
 

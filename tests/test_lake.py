@@ -109,3 +109,31 @@ def test_the_lake_attaches_offline_from_the_installed_extension_packages(tmp_pat
     assert {"ducklake", "sqlite_scanner"} <= set(out["loaded"])
     assert out["extension_dir_files"] == []  # nothing installed into ~/.duckdb
     assert (tmp_path / "data" / "lake" / "catalog.sqlite").is_file()
+
+
+MOVED = textwrap.dedent(
+    """
+    import shutil, sys
+    from pathlib import Path
+    from queries.datadir import DataDir
+    from queries.lake import connect_lake
+    from queries.settings import Settings
+    first, second = Path(sys.argv[1]), Path(sys.argv[2])
+    con = connect_lake(Settings(), DataDir(first))
+    con.execute("create table t as select range as a from range(3)")
+    con.close()
+    shutil.copytree(first, second)  # a restored backup, or a test's copy of a session warehouse
+    con = connect_lake(Settings(), DataDir(second))
+    print(con.sql("select count(*) from t").fetchall()[0][0])
+    """
+)
+
+
+def test_a_copied_data_dir_reads_its_own_lake(tmp_path: Path) -> None:
+    """DuckLake records the data path in its catalog; the default one follows the data dir."""
+    p = subprocess.run(
+        [sys.executable, "-c", MOVED, str(tmp_path / "a"), str(tmp_path / "b")],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr[-600:]
+    assert p.stdout.strip() == "3"
