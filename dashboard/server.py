@@ -8,6 +8,13 @@ in front of it: download URLs only for the signed-in session that made them, no
 import streamlit as st
 from starlette.middleware import Middleware
 
+# Imported here, once, when the server starts, so that the first person to sign in does not
+# wait for them: Altair (the charts) takes a few hundred ms to import, Babel's CLDR data
+# (dates, the zone's name) as long to load on first use.
+from dashboard import charts  # noqa: F401
 from dashboard.downloads import Guard
+from queries import labels
+
+labels.warm_up()
 
 app = st.App("app.py", middleware=[Middleware(Guard)])

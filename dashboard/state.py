@@ -44,10 +44,17 @@ def load(query: str, snapshot: str | None, f: Filters | None, *args: Any) -> Any
     return _load(query, str(data_dir().root), snapshot, f, *args)
 
 
+@st.cache_resource(max_entries=2, on_release=pages.Readers.close)
+def _readers(root: str, snapshot: str | None) -> pages.Readers:
+    """Connections to one published snapshot, shared by every session (a refresh's new
+    snapshot is a new key; the one before it is closed once two newer ones were used)."""
+    return pages.Readers(DataDir(Path(root)))
+
+
 @st.cache_data(show_spinner="Loading figures…", max_entries=512)
 def _load(query: str, root: str, snapshot: str | None, f: Filters | None, *args: Any) -> Any:
     fn = getattr(pages, query)
-    with pages.reader(DataDir(Path(root))) as con:
+    with _readers(root, snapshot).connection() as con:
         return fn(con, *args) if f is None else fn(con, settings(), f, *args)
 
 
@@ -61,7 +68,7 @@ def load_partner(query: str, snapshot: str | None, partner_id: str, *args: Any) 
 @st.cache_data(show_spinner="Loading your figures…", max_entries=256)
 def _load_partner(query: str, root: str, snapshot: str | None, partner_id: str, *args: Any) -> Any:
     fn = getattr(partner, query)
-    with pages.reader(DataDir(Path(root))) as con:
+    with _readers(root, snapshot).connection() as con:
         return fn(con, partner_id, *args)
 
 

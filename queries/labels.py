@@ -371,3 +371,14 @@ def script_word(dimension: str, category: str) -> str:
     if dimension == "total":
         return "Whole week"
     return SCRIPT_WORDS[dimension].get(category, category)
+
+
+def warm_up(tz: ZoneInfo = ZoneInfo("Asia/Phnom_Penh")) -> None:
+    """Load Babel's CLDR data and every compiled catalog once (the dashboard's server calls
+    this at start-up, so the first page drawn does not pay for it)."""
+    for lang in (SOURCE_LANGUAGE, *(p.name for p in LOCALE_DIR.iterdir() if p.is_dir())):
+        token = use(lang)
+        try:
+            zone_place(tz)
+        finally:
+            reset(token)

@@ -154,3 +154,43 @@ def test_the_hub_counts_tip_video_watch_time(tmp_path: Path, monkeypatch: pytest
     at.switch_page("views/hub.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert "Tip videos were watched for 2.0 hours in all in this period" in " ".join(c.value for c in at.caption)
+
+
+def test_a_new_snapshot_shows_on_the_next_run_and_the_old_one_is_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages keep their connections to a snapshot between runs (queries.pages.Readers):
+    a refresh that publishes a new snapshot still shows on the session's next interaction,
+    and the connections to a snapshot two refreshes old are closed."""
+    import datetime as dt
+
+    from dashboard import state
+    from pipelines.refresh import run_refresh
+    from queries.settings import Settings
+    from tests.dashboard_fixtures import eng
+    from tests.test_refresh import write_file
+
+    d = build(tmp_path / "data")
+    add_accounts(d.root)
+    monkeypatch.setenv("PULSE_DATA_DIR", str(d.root))
+    monkeypatch.chdir(REPO)
+    state._readers.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    sign_in(at, "admin-test")
+    assert metrics(at)["Hub visitors"] == "2"
+    first = state._readers(str(d.root), state.snapshot_id())
+
+    visits = [eng(100 + i, f"late{i}", "hub_visit", video_id=None, tags=None) for i in range(2)]
+    write_file(d, "engagement/2026/10/13/late.csv", visits)
+    run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metrics(at)["Hub visitors"] == "4"
+    assert not first._closed  # one snapshot back: a run still drawing on it may use it
+
+    write_file(d, "engagement/2026/10/14/later.csv", [eng(120, "later", "hub_visit", video_id=None, tags=None)])
+    run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    at.run()
+    assert metrics(at)["Hub visitors"] == "5"
+    assert first._closed and not first._idle
