@@ -373,9 +373,10 @@ def script_word(dimension: str, category: str) -> str:
     return SCRIPT_WORDS[dimension].get(category, category)
 
 
-def warm_up(tz: ZoneInfo = ZoneInfo("Asia/Phnom_Penh")) -> None:
+def warm_up() -> None:
     """Load Babel's CLDR data and every compiled catalog once (the dashboard's server calls
     this at start-up, so the first page drawn does not pay for it)."""
+    tz = ZoneInfo(_zone.get())
     for lang in (SOURCE_LANGUAGE, *(p.name for p in LOCALE_DIR.iterdir() if p.is_dir())):
         token = use(lang)
         try:
