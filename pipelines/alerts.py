@@ -171,7 +171,7 @@ def record_alert_incidents(
             counts["escalated"] += 1
         open_by_key[key] = changed[inc["incident_id"]] = inc
     quiet_since = last_checked - dt.timedelta(days=settings.alerts.resolve_after_days)
-    for key, inc in list(open_by_key.items()):
+    for inc in list(open_by_key.values()):
         if inc["last_day"] <= quiet_since:  # resolve_after_days normal days since its last unusual one
             inc = {**inc, "status": "resolved", "resolved_at": now, "updated_at": now, "load_id": snapshot_id}
             changed[inc["incident_id"]] = inc

@@ -207,9 +207,10 @@ def due_messages(
     outbox, released = _published(d)
     visible: list[tuple[str, str, dt.datetime, qa.Incident]] = []
     for message_id, kind, created, inc in outbox:
-        if route.audience == "partner":
-            if inc.partner_id != route.partner or (inc.partner_id, inc.week_start) not in released:
-                continue
+        if route.audience == "partner" and (
+            inc.partner_id != route.partner or (inc.partner_id, inc.week_start) not in released
+        ):
+            continue
         if inc.status != "open" and now - created > RECENT:
             continue
         visible.append((message_id, kind, created, inc))
