@@ -337,3 +337,44 @@ def test_route_config_is_validated() -> None:
         with_routes([{"url": "json://x", "audience": "partner", "partner": "nobody"}])
     with pytest.raises(PulseError, match="alerts.routes.0.audience|alerts.routes\\[0\\].audience"):
         with_routes([{"url": "json://x", "audience": "everyone"}])
+
+
+def test_pulse_alerts_list_and_test(demo_warehouse: DataDir, tmp_path: Path, pulse, webhook) -> None:
+    received, port = webhook
+    d = copy_data_dir(demo_warehouse, tmp_path / "d")
+    cfg = tmp_path / "campaign.toml"
+    cfg.write_text(
+        f'[dashboard]\nurl = "https://pulse.example.org"\n'
+        f'[[alerts.routes]]\nurl = "json://127.0.0.1:{port}/${{HOOK_PATH}}"\naudience = "admin"\n',
+        encoding="utf-8",
+    )
+    r = pulse("alerts", "list", "--json", "--data-dir", str(d.root), "--config", str(cfg))
+    assert r.code == 0, r.err
+    rows = json.loads(r.out)
+    assert [x["incident_id"] for x in rows] == [
+        "helpline_taps/child-helpline-cambodia/all/drop/2026-11-29",
+        "reports/-/KH-17/rise/2026-11-29",
+        "reports_self_harm/-/KH-17/rise/2026-11-29",
+        "reports_self_harm/-/all/rise/2026-11-29",
+    ]
+    surge = rows[2]
+    assert (surge["observed"], surge["status"], surge["link"]) == (
+        31,
+        "open",
+        "https://pulse.example.org/safety?from=2026-11-02&to=2026-11-29&province=KH-17",
+    )
+    text = pulse("alerts", "list", "--data-dir", str(d.root), "--config", str(cfg))
+    assert "open     reports_self_harm rise in KH-17 on 2026-11-29: 31 against" in text.out
+    r = pulse("alerts", "test", "--config", str(cfg), env={"HOOK_PATH": "ops"})
+    assert (r.code, r.out) == (0, "route 1 (admin, json://…): delivered\n")
+    assert [x["path"] for x in received] == ["/ops"] and received[0]["title"] == "Wellbeing Pulse: test message"
+    cfg.write_text(
+        f'[[alerts.routes]]\nurl = "json://127.0.0.1:{free_port()}/x"\naudience = "policy"\n', encoding="utf-8"
+    )
+    r = pulse("alerts", "test", "--config", str(cfg))
+    assert r.code == 1
+    assert r.err.strip().splitlines()[-1] == (
+        "Error: 1 of 1 routes did not take the test message: route 1 (policy, json://…)"
+    )
+    r = pulse("alerts", "test", "--config", str(cfg.with_name("none.toml")))
+    assert r.code == 1
