@@ -359,12 +359,12 @@ def test_pulse_alerts_list_and_test(demo_warehouse: DataDir, tmp_path: Path, pul
     ]
     surge = rows[2]
     assert (surge["observed"], surge["status"], surge["link"]) == (
-        31,
+        30,
         "open",
         "https://pulse.example.org/safety?from=2026-11-02&to=2026-11-29&province=KH-17",
     )
     text = pulse("alerts", "list", "--data-dir", str(d.root), "--config", str(cfg))
-    assert "open     reports_self_harm rise in KH-17 on 2026-11-29: 31 against" in text.out
+    assert "open     reports_self_harm rise in KH-17 on 2026-11-29: 30 against" in text.out
     r = pulse("alerts", "test", "--config", str(cfg), env={"HOOK_PATH": "ops"})
     assert (r.code, r.out) == (0, "route 1 (admin, json://…): delivered\n")
     assert [x["path"] for x in received] == ["/ops"] and received[0]["title"] == "Wellbeing Pulse: test message"

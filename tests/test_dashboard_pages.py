@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-
-import pyarrow as pa
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
