@@ -378,3 +378,47 @@ def test_pulse_alerts_list_and_test(demo_warehouse: DataDir, tmp_path: Path, pul
     )
     r = pulse("alerts", "test", "--config", str(cfg.with_name("none.toml")))
     assert r.code == 1
+
+
+def test_stale_data_reaches_the_admin_route_once(demo_warehouse: DataDir, tmp_path: Path, webhook) -> None:
+    """No success for two scheduled intervals (schedule.cron hourly: 2 h): one message to admins."""
+    received, port = webhook
+    d = copy_data_dir(demo_warehouse, tmp_path / "d")
+    s = with_routes(
+        [
+            {"url": f"json://127.0.0.1:{port}/admin", "audience": "admin"},
+            {"url": f"json://127.0.0.1:{port}/policy", "audience": "policy"},
+        ],  # fmt: skip
+        quiet_hours=None,
+    )
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
+    notify.deliver(s, d, later)
+    stale = [r for r in received if "no successful refresh since" in r["title"]]
+    assert [r["path"] for r in stale] == ["/admin"]
+    received.clear()
+    notify.deliver(s, d, later + dt.timedelta(hours=1))
+    assert received == []  # once per stale episode
+
+
+def test_an_escalation_sends_one_more_message(demo_warehouse: DataDir, tmp_path: Path) -> None:
+    shutil.copyfile(current_snapshot(demo_warehouse), tmp_path / "w.duckdb")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    iid = "reports_self_harm/-/KH-17/rise/2026-11-29"
+    con.execute("update alert_incidents set level = 1 where incident_id = ?", [iid])  # as if it had been smaller
+    counts = record_alert_incidents(con, Settings(), "again", NOW)
+    assert (counts["opened"], counts["escalated"]) == (0, 1)
+    kinds = con.execute("select kind, level from alert_messages where incident_id = ? order by all", [iid]).fetchall()
+    assert kinds == [("escalated", 5), ("opened", 5)]
+    con.close()
+
+
+def test_a_digest_route_gets_one_digest_a_day(demo_warehouse: DataDir, tmp_path: Path, webhook) -> None:
+    received, port = webhook
+    d = copy_data_dir(demo_warehouse, tmp_path / "d")
+    s = with_routes([{"url": f"json://127.0.0.1:{port}/digest", "audience": "policy", "digest": True}])
+    early = dt.datetime(2026, 12, 1, 0, 30, tzinfo=dt.UTC)  # 07:30 in Phnom Penh: before digest_hour 8
+    assert notify.deliver(s, d, early)["sent"] == 0
+    assert notify.deliver(s, d, NOW)["sent"] == 1
+    assert received[0]["title"] == f"Wellbeing Pulse daily digest: {len(incidents(d))} alert(s)"
+    assert "Reports of self-harm content up in Siem Reap on Sun 29 Nov 2026" in received[0]["message"]
+    assert notify.deliver(s, d, NOW + dt.timedelta(hours=5))["sent"] == 0
