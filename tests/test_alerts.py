@@ -73,9 +73,12 @@ def test_planted_surges_are_detected_with_metric_place_and_day(demo_warehouse: D
     assert surge["observed"] >= 30 and surge["expected"] <= 1
     drop = found[("helpline_taps", "child-helpline-cambodia", "all", "drop")]
     assert drop["status"] == "open" and drop["observed"] == 0 and drop["expected"] >= 20
-    assert drop["first_day"] == dt.date(
-        2026, 11, 29
-    )  # the 7 days to it hold 1 tap, a third of its baseline would be more
+    # taps stop on 24 Nov; the 7 days to 29 Nov are the first below the Poisson quantile of their baseline
+    assert drop["first_day"] == dt.date(2026, 11, 29)
+    assert (surge["observed"], drop["observed"]) == (30, 0)
+    # a one-day rise on 26 Nov, then normal days: resolved after alerts.resolve_after_days (2)
+    past = found[("helpline_taps", "tpo-cambodia", "all", "rise")]
+    assert (past["first_day"], past["observed"], past["status"]) == (dt.date(2026, 11, 26), 8, "resolved")
 
 
 def test_a_quiet_60_days_raises_at_most_one_false_alert_per_metric(demo_warehouse: DataDir, tmp_path: Path) -> None:
