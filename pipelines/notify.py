@@ -125,7 +125,9 @@ def _system_messages(settings: Settings, d: DataDir, now: dt.datetime) -> list[M
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 m = json.loads(line)
-                out.append(Message(m["message_id"], m["title"], m["body"], None, m["kind"]))
+                at = dt.datetime.fromisoformat(m["message_id"].split("/", 1)[1])
+                if now - at <= RECENT:  # a route added later is not flooded with old failures
+                    out.append(Message(m["message_id"], m["title"], m["body"], None, m["kind"]))
     fresh = freshness(d, settings, now)
     if fresh is not None and fresh.is_stale:
         since = fresh.last_success.isoformat(timespec="seconds")
