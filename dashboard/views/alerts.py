@@ -36,21 +36,19 @@ def count(n: float) -> str:
 
 
 def table(incidents: list[alerts.Incident]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            _("Metric"): [alerts.metric_words(i.metric) for i in incidents],
-            _("Partner"): [partners.get(i.partner_id, i.partner_id) if i.partner_id else "–" for i in incidents],
-            _("Place"): [alerts.place_words(i.place) for i in incidents],
-            _("Direction"): [_(DIRECTIONS[i.direction]) for i in incidents],
-            _("Day"): [labels.campaign_date(i.peak_day) for i in incidents],
-            _("Observed"): [count(i.observed) for i in incidents],
-            _("Expected"): [count(round(i.expected, 1)) for i in incidents],
-            _("Unusual since"): [labels.campaign_date(i.first_day) for i in incidents],
-            _("View"): [alerts.dashboard_link(s, i).removeprefix(s.dashboard.url) for i in incidents],
-        },
-        schema={k: pl.String for k in (_("Metric"), _("Partner"), _("Place"), _("Direction"), _("Day"),
-                                        _("Observed"), _("Expected"), _("Unusual since"), _("View"))},
-    )  # fmt: skip
+    """What, where, when and how far off first (a phone shows the first columns), then the rest."""
+    columns = {
+        _("Metric"): [alerts.metric_words(i.metric) for i in incidents],
+        _("Place"): [alerts.place_words(i.place) for i in incidents],
+        _("Day"): [labels.campaign_date(i.peak_day) for i in incidents],
+        _("Observed"): [count(i.observed) for i in incidents],
+        _("Expected"): [count(round(i.expected, 1)) for i in incidents],
+        _("View"): [alerts.dashboard_link(s, i).removeprefix(s.dashboard.url) for i in incidents],
+        _("Direction"): [_(DIRECTIONS[i.direction]) for i in incidents],
+        _("Partner"): [partners.get(i.partner_id, i.partner_id) if i.partner_id else "–" for i in incidents],
+        _("Unusual since"): [labels.campaign_date(i.first_day) for i in incidents],
+    }
+    return pl.DataFrame(columns, schema={k: pl.String for k in columns})
 
 
 def show(incidents: list[alerts.Incident]) -> None:
