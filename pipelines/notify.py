@@ -154,8 +154,11 @@ def note_failed_refresh(d: DataDir, reason: str, now: dt.datetime | None = None)
         "title": f"Wellbeing Pulse: the refresh failed at {at}",
         "body": f"Reason: {reason}\nThe published data stays as it was; the next run retries.",
     }
-    with open(alerts_dir(d) / "outbox.jsonl", "a", encoding="utf-8") as f:
-        f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    fd = os.open(alerts_dir(d) / "outbox.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # private, one write
+    try:
+        os.write(fd, (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+    finally:
+        os.close(fd)
 
 
 # --- delivery ----------------------------------------------------------------------------
@@ -169,7 +172,11 @@ def _load_state(d: DataDir) -> dict[str, Any]:
 def _save_state(d: DataDir, state: dict[str, Any]) -> None:
     p = alerts_dir(d) / "deliveries.json"
     tmp = p.with_name(f".{p.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8"))
+    finally:
+        os.close(fd)
     os.replace(tmp, p)
 
 

@@ -10,6 +10,7 @@ import logging
 import re
 import shutil
 import socket
+import stat
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -289,6 +290,8 @@ def test_a_failed_refresh_reaches_the_admin_route(tmp_path: Path, webhook) -> No
         del os.environ["PULSE_HMAC_KEY"]
     assert [r["path"] for r in received] == ["/admin"]
     assert "the refresh failed" in received[0]["title"] and "PULSE_HMAC_KEY" in received[0]["message"]
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [d.root / "alerts", *(d.root / "alerts").iterdir()]}
+    assert modes == {"alerts": 0o700, "outbox.jsonl": 0o600, "deliveries.json": 0o600}  # private, as the data dir
 
 
 def test_a_route_that_is_down_is_retried_at_the_next_refresh_and_never_blocks_the_publish(
