@@ -32,6 +32,7 @@ def pages_for(ident: auth.Identity) -> list[st.Page]:
             "views/referrals.py", title=_("Helpline referrals"), icon=":material/support_agent:", url_path="referrals"
         ),
         st.Page("views/safety.py", title=_("Safety"), icon=":material/shield:", url_path="safety"),
+        st.Page("views/alerts.py", title=_("Alerts"), icon=":material/notifications:", url_path="alerts"),
     ]
     if ident.role == "admin":
         pages += [
@@ -97,7 +98,7 @@ def about_this_data() -> None:
         st.markdown("  \n".join(lines))
 
 
-URL_PATHS = ("overview", "audience", "hub", "referrals", "safety", "data-health", "accounts", "glossary", "portal")
+URL_PATHS = ("overview", "audience", "hub", "referrals", "safety", "alerts", "data-health", "accounts", "glossary", "portal")
 labels.use_zone(state.settings().tz)
 FOR_WHOM = {
     "data-health": N_("administrators"),

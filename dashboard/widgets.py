@@ -89,3 +89,12 @@ def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: 
 
 def glossary_link() -> None:
     st.page_link("views/glossary.py", label=_("What every figure means"), icon=":material/menu_book:")
+
+
+def alert_days(metrics: set[str], f: Filters) -> list[tuple]:
+    """Markers for a time chart: the open alert incidents about `metrics` in the filtered place
+    (one province chosen, or the whole country), on the day they peaked (queries/alerts.py)."""
+    from queries import alerts
+
+    df = state.load("alert_incidents", state.snapshot_id(), None, state.settings().today())
+    return alerts.open_incident_days(df, metrics, f.provinces[0] if len(f.provinces) == 1 else None)

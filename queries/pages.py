@@ -167,3 +167,10 @@ def quarantine_by_reason(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def unreadable_files(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return run(con, "unreadable_files", {})
+
+
+def alert_incidents(con: duckdb.DuckDBPyConnection, since: dt.date) -> pl.DataFrame:
+    """Alert incidents open, or changed since `since` (queries/alerts.py, pages/alert_incidents.sql)."""
+    from queries import alerts
+
+    return alerts.alert_incidents(con, dt.datetime.combine(since, dt.time(), dt.UTC))

@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, state
-from dashboard.widgets import compared, download, glossary_link, kpi
+from dashboard.widgets import alert_days, compared, download, glossary_link, kpi
 from queries import labels
 from queries.labels import _
 
@@ -79,7 +79,8 @@ else:
                 "tip_video_view": "#1F7A6B",
                 "screen_time_limit_set": "#7A5C99",
             },
-            events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+            events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
+            + alert_days({"hub_visitors"}, f),
             today=s.today(),
             day_title=labels.day_title(),
             so_far=_("so far"),

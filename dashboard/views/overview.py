@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard import format as fmt
-from dashboard.widgets import compared, download, glossary_link, kpi
+from dashboard.widgets import alert_days, compared, download, glossary_link, kpi
 from queries import labels
 from queries.labels import _
 
@@ -100,6 +100,7 @@ st.subheader(_("Day by day"))
 if trend["count_events"].sum() == 0:
     st.info(_("No events in this period for these filters. Widen the dates or clear a filter."))
 else:
+    OVERVIEW_ALERTS = {"views": {"campaign_views"}, "helpline_clicks": set(), "reports": {"reports"}}
     marked = charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
     left, right = st.columns(2)
     for i, (metric, unit) in enumerate(
@@ -119,7 +120,7 @@ else:
                     unit,
                     labels=labels.labels("metric"),
                     colors=[charts.STREAM_COLORS[metric]],
-                    events=marked,
+                    events=marked + alert_days(OVERVIEW_ALERTS.get(metric, set()), f),
                     today=s.today(),
                     day_title=labels.day_title(),
                     so_far=_("so far"),

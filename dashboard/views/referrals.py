@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard import format as fmt
-from dashboard.widgets import download, glossary_link
+from dashboard.widgets import alert_days, download, glossary_link
 from queries import labels
 from queries.labels import _
 from queries.privacy import protect_columns
@@ -77,7 +77,15 @@ else:
                     unit,
                     labels=labels.labels("stage"),
                     colors=[charts.STAGE_COLORS[i] if i else "#D9803F"],
-                    events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+                    events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
+                    + alert_days(
+                        {"helpline_taps"}
+                        if stage == "clicked"
+                        else {"helpline_contacts"}
+                        if stage == "contacted"
+                        else set(),
+                        f,
+                    ),
                     today=s.today(),
                     day_title=labels.day_title(),
                     so_far=_("so far"),

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import charts, state
 from dashboard import format as fmt
-from dashboard.widgets import compared, download, glossary_link, kpi
+from dashboard.widgets import alert_days, compared, download, glossary_link, kpi
 from queries import labels
 from queries.labels import _
 from queries.privacy import suppress
@@ -106,7 +106,10 @@ st.altair_chart(
             "removal": "#5C946E",
             "restore": "#1F7A6B",
         },
-        events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+        events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
+        + alert_days(
+            {"reports", "removals", "reports_self_harm", "reports_suicide", "removals_self_harm", "removals_suicide"}, f
+        ),
         today=s.today(),
         day_title=labels.day_title(),
         so_far=_("so far"),
