@@ -22,7 +22,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from queries.labels import _
+from queries.labels import N_, _
 
 STREAM_COLORS = {
     "views": "#1F7A6B",  # engagement
@@ -435,31 +435,31 @@ def funnel(
 # Cambodia's 25 provinces on a 6 × 6 grid, each square placed roughly where the province
 # lies (north up, west left): (ISO 3166-2:KH code, short name for the tile, column, row).
 PROVINCE_TILES: tuple[tuple[str, str, int, int], ...] = (
-    ("KH-1", "B. Meanchey", 1, 0),
-    ("KH-22", "O. Meanchey", 2, 0),
-    ("KH-13", "P. Vihear", 3, 0),
-    ("KH-19", "S. Treng", 4, 0),
-    ("KH-16", "Ratanakiri", 5, 0),
-    ("KH-24", "Pailin", 0, 1),
-    ("KH-2", "Battambang", 1, 1),
-    ("KH-17", "Siem Reap", 2, 1),
-    ("KH-6", "K. Thom", 3, 1),
-    ("KH-10", "Kratie", 4, 1),
-    ("KH-11", "Mondulkiri", 5, 1),
-    ("KH-15", "Pursat", 1, 2),
-    ("KH-4", "K. Chhnang", 2, 2),
-    ("KH-3", "K. Cham", 3, 2),
-    ("KH-25", "T. Khmum", 4, 2),
-    ("KH-9", "Koh Kong", 1, 3),
-    ("KH-5", "K. Speu", 2, 3),
-    ("KH-12", "Phnom Penh", 3, 3),
-    ("KH-14", "Prey Veng", 4, 3),
-    ("KH-18", "Sihanouk", 1, 4),
-    ("KH-7", "Kampot", 2, 4),
-    ("KH-8", "Kandal", 3, 4),
-    ("KH-20", "Svay Rieng", 4, 4),
-    ("KH-23", "Kep", 2, 5),
-    ("KH-21", "Takeo", 3, 5),
+    ("KH-1", N_("B. Meanchey"), 1, 0),
+    ("KH-22", N_("O. Meanchey"), 2, 0),
+    ("KH-13", N_("P. Vihear"), 3, 0),
+    ("KH-19", N_("S. Treng"), 4, 0),
+    ("KH-16", N_("Ratanakiri"), 5, 0),
+    ("KH-24", N_("Pailin"), 0, 1),
+    ("KH-2", N_("Battambang"), 1, 1),
+    ("KH-17", N_("Siem Reap"), 2, 1),
+    ("KH-6", N_("K. Thom"), 3, 1),
+    ("KH-10", N_("Kratie"), 4, 1),
+    ("KH-11", N_("Mondulkiri"), 5, 1),
+    ("KH-15", N_("Pursat"), 1, 2),
+    ("KH-4", N_("K. Chhnang"), 2, 2),
+    ("KH-3", N_("K. Cham"), 3, 2),
+    ("KH-25", N_("T. Khmum"), 4, 2),
+    ("KH-9", N_("Koh Kong"), 1, 3),
+    ("KH-5", N_("K. Speu"), 2, 3),
+    ("KH-12", N_("Phnom Penh"), 3, 3),
+    ("KH-14", N_("Prey Veng"), 4, 3),
+    ("KH-18", N_("Sihanouk"), 1, 4),
+    ("KH-7", N_("Kampot"), 2, 4),
+    ("KH-8", N_("Kandal"), 3, 4),
+    ("KH-20", N_("Svay Rieng"), 4, 4),
+    ("KH-23", N_("Kep"), 2, 5),
+    ("KH-21", N_("Takeo"), 3, 5),
 )
 
 
@@ -485,7 +485,7 @@ def province_tiles(
     grid = pl.DataFrame(
         {
             "province": [t[0] for t in PROVINCE_TILES],
-            "short": [t[1] for t in PROVINCE_TILES],
+            "short": [_(t[1]) for t in PROVINCE_TILES],  # in Khmer: the province's whole name
             "col": [t[2] for t in PROVINCE_TILES],
             "row": [t[3] for t in PROVINCE_TILES],
         }

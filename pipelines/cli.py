@@ -470,8 +470,14 @@ _password_stdin = click.option(
 @click.argument("name")
 @click.option("--role", type=click.Choice(["policy", "partner", "admin"]), required=True, help="What the account sees.")
 @click.option("--partner", "partner_id", metavar="SLUG", help="Partner id from the config (role partner only).")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["km", "en"]),
+    help="The dashboard's language after sign-in (km Khmer, en English; default: the browser's).",
+)
 @_password_stdin
-def users_add_cmd(name: str, role: str, partner_id: str | None, password_stdin: bool) -> None:
+def users_add_cmd(name: str, role: str, partner_id: str | None, language: str | None, password_stdin: bool) -> None:
     """Create an account NAME and print its generated password once (or read one from stdin)."""
     from queries import accounts, audit
 
@@ -480,9 +486,12 @@ def users_add_cmd(name: str, role: str, partner_id: str | None, password_stdin: 
     accounts.check_name(name)
     accounts.check_role(s, role, partner_id)
     password, generated = _new_password(password_stdin)
-    accounts.add(d, s, name, role, partner_id, password)
+    accounts.add(d, s, name, role, partner_id, password, language=language)
     audit.record(
-        d, name, audit.ACCOUNT_ADDED, f"pulse users add: role {role}" + (f" {partner_id}" if partner_id else "")
+        d,
+        name,
+        audit.ACCOUNT_ADDED,
+        f"pulse users add: role {role}" + (f" {partner_id}" if partner_id else "") + (f" lang {language}" if language else ""),
     )
     bound = f" for {partner_id}" if partner_id else ""
     click.echo(f"Added {role} account {name!r}{bound}.", err=generated)
@@ -516,6 +525,7 @@ def users_list_cmd(as_json: bool) -> None:
                         "failed_sign_ins": a.count_failed_sign_ins,
                         "locked_until": a.locked_until.isoformat() if a.is_locked(now) else None,
                         "created_at": a.created_at.isoformat(),
+                        "language": a.language,
                     }
                     for a in rows
                 ]

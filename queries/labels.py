@@ -55,6 +55,20 @@ def language() -> str:
     return _current.get()[0]
 
 
+_digits: ContextVar[bool] = ContextVar("pulse_khmer_digits", default=False)
+KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
+def use_digits(khmer: bool) -> None:
+    """Write the numbers of the following messages in Khmer digits (០១២៣…) in this context."""
+    _digits.set(khmer)
+
+
+def digits(text: str) -> str:
+    """`text` with its digits in the chosen script (Khmer digits only when asked for)."""
+    return text.translate(KHMER_DIGITS) if _digits.get() else text
+
+
 def gettext(message: str) -> str:
     return translations(*_current.get()).gettext(message)
 
