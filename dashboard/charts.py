@@ -22,7 +22,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from queries.labels import N_, _
+from queries.labels import N_, _, digits
 
 STREAM_COLORS = {
     "views": "#1F7A6B",  # engagement
@@ -72,9 +72,11 @@ WRAPPED_LABELS = "split(datum.label, '\\n')"
 
 
 def _count_text(value: pl.Expr, percent: bool) -> pl.Expr:
+    from dashboard import format as fmt
+
     if percent:
-        return (value * 100).round(1).map_elements(lambda v: f"{v:.1f}%", return_dtype=pl.String)
-    return value.map_elements(lambda v: f"{int(v):,}", return_dtype=pl.String)
+        return (value * 100).round(1).map_elements(fmt.percent, return_dtype=pl.String)
+    return value.map_elements(lambda v: fmt.number(int(v)), return_dtype=pl.String)
 
 
 def _with_shown(
@@ -85,8 +87,10 @@ def _with_shown(
     shown = (
         pl.coalesce(pl.col(text), _count_text(pl.col(value), percent)) if text else _count_text(pl.col(value), percent)
     )
-    return df.with_columns(shown=shown.fill_null("–"), hidden=pl.col(value).is_null()).with_columns(
-        why=pl.col("shown").replace_strict(why or {}, default=None, return_dtype=pl.String)
+    return (
+        df.with_columns(shown=shown.fill_null("–"), hidden=pl.col(value).is_null())
+        .with_columns(why=pl.col("shown").replace_strict(why or {}, default=None, return_dtype=pl.String))
+        .with_columns(shown=pl.col("shown").map_elements(digits, return_dtype=pl.String))  # '<10' → '<១០'
     )
 
 
@@ -189,7 +193,7 @@ def daily_lines(
     if min_cell is not None:
         small = (pl.col(value) > 0) & (pl.col(value) < min_cell)
         data = data.with_columns(
-            shown=pl.when(small).then(pl.lit(f"<{min_cell}")),
+            shown=pl.when(small).then(pl.lit(digits(f"<{min_cell}"))),
             band=pl.when(small).then(pl.lit(min_cell / 2)),
             why=pl.when(small).then(
                 pl.lit(

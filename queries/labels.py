@@ -305,23 +305,25 @@ def hour_title() -> str:
 def campaign_time(at: dt.datetime, tz: ZoneInfo, seconds: bool = False) -> str:
     """'1 Dec 2026, 14:05 ICT': an instant in campaign time, with the zone's name."""
     local = at.astimezone(tz)
-    return _("{day} {month} {year}, {time} {zone}").format(
-        day=local.day,
-        month=label("month_short", local.month),
-        year=local.year,
-        time=f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}",
-        zone=zone_abbreviation(tz, at),
+    return digits(
+        _("{day} {month} {year}, {time} {zone}").format(
+            day=local.day,
+            month=label("month_short", local.month),
+            year=local.year,
+            time=f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}",
+            zone=zone_abbreviation(tz, at),
+        )
     )
 
 
 def campaign_date(day: dt.date) -> str:
     """'1 Dec 2026'."""
-    return _("{day} {month} {year}").format(day=day.day, month=label("month_short", day.month), year=day.year)
+    return digits(_("{day} {month} {year}").format(day=day.day, month=label("month_short", day.month), year=day.year))
 
 
 def month_year(month: dt.date) -> str:
     """'October 2026'."""
-    return _("{month} {year}").format(month=label("month", month.month), year=month.year)
+    return digits(_("{month} {year}").format(month=label("month", month.month), year=month.year))
 
 
 LABELS["month"] = {

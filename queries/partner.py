@@ -63,10 +63,12 @@ def label(dimension: str, category: str) -> str:
     """A category as a person reads it (queries/labels.py): province names, 'Mon 23 Nov' for days."""
     if dimension == "day":
         day = dt.date.fromisoformat(category)
-        return labels._("{weekday} {day} {month}").format(
-            weekday=labels.label("weekday_short", day.isoweekday()),
-            day=f"{day.day:02d}",
-            month=labels.label("month_short", day.month),
+        return labels.digits(
+            labels._("{weekday} {day} {month}").format(
+                weekday=labels.label("weekday_short", day.isoweekday()),
+                day=f"{day.day:02d}",
+                month=labels.label("month_short", day.month),
+            )
         )
     if dimension == "total":
         return dimension_name("total")

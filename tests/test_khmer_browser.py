@@ -21,14 +21,13 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running
 from tests.dashboard_fixtures import ACCOUNTS
 from tests.dashboard_walk import (
     PAGES,
-    ROLES,
     WIDTHS,
     build_warehouse,
     click_sidebar_link,
     close_sidebar,
     exception_text,
-    open_signed_in,
     open_sidebar,
+    open_signed_in,
     path_of,
     query_of,
     wait_idle,

@@ -29,6 +29,7 @@ st.caption(
     ).format(n=s.auth.max_failed_sign_ins, minutes=s.auth.lockout_minutes)
 )
 
+
 def language_name(lang: str | None) -> str:
     return labels.label("language", lang) if lang else _("The browser's")
 

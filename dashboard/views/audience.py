@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, state
+from dashboard import format as fmt
 from dashboard.widgets import download, glossary_link
 from queries import labels
 from queries.labels import _
@@ -136,7 +137,7 @@ for dimension, (title, heading, reach_title, rate_title) in BY.items():
     # only text reaches the browser: no count below min_cell is ever sent as a number
     table_box.dataframe(
         suppress(shown, counts, n, thousands=True).with_columns(
-            pl.col(c).map_elements(lambda x: f"{x:.1f}%", return_dtype=pl.String).fill_null("–") for c in rates
+            pl.col(c).map_elements(fmt.percent, return_dtype=pl.String).fill_null("–") for c in rates
         ),
         hide_index=True,
     )

@@ -58,7 +58,7 @@ with row1[3]:
         _("Campaign posts"),
         now["count_campaign_posts"],
         change("count_campaign_posts"),
-        _("Videos posted with a tracked hashtag, by {n} distinct creators.").format(n=f"{now['count_creators']:,}"),
+        _("Videos posted with a tracked hashtag, by {n} distinct creators.").format(n=fmt.count(now["count_creators"])),
     )
 row2 = st.columns(4)
 with row2[0]:

@@ -145,7 +145,7 @@ if kept and not listed.is_empty():
     listed = listed.drop("category", *[c for c in rates if listed[c].is_null().all()])
     st.dataframe(
         listed.with_columns(
-            pl.col(c).map_elements(lambda x: f"{x:.1f}%", return_dtype=pl.String).fill_null("–")
+            pl.col(c).map_elements(fmt.percent, return_dtype=pl.String).fill_null("–")
             for c in rates
             if c in listed.columns
         ),

@@ -42,7 +42,7 @@ with cols[1]:
         _("Blocks"),
         now["count_blocks"],
         change("count_blocks"),
-        _("Accounts blocked by users ({n} unblocked).").format(n=f"{now['count_unblocks']:,}"),
+        _("Accounts blocked by users ({n} unblocked).").format(n=fmt.count(now["count_unblocks"])),
         good=False,
     )
 with cols[2]:
@@ -50,7 +50,7 @@ with cols[2]:
         _("Comment filters switched on"),
         now["count_filters_on"],
         change("count_filters_on"),
-        _("Users who turned comment filters on ({n} turned them off).").format(n=f"{now['count_filters_off']:,}"),
+        _("Users who turned comment filters on ({n} turned them off).").format(n=fmt.count(now["count_filters_off"])),
         good=False,
     )
 with cols[3]:
