@@ -22,7 +22,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from queries.labels import N_, _, digits
+from queries.labels import N_, _, bound, digits
 
 STREAM_COLORS = {
     "views": "#1F7A6B",  # engagement
@@ -73,10 +73,11 @@ WRAPPED_LABELS = "split(datum.label, '\\n')"
 
 def _count_text(value: pl.Expr, percent: bool) -> pl.Expr:
     from dashboard import format as fmt
+    from queries import labels
 
     if percent:
-        return (value * 100).round(1).map_elements(fmt.percent, return_dtype=pl.String)
-    return value.map_elements(lambda v: fmt.number(int(v)), return_dtype=pl.String)
+        return (value * 100).round(1).map_elements(labels.bound(fmt.percent), return_dtype=pl.String)
+    return value.map_elements(labels.bound(lambda v: fmt.number(int(v))), return_dtype=pl.String)
 
 
 def _with_shown(
@@ -90,7 +91,7 @@ def _with_shown(
     return (
         df.with_columns(shown=shown.fill_null("–"), hidden=pl.col(value).is_null())
         .with_columns(why=pl.col("shown").replace_strict(why or {}, default=None, return_dtype=pl.String))
-        .with_columns(shown=pl.col("shown").map_elements(digits, return_dtype=pl.String))  # '<10' → '<១០'
+        .with_columns(shown=pl.col("shown").map_elements(bound(digits), return_dtype=pl.String))  # '<10' → '<១០'
     )
 
 
@@ -434,6 +435,60 @@ def funnel(
     return alt.layer(*layers).properties(height=BAR_STEP * len(stages) * max(1, len(segments)), autosize=AUTOSIZE)
 
 
+# --- the language of a chart -------------------------------------------------------------
+
+KHMER_FONT = '"Khmer OS System", "Khmer OS", sans-serif'  # Debian's fonts-khmeros: Khmer shaped, Latin too
+KHMER_NUMERALS = list("០១២៣៤៥៦៧៨៩")
+
+
+def _day_month(day: dt.date) -> str:
+    from queries import labels
+
+    return labels.digits(_("{day} {month}").format(day=f"{day:%d}", month=labels.label("month_short", day.month)))
+
+
+def language_config(lang: str, khmer_digits: bool = False) -> dict[str, Any]:
+    """The Vega-Lite `config` that draws a chart in `lang`: a Khmer font (so Vega measures and
+    Chromium shapes Khmer with the same font), month and weekday names of the time axes and
+    tooltips from Babel's CLDR data, and with `khmer_digits` every number in Khmer digits
+    (d3-format's `numerals`). Empty for English with Latin digits: the chart as it always was."""
+    if lang == "en" and not khmer_digits:
+        return {}
+    from babel import Locale
+
+    loc = Locale.parse(lang)
+    days = [loc.days["format"][width][(i - 1) % 7] for width in ("wide", "abbreviated") for i in range(7)]
+    number: dict[str, Any] = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", ""]}
+    if khmer_digits:
+        number["numerals"] = KHMER_NUMERALS
+    config: dict[str, Any] = {
+        "locale": {
+            "number": number,
+            "time": {
+                "dateTime": "%x, %X",
+                "date": "%d/%m/%Y",
+                "time": "%H:%M:%S",
+                "periods": ["AM", "PM"],
+                "days": days[:7],  # d3 starts the week on Sunday
+                "shortDays": days[7:],
+                "months": [loc.months["format"]["wide"][m] for m in range(1, 13)],
+                "shortMonths": [loc.months["format"]["abbreviated"][m] for m in range(1, 13)],
+            },
+        }
+    }
+    if lang == "km":
+        config["font"] = KHMER_FONT
+    return config
+
+
+def in_language(chart: alt.TopLevelMixin, lang: str, khmer_digits: bool = False) -> alt.TopLevelMixin:
+    """`chart` drawn in `lang` (`language_config`); unchanged in English."""
+    config = language_config(lang, khmer_digits)
+    if not config:
+        return chart
+    return chart.configure(**config)
+
+
 # --- the province map -------------------------------------------------------------------
 
 # Cambodia's 25 provinces on a 6 × 6 grid, each square placed roughly where the province
@@ -547,11 +602,15 @@ def province_tiles(
 PARTNER_MEASURE_COLORS = [*STAGE_COLORS, "#1F7A6B"]  # shown, tapped, contacted, tip-video views (in that order)
 
 
-def weekly_partner_totals(totals: pl.DataFrame, title: str, measures: list[str]) -> alt.LayerChart:
+def weekly_partner_totals(
+    totals: pl.DataFrame, title: str, measures: list[str], *, flat_y_title: bool = False
+) -> alt.LayerChart:
     """Released weekly totals of a partner, grouped bars per week; every bar is labelled with
-    what the partner may see (the number, `<N` or `hidden`), and a hidden one has no bar."""
+    what the partner may see (the number, `<N` or `hidden`), and a hidden one has no bar.
+    `flat_y_title`: the count axis's title across, above the axis (vl-convert misplaces the
+    marks of Khmer letters in a rotated title)."""
     df = totals.filter(pl.col("measure").is_in(measures)).with_columns(
-        week=pl.col("week_start").dt.strftime("%d %b"),
+        week=pl.col("week_start").map_elements(bound(_day_month), return_dtype=pl.String),
         bar=pl.col("value").fill_null(0),
     )
     base = alt.Chart(df).encode(
@@ -564,7 +623,14 @@ def weekly_partner_totals(totals: pl.DataFrame, title: str, measures: list[str])
         ],
     )
     bars = base.mark_bar().encode(
-        y=alt.Y("bar:Q", title=_("Events in the week"), axis=alt.Axis(format=",d")),
+        y=alt.Y(
+            "bar:Q",
+            title=_("Events in the week"),
+            axis=alt.Axis(
+                format=",d",
+                **({"titleAngle": 0, "titleAlign": "left", "titleY": -14, "titleX": 0} if flat_y_title else {}),
+            ),  # fmt: skip
+        ),
         color=alt.Color(
             "measure:N",
             sort=measures,

@@ -38,7 +38,7 @@ def snapshot_id() -> str | None:
     return snapshot_id_of(path) if path else None
 
 
-def _words() -> str:
+def words() -> str:
     """The language and digits of this run ('km', 'km ០'): part of every cache key."""
     return labels.language() + ("" if labels.digits("0") == "0" else " " + labels.digits("0"))
 
@@ -47,7 +47,7 @@ def load(query: str, snapshot: str | None, f: Filters | None, *args: Any) -> Any
     """Run one `queries.pages` function on the published snapshot, cached per data dir,
     snapshot, language, filters and arguments (a new snapshot is a new cache key; a result may
     hold words, so one language's result is never served to a session in another)."""
-    return _load(query, str(data_dir().root), snapshot, _words(), f, *args)
+    return _load(query, str(data_dir().root), snapshot, words(), f, *args)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -61,7 +61,7 @@ def load_partner(query: str, snapshot: str | None, partner_id: str, *args: Any) 
     """Run one `queries.partner` function for one partner, cached per data dir, snapshot,
     partner and arguments: a cached result is only ever returned for the same partner id,
     and the partner id comes from the signed-in identity, never from the browser."""
-    return _load_partner(query, str(data_dir().root), snapshot, _words(), partner_id, *args)
+    return _load_partner(query, str(data_dir().root), snapshot, words(), partner_id, *args)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

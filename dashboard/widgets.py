@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, downloads, state
+from dashboard import auth, charts, downloads, state
 from dashboard import format as fmt
-from queries import csvfile
+from queries import csvfile, labels
 from queries.filters import Comparison, Filters
 from queries.labels import _
 from queries.privacy import suppress
@@ -35,6 +35,12 @@ def kpi(
         help=help,
         border=True,
     )
+
+
+def altair_chart(chart, **kwargs) -> None:
+    """`st.altair_chart` in the session's language: Khmer font, month names, digits
+    (dashboard/charts.py `in_language`)."""
+    st.altair_chart(charts.in_language(chart, labels.language(), state.khmer_digits()), **kwargs)
 
 
 def compared(c: Comparison) -> None:

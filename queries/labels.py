@@ -64,6 +64,23 @@ def use_digits(khmer: bool) -> None:
     _digits.set(khmer)
 
 
+def bound(fn):
+    """`fn` that reads words and digits as the caller does now, from whichever thread runs it:
+    Polars runs `map_elements` functions on its own threads, where this context's language is
+    not set (they would read English)."""
+    lang, khmer = _current.get(), _digits.get()
+
+    def run(*args):
+        token, digits_token = _current.set(lang), _digits.set(khmer)
+        try:
+            return fn(*args)
+        finally:
+            _current.reset(token)
+            _digits.reset(digits_token)
+
+    return run
+
+
 def digits(text: str) -> str:
     """`text` with its digits in the chosen script (Khmer digits only when asked for)."""
     return text.translate(KHMER_DIGITS) if _digits.get() else text

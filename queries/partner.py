@@ -128,7 +128,9 @@ def cells(con: duckdb.DuckDBPyConnection, partner_id: str, weeks: list[dt.date],
     df = pl.concat([df.filter(pl.col("status") != WITHHELD), withheld])
     return df.with_columns(
         label=pl.struct("dimension", "category").map_elements(
-            lambda r: labels._("(withheld)") if r["category"] == "*" else label(r["dimension"], r["category"]),
+            labels.bound(
+                lambda r: labels._("(withheld)") if r["category"] == "*" else label(r["dimension"], r["category"])
+            ),
             return_dtype=pl.String,
         ),
         text=pl.when(pl.col("status") == SHOWN)

@@ -67,6 +67,14 @@ VISIBLE_TEXT_JS = """(skip) => {
 }"""
 
 
+CHART_FONTS_JS = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart] svg text')]
+  .filter(t => t.textContent.trim()).map(t => t.getAttribute('font-family') || getComputedStyle(t).fontFamily)"""
+CHART_TEXT_JS = (
+    """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart] svg text')].map(t => t.textContent)"""
+)
+ENGLISH_MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b")
+
+
 def names() -> list[str]:
     """Proper names a page may show in their own spelling: the product, the campaign, the
     partners, the accounts, the time zone's abbreviation."""
@@ -168,6 +176,12 @@ def test_every_page_reads_khmer_keeps_it_and_switches_back(server: str, browser,
                 problems.append(f"{name}: {share:.0%} of the letters are Khmer; English words: {latin}")
             if query_of(page.url).get("lang") != "km":
                 problems.append(f"{name}: the address lost lang=km: {page.url}")
+            fonts = page.evaluate(CHART_FONTS_JS)
+            if any("Khmer OS" not in f for f in fonts):
+                problems.append(f"{name}: chart text not in a Khmer font: {sorted(set(fonts))[:3]}")
+            months = [t for t in page.evaluate(CHART_TEXT_JS) if ENGLISH_MONTH.search(t)]
+            if months:
+                problems.append(f"{name}: English month names in the charts: {months[:5]}")
         page.reload()  # a new session: the sign-in form, in Khmer, then the same page
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
         form_share, latin = khmer_share(page)

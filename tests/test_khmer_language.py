@@ -99,3 +99,19 @@ def test_two_threads_in_two_languages_keep_their_own_words() -> None:
     assert set(seen["en"]) == {"Overview 12"}
     assert set(seen["km"]) == {labels.translations("km").gettext("Overview") + " ១២"}
     assert labels.language() == "en" and labels.digits("12") == "12"  # this thread: untouched
+
+
+def test_polars_functions_read_the_callers_language() -> None:
+    """Polars runs `map_elements` on its own threads; `labels.bound` carries the language there."""
+    import polars as pl
+
+    token = labels.use("km")
+    try:
+        days = pl.DataFrame({"w": list(range(1, 8)) * 2000})
+        out = days.select(
+            pl.col("w").map_elements(labels.bound(lambda d: labels.label("weekday", d)), return_dtype=pl.String)
+        )
+        assert set(out["w"]) == {labels.label("weekday", d) for d in range(1, 8)}
+        assert "Monday" not in set(out["w"])
+    finally:
+        labels.reset(token)

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, state, widgets
 from dashboard import format as fmt
 from dashboard.widgets import compared, download, glossary_link, kpi
 from queries import labels
@@ -111,7 +111,7 @@ else:
         ]
     ):
         with left if i % 2 == 0 else right:
-            st.altair_chart(
+            widgets.altair_chart(
                 charts.daily_lines(
                     trend.filter(pl.col("metric") == metric),
                     "metric",
@@ -136,7 +136,7 @@ rhythm = state.load("weekly_rhythm", snap, f)
 if rhythm.is_empty():
     st.info(_("No engagement in this period."))
 else:
-    st.altair_chart(
+    widgets.altair_chart(
         charts.weekly_rhythm(
             rhythm,
             _("Engagement by weekday and hour"),

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, state, widgets
 from dashboard import format as fmt
 from dashboard.widgets import compared, download, glossary_link, kpi
 from queries import labels
@@ -90,7 +90,7 @@ if daily["count_events"].sum() == 0:
     st.info(_("No safety events in this period for these filters. Widen the dates or clear a filter."))
     st.stop()
 actions = labels.labels("action")
-st.altair_chart(
+widgets.altair_chart(
     charts.daily_lines(
         daily,
         "action",
@@ -152,7 +152,7 @@ for col, action, title, none in [
         if part.is_empty():
             st.info(none)
         else:
-            st.altair_chart(
+            widgets.altair_chart(
                 charts.bars(
                     small_hidden(part),
                     "policy_name",
