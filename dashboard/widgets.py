@@ -62,7 +62,7 @@ def download(df: pl.DataFrame, name: str, f: Filters | None, label: str | None =
     file_name = f.file_name(slug) if f is not None else f"pulse-{slug}-{state.snapshot_id()}.csv"
     st.download_button(
         label or _("Download CSV"),
-        csvfile.to_bytes(suppress(df, counts, n)),
+        csvfile.to_bytes(suppress(df, counts, n), bom=csvfile.bom_for(labels.language())),
         file_name=file_name,
         on_click=auth.record_export,
         args=(file_name,),
@@ -79,7 +79,7 @@ def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: 
     queries/csvfile.py (formula-like cells quoted); recorded in the audit log on click like
     `download`."""
     if isinstance(data, pl.DataFrame):
-        data = csvfile.to_bytes(data)
+        data = csvfile.to_bytes(data, bom=csvfile.bom_for(labels.language()))
     st.download_button(
         label,
         data,

@@ -186,13 +186,19 @@ def weekly_totals(week_cells: pl.DataFrame) -> pl.DataFrame:
 
 
 def report(
-    con: duckdb.DuckDBPyConnection, settings: Settings, partner_id: str, start: dt.date, end: dt.date
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    partner_id: str,
+    start: dt.date,
+    end: dt.date,
+    script: bool = True,
 ) -> pl.DataFrame:
     """The partner report (`pulse export`, the portal's full download): every released cell
-    of the weeks that overlap [start, end], one row each, as displayed."""
+    of the weeks that overlap [start, end], one row each, as displayed. `script`: the frozen
+    words of `pulse export` (default); otherwise the catalog's, in the current language."""
     weeks = [w for w in released_weeks(con, partner_id) if w <= end and w + dt.timedelta(days=6) >= start]
     name = {p.id: p.name for p in settings.partners}[partner_id]
-    return report_from_cells(cells(con, partner_id, sorted(weeks), settings.privacy.min_cell), name, script=True)
+    return report_from_cells(cells(con, partner_id, sorted(weeks), settings.privacy.min_cell), name, script=script)
 
 
 def report_from_cells(week_cells: pl.DataFrame, partner_name: str, script: bool = False) -> pl.DataFrame:
