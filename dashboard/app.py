@@ -14,7 +14,7 @@ from queries.status import freshness
 st.set_page_config(page_title="Wellbeing Pulse", page_icon=":material/favorite:", layout="wide")
 # no CSV download or copy from Streamlit's own table toolbar: only the app's audited, suppressed downloads
 st.set_option("client.disableDataExport", True)
-state.use_language()  # this run's words and numbers: ?lang=, the switch, the account's default or the browser's
+LANG = state.use_language()  # this run's words and numbers: ?lang=, the switch, the account's default or the browser's
 
 
 def pages_for(ident: auth.Identity) -> list[st.Page]:
@@ -133,7 +133,7 @@ pages = pages_for(ident)
 # the sidebar links are the app's own (layout.nav_links): Streamlit's would drop the filters in the URL
 nav = st.navigation([*pages, *refused_pages(ident, pages)], position="hidden")
 st.session_state[auth.PAGE_KEY] = nav.title
-layout.chrome()
+layout.chrome(LANG)
 st.sidebar.markdown(f"**{state.settings().name}**  \n#MentalWell-Being · " + _("Cambodia"))
 if not ident.is_partner and state.snapshot_id() is not None:
     state.settle()  # the period inside the data's days, the view in the URL, before the links

@@ -478,6 +478,9 @@ def language_config(lang: str, khmer_digits: bool = False) -> dict[str, Any]:
     }
     if lang == "km":
         config["font"] = KHMER_FONT
+        # Khmer stacks marks above and below its letters: a wrapped label's lines need more room
+        config["axis"] = {"labelLineHeight": 17}
+        config["title"] = {"lineHeight": 22}  # a title of two lines: room for the marks between them
     return config
 
 

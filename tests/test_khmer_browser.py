@@ -72,6 +72,17 @@ CHART_FONTS_JS = """() => [...document.querySelectorAll('[data-testid=stVegaLite
 CHART_TEXT_JS = (
     """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart] svg text')].map(t => t.textContent)"""
 )
+# A title's marks above its letters (ិ ំ ់ ៍) drawn above the chart's SVG box are cut off unless the
+# SVG lets them overflow into room the chart keeps above it.
+CUT_TITLES_JS = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')].flatMap(c => {
+  const svg = c.querySelector('svg'); if (!svg) return [];
+  const box = svg.getBoundingClientRect(), room = c.getBoundingClientRect();
+  const visible = getComputedStyle(svg).overflow === 'visible';
+  return [...svg.querySelectorAll('.role-title-text text')].filter(t => {
+    const top = t.getBoundingClientRect().top;
+    return top < box.top - 0.5 && (!visible || top < room.top - 0.5);
+  }).map(t => t.textContent);
+})"""
 ENGLISH_MONTH = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b")
 
 
@@ -179,6 +190,9 @@ def test_every_page_reads_khmer_keeps_it_and_switches_back(server: str, browser,
             fonts = page.evaluate(CHART_FONTS_JS)
             if any("Khmer OS" not in f for f in fonts):
                 problems.append(f"{name}: chart text not in a Khmer font: {sorted(set(fonts))[:3]}")
+            cut = page.evaluate(CUT_TITLES_JS)
+            if cut:
+                problems.append(f"{name}: chart titles whose Khmer marks are cut off at the top: {cut[:3]}")
             months = [t for t in page.evaluate(CHART_TEXT_JS) if ENGLISH_MONTH.search(t)]
             if months:
                 problems.append(f"{name}: English month names in the charts: {months[:5]}")
