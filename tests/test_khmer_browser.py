@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from queries import accounts
 from queries.settings import Settings
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
 from tests.dashboard_fixtures import ACCOUNTS
 from tests.dashboard_walk import (
     PAGES,
@@ -34,6 +35,8 @@ from tests.dashboard_walk import (
 )
 
 pytestmark = pytest.mark.slow
+
+KM_ACCOUNT, KM_PASSWORD = "tpo-km", "tpo khmer password"  # a partner account whose default is Khmer
 
 KHMER = re.compile(r"[\u1780-\u17FF\u19E0-\u19FF]")
 # What is not a word of the interface: the language switch itself (each language named in its
@@ -122,13 +125,10 @@ def khmer_share(page: Page) -> tuple[float, str]:
     return (km / total if total else 0.0), ", ".join(latin[:40])
 
 
-def sign_in_km(page: Page, url: str, role: str) -> None:
-    open_signed_in(page, url, role)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     d = build_warehouse(tmp_path_factory.mktemp("km") / "data")
+    accounts.add(d, Settings(), KM_ACCOUNT, "partner", "tpo-cambodia", KM_PASSWORD, language="km")
     log = tmp_path_factory.mktemp("log") / "dashboard.log"
     try:
         with running_dashboard(d.root, log) as base:
@@ -249,5 +249,23 @@ def test_before_sign_in_the_browsers_language_is_used(server: str, browser) -> N
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
         share, latin = khmer_share(page)
         assert share >= 0.9, latin
+    finally:
+        context.close()
+
+
+def test_an_accounts_default_language_applies_after_sign_in(server: str, browser) -> None:
+    """No `lang` in the address, an English browser: the form is English; the account's
+    default (`--lang km`) makes the portal Khmer and puts lang=km in the address."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(server)
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+        assert re.findall(r"[\u1780-\u17FF]+", words_of(visible_text(page))) == []
+        sign_in_form(page, KM_ACCOUNT, KM_PASSWORD)
+        wait_idle(page)
+        share, latin = khmer_share(page)
+        assert share >= 0.9, latin
+        assert query_of(page.url).get("lang") == "km"
     finally:
         context.close()
