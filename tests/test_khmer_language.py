@@ -115,3 +115,29 @@ def test_polars_functions_read_the_callers_language() -> None:
         assert "Monday" not in set(out["w"])
     finally:
         labels.reset(token)
+
+
+def test_an_admin_sets_an_accounts_language_on_the_accounts_page(tmp_path: Path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+    from tests.dashboard_fixtures import add_accounts, build
+    from tests.test_dashboard_pages import APP, sign_in
+
+    root = build(tmp_path / "data").root
+    add_accounts(root)
+    monkeypatch.setenv("PULSE_DATA_DIR", str(root))
+    monkeypatch.chdir(REPO)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at = sign_in(at, "admin-test")
+    at.switch_page("views/accounts.py").run()
+    assert list(at.dataframe[0].value["Language"].unique()) == ["The browser's"]
+    who = next(s for s in at.selectbox if s.label == "Default language of an account")
+    lang = next(s for s in at.selectbox if s.label == "Language after sign-in")
+    who.set_value("policy-test")
+    lang.set_value("km")
+    next(b for b in at.button if b.label == "Set the language").click().run()
+    assert accounts.get(DataDir(root), "policy-test").language == "km"
+    table = at.dataframe[0].value
+    assert dict(zip(table["Account"], table["Language"], strict=True))["policy-test"] == "Khmer"
