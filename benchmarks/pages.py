@@ -1,13 +1,14 @@
 """Benchmark: every dashboard page's queries, and its first full render in Chromium.
 
-    .venv/bin/python -m benchmarks.pages --scale 100 [--json FILE] [--no-browser]
+    .venv/bin/python -m benchmarks.pages --scale 100 [--json FILE] [--no-browser] [--lang km]
 
 Builds a warehouse from demo data (scale 100 is about 10 million events) with the real
 refresh, then for every page runs the same `queries.pages` calls the page makes (a fresh
 read-only connection each time, no Streamlit cache), 9 times, for the default filter
 (launch to the last day) and a narrow one (one province, one age band, one week):
 median and p95 in ms. Then starts `pulse dashboard` and times, per page, a fresh
-browser tab from navigation to the script finishing with its charts drawn.
+browser tab from navigation to the script finishing with its charts drawn. With `--lang km`
+the queries run with the Khmer catalog active and the pages open with `?lang=km`.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def time_queries(d: DataDir, s: Settings, f: Filters, page: str, repeats: int = 
 BENCH_ACCOUNT = "bench-admin"
 
 
-def time_renders(d: DataDir) -> dict[str, float]:
+def time_renders(d: DataDir, lang: str = "en") -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
     from queries import accounts
@@ -89,7 +90,7 @@ def time_renders(d: DataDir) -> dict[str, float]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for page in PAGE_QUERIES:
             tab = browser.new_page(viewport={"width": 1400, "height": 900})
-            tab.goto(f"{base}/{'' if page == 'overview' else page}")
+            tab.goto(f"{base}/{'' if page == 'overview' else page}" + ("" if lang == "en" else f"?lang={lang}"))
             tab.wait_for_selector('[data-testid="stTextInput"]', timeout=120_000)
             # every tab is a new session: timed from signing in (Argon2 check included) to the charts
             started = time.perf_counter()
@@ -105,7 +106,10 @@ def time_renders(d: DataDir) -> dict[str, float]:
     return out
 
 
-def run(scale: float, browser: bool, work: Path | None = None) -> dict[str, Any]:
+def run(scale: float, browser: bool, work: Path | None = None, lang: str = "en") -> dict[str, Any]:
+    from queries import labels
+
+    labels.use(lang)
     s = Settings()
     with tempfile.TemporaryDirectory(prefix="pulse-bench-pages-", dir=work) as tmp:
         d = DataDir(Path(tmp) / "data").ensure()
@@ -116,7 +120,13 @@ def run(scale: float, browser: bool, work: Path | None = None) -> dict[str, Any]
         events = sum(c.loaded for c in refreshed.streams.values())
         wide = Filters(s.launch, END)
         narrow = Filters(END - dt.timedelta(days=6), END, ("KH-12",), ("18-24",))
-        result: dict[str, Any] = {"scale": scale, "events": events, "refresh_s": round(build_s, 1), "pages": {}}
+        result: dict[str, Any] = {
+            "scale": scale,
+            "lang": lang,
+            "events": events,
+            "refresh_s": round(build_s, 1),
+            "pages": {},
+        }
         for page in PAGE_QUERIES:
             med, p95 = time_queries(d, s, wide, page)
             med_n, p95_n = time_queries(d, s, narrow, page)
@@ -127,14 +137,15 @@ def run(scale: float, browser: bool, work: Path | None = None) -> dict[str, Any]
                 "narrow_p95_ms": round(p95_n, 1),
             }
         if browser:
-            for page, ms in time_renders(d).items():
+            for page, ms in time_renders(d, lang).items():
                 result["pages"][page]["first_render_ms"] = round(ms)
     return result
 
 
 def report(r: dict[str, Any]) -> str:
     lines = [
-        f"dashboard pages on {r['events']:,} events (demo scale {r['scale']:g}; refresh {r['refresh_s']} s)",
+        f"dashboard pages on {r['events']:,} events (demo scale {r['scale']:g}; refresh {r['refresh_s']} s;"
+        f" language {r.get('lang', 'en')})",
         f"  {'page':<13}{'default med':>12}{'p95':>8}{'narrow med':>12}{'p95':>8}{'first render':>14}",
     ]
     for page, v in r["pages"].items():
@@ -151,8 +162,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=10.0, help="demo-data scale (100 is about 10M events)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--lang", choices=["en", "km"], default="en", help="the pages' language (?lang=)")
     args = parser.parse_args()
-    r = run(args.scale, not args.no_browser)
+    r = run(args.scale, not args.no_browser, lang=args.lang)
     print(report(r))
     if args.json:
         args.json.write_text(json.dumps(r, indent=2) + "\n")

@@ -345,7 +345,17 @@ def serve_cmd(port: int | None, cron: str | None, interval: float | None, settle
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="CSV file to write, or - for stdout.",
 )
-def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | None, out: Path) -> None:
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["km", "en"]),
+    default=None,
+    help="Headers and categories in this language (km Khmer, with a UTF-8 BOM for Excel; en English), as the "
+    "portal's download writes them. Without it: the fixed English format scripts parse, unchanged.",
+)
+def export_cmd(
+    partner_id: str, start: dt.datetime | None, end: dt.datetime | None, out: Path, language: str | None
+) -> None:
     """Write one partner's helpline-referral report as CSV, as its portal shows it.
 
     Figures come in whole released weeks (Monday to Sunday, campaign time, released
@@ -364,19 +374,35 @@ def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | No
     last = end.date() if end else s.today()
     if first > last:
         raise PulseError(f"--from {first} is after --to {last}; swap them")
-    with published(d) as con:
-        report = partner.report(con, s, partner_id, first, last)
-    audit.record(d, None, audit.EXPORT, f"pulse export --partner {partner_id} --from {first} --to {last} -> {out}")
+    from queries import labels
+
+    token = labels.use(language) if language else None
+    try:
+        with published(d) as con:
+            report = partner.report(con, s, partner_id, first, last, script=language is None)
+    finally:
+        if token is not None:
+            labels.reset(token)
+    bom = language is not None and csvfile.bom_for(language)
+    lang = f" --lang {language}" if language else ""
+    audit.record(
+        d, None, audit.EXPORT, f"pulse export --partner {partner_id} --from {first} --to {last}{lang} -> {out}"
+    )
     if out == Path("-"):
-        sys.stdout.write(csvfile.to_text(report))
+        if bom:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(csvfile.to_bytes(report, bom=True))
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(csvfile.to_text(report))
     else:
         if not out.parent.is_dir():
             raise PulseError(f"folder {out.parent} does not exist; create it or choose another --out")
         try:
-            csvfile.write(report, out)
+            csvfile.write(report, out, bom=bom)
         except OSError as e:
             raise PulseError(f"cannot write {out}: {e.strerror or e}; choose another --out") from None
-        weeks = report["week_start"].n_unique()
+        weeks = report[report.columns[1]].n_unique()
         click.echo(f"Wrote {out}: {weeks} released week{'s' * (weeks != 1)}, {report.height:,} figures.", err=True)
 
 
@@ -474,8 +500,14 @@ _password_stdin = click.option(
 @click.argument("name")
 @click.option("--role", type=click.Choice(["policy", "partner", "admin"]), required=True, help="What the account sees.")
 @click.option("--partner", "partner_id", metavar="SLUG", help="Partner id from the config (role partner only).")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["km", "en"]),
+    help="The dashboard's language after sign-in (km Khmer, en English; default: the browser's).",
+)
 @_password_stdin
-def users_add_cmd(name: str, role: str, partner_id: str | None, password_stdin: bool) -> None:
+def users_add_cmd(name: str, role: str, partner_id: str | None, language: str | None, password_stdin: bool) -> None:
     """Create an account NAME and print its generated password once (or read one from stdin)."""
     from queries import accounts, audit
 
@@ -484,9 +516,14 @@ def users_add_cmd(name: str, role: str, partner_id: str | None, password_stdin: 
     accounts.check_name(name)
     accounts.check_role(s, role, partner_id)
     password, generated = _new_password(password_stdin)
-    accounts.add(d, s, name, role, partner_id, password)
+    accounts.add(d, s, name, role, partner_id, password, language=language)
     audit.record(
-        d, name, audit.ACCOUNT_ADDED, f"pulse users add: role {role}" + (f" {partner_id}" if partner_id else "")
+        d,
+        name,
+        audit.ACCOUNT_ADDED,
+        f"pulse users add: role {role}"
+        + (f" {partner_id}" if partner_id else "")
+        + (f" lang {language}" if language else ""),
     )
     bound = f" for {partner_id}" if partner_id else ""
     click.echo(f"Added {role} account {name!r}{bound}.", err=generated)
@@ -520,6 +557,7 @@ def users_list_cmd(as_json: bool) -> None:
                         "failed_sign_ins": a.count_failed_sign_ins,
                         "locked_until": a.locked_until.isoformat() if a.is_locked(now) else None,
                         "created_at": a.created_at.isoformat(),
+                        "language": a.language,
                     }
                     for a in rows
                 ]

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, state, widgets
 from dashboard import format as fmt
 from dashboard.widgets import alert_days, compared, download, glossary_link, kpi
 from queries import labels
@@ -58,7 +58,7 @@ with row1[3]:
         _("Campaign posts"),
         now["count_campaign_posts"],
         change("count_campaign_posts"),
-        _("Videos posted with a tracked hashtag, by {n} distinct creators.").format(n=f"{now['count_creators']:,}"),
+        _("Videos posted with a tracked hashtag, by {n} distinct creators.").format(n=fmt.count(now["count_creators"])),
     )
 row2 = st.columns(4)
 with row2[0]:
@@ -112,7 +112,7 @@ else:
         ]
     ):
         with left if i % 2 == 0 else right:
-            st.altair_chart(
+            widgets.altair_chart(
                 charts.daily_lines(
                     trend.filter(pl.col("metric") == metric),
                     "metric",
@@ -137,7 +137,7 @@ rhythm = state.load("weekly_rhythm", snap, f)
 if rhythm.is_empty():
     st.info(_("No engagement in this period."))
 else:
-    st.altair_chart(
+    widgets.altair_chart(
         charts.weekly_rhythm(
             rhythm,
             _("Engagement by weekday and hour"),

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, state, widgets
 from dashboard import format as fmt
 from dashboard.widgets import alert_days, download, glossary_link
 from queries import labels
@@ -69,7 +69,7 @@ else:
         ]
     ):
         with left if i % 2 == 0 else right:
-            st.altair_chart(
+            widgets.altair_chart(
                 charts.daily_lines(
                     daily.filter(pl.col("stage") == stage),
                     "stage",
@@ -132,12 +132,12 @@ for dimension, (title, heading, chart_title) in BY.items():
                 "segment",
                 stage=pl.lit(name),
                 count=visible[column],
-                text=pl.col(column).map_elements(fmt.count_text, return_dtype=pl.String),
+                text=pl.col(column).map_elements(labels.bound(fmt.count_text), return_dtype=pl.String),
             )
             for column, name in COUNTS.items()
         ]
     )
-    st.altair_chart(
+    widgets.altair_chart(
         charts.funnel(
             chart_data,
             chart_title,
@@ -151,7 +151,7 @@ for dimension, (title, heading, chart_title) in BY.items():
     table = funnel_table(protected, visible, title)
     st.dataframe(
         table.with_columns(
-            pl.col(name).map_elements(fmt.count_text, return_dtype=pl.String) for name in COUNTS.values()
+            pl.col(name).map_elements(labels.bound(fmt.count_text), return_dtype=pl.String) for name in COUNTS.values()
         ),
         hide_index=True,
         column_config={
