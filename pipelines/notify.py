@@ -291,15 +291,18 @@ def deliver(settings: Settings, d: DataDir, now: dt.datetime | None = None) -> d
     return summary
 
 
-def after_refresh(settings: Settings | None, d: DataDir, failure: str | None = None) -> dict[str, Any] | None:
-    """The refresh's one call after its outcome is recorded: queue a failure for admins, deliver.
-    Never raises (the refresh's own result must not change because a chat server is down)."""
+def after_refresh(
+    settings: Settings | None, d: DataDir, failure: str | None = None, now: dt.datetime | None = None
+) -> dict[str, Any] | None:
+    """The refresh's one call after its outcome is recorded: queue a failure for admins, deliver
+    (`now`, for quiet hours and the digest: the clock unless given). Never raises (the refresh's
+    own result must not change because a chat server is down)."""
     try:
         if failure is not None:
             note_failed_refresh(d, failure)
         if settings is None or not settings.alerts.routes:
             return None
-        return deliver(settings, d)
+        return deliver(settings, d, now)
     except Exception as e:  # noqa: BLE001 - best effort, logged in one line without secrets
         log.warning("alerts: delivery skipped: %s", type(e).__name__)
         return None
