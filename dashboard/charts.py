@@ -150,12 +150,20 @@ def _event_marks(events: Sequence[tuple[dt.date, str]], first: dt.date, last: dt
             x="day:T", tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("day:T", format="%d %b %Y", title=" ")]
         )
     )
-    text = (
-        alt.Chart(df)
-        .mark_text(align="left", dx=4, baseline="top", color="#333", fontSize=11)
+    # a label in the period's second half is written to the left of its rule: written to the
+    # right, a mark near the last day runs past the plot, and on a phone the chart shrinks to fit it
+    middle = first + (last - first) / 2
+    texts = [
+        alt.Chart(part)
+        .mark_text(align=align, dx=dx, baseline="top", color="#333", fontSize=11)
         .encode(x="day:T", y=alt.Y("ypx:Q", scale=None), text="label:N")
-    )
-    return [rule, text]
+        for part, align, dx in (
+            (df.filter(pl.col("day") <= middle), "left", 4),
+            (df.filter(pl.col("day") > middle), "right", -4),
+        )
+        if part.height
+    ]
+    return [rule, *texts]
 
 
 # --- time charts ------------------------------------------------------------------------
