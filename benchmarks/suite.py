@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import alerts as alerts_bench
 from benchmarks import pages, prefect_startup
 from benchmarks import refresh as rb
 
@@ -41,6 +42,7 @@ def run(rows: int = DEFAULT_ROWS, *, browser: bool = True, prefect: bool = True,
         result["full_load"], d = rb.full_load(root, rows)
         result["scaling"] = rb.scaling(root, rows, result["full_load"]["parquet"], d)
         result["replay_s"] = rb.replay(d)
+        result["alerts_detect"] = alerts_bench.detection(d)  # per refresh, on the full load's snapshot
         if prefect:
             result["prefect"] = prefect_startup.run(root / "prefect", d.root)
         (root / "pages").mkdir()
@@ -76,6 +78,11 @@ def report(r: dict[str, Any]) -> str:
             f"{p['incremental_to_full_load']:>10.3f}"
         )
     lines.append(f"  replay (everything already seen): {r['replay_s']:.2f} s")
+    if "alerts_detect" in r:
+        a = r["alerts_detect"]
+        lines.append(
+            f"  alert detection per refresh: {a['median_ms']:.0f} ms median ({a['max_ms']:.0f} max) on {a['events']:,} events"
+        )
     if "prefect" in r:
         lines += ["", "Prefect fixed start-up, fresh process (flow that does nothing / `pulse refresh`, nothing new)"]
         for mode, v in r["prefect"].items():

@@ -14,6 +14,7 @@ from queries.status import freshness
 st.set_page_config(page_title="Wellbeing Pulse", page_icon=":material/favorite:", layout="wide")
 # no CSV download or copy from Streamlit's own table toolbar: only the app's audited, suppressed downloads
 st.set_option("client.disableDataExport", True)
+LANG = state.use_language()  # this run's words and numbers: ?lang=, the switch, the account's default or the browser's
 
 
 def pages_for(ident: auth.Identity) -> list[st.Page]:
@@ -32,6 +33,7 @@ def pages_for(ident: auth.Identity) -> list[st.Page]:
             "views/referrals.py", title=_("Helpline referrals"), icon=":material/support_agent:", url_path="referrals"
         ),
         st.Page("views/safety.py", title=_("Safety"), icon=":material/shield:", url_path="safety"),
+        st.Page("views/alerts.py", title=_("Alerts"), icon=":material/notifications:", url_path="alerts"),
     ]
     if ident.role == "admin":
         pages += [
@@ -97,7 +99,18 @@ def about_this_data() -> None:
         st.markdown("  \n".join(lines))
 
 
-URL_PATHS = ("overview", "audience", "hub", "referrals", "safety", "data-health", "accounts", "glossary", "portal")
+URL_PATHS = (
+    "overview",
+    "audience",
+    "hub",
+    "referrals",
+    "safety",
+    "alerts",
+    "data-health",
+    "accounts",
+    "glossary",
+    "portal",
+)
 labels.use_zone(state.settings().tz)
 FOR_WHOM = {
     "data-health": N_("administrators"),
@@ -120,7 +133,7 @@ def refused_pages(ident: auth.Identity, pages: list[st.Page]) -> list[st.Page]:
             st.session_state[NAV_NOTICE_KEY] = _("That page is for {whom}; here is {where}.").format(
                 whom=_(FOR_WHOM.get(path, N_("policy staff"))), where=where
             )
-            st.switch_page(home, query_params=None if ident.is_partner else state.shared_params())
+            st.switch_page(home, query_params=state.display_params() if ident.is_partner else state.shared_params())
 
         return st.Page(run, title="Wellbeing Pulse", url_path=path, visibility="hidden")
 
@@ -132,13 +145,14 @@ pages = pages_for(ident)
 # the sidebar links are the app's own (layout.nav_links): Streamlit's would drop the filters in the URL
 nav = st.navigation([*pages, *refused_pages(ident, pages)], position="hidden")
 st.session_state[auth.PAGE_KEY] = nav.title
-layout.chrome()
+layout.chrome(LANG)
 st.sidebar.markdown(f"**{state.settings().name}**  \n#MentalWell-Being · " + _("Cambodia"))
 if not ident.is_partner and state.snapshot_id() is not None:
     state.settle()  # the period inside the data's days, the view in the URL, before the links
 # the links carry the view as it is now: every change of a filter reaches it in a callback, before this run
 with st.sidebar:
-    layout.nav_links(pages, {} if ident.is_partner else state.shared_params())
+    layout.nav_links(pages, state.display_params() if ident.is_partner else state.shared_params())
+    state.language_switch()
 auth.sidebar(ident)
 if state.snapshot_id() is None:
     st.title("Wellbeing Pulse")

@@ -196,6 +196,7 @@ def _check_password() -> None:
     client = client_address()
     result = accounts.sign_in(d, s, name, password, now(), client=client)
     if result.outcome == "ok":
+        state.adopt_account_language(result.account.language)
         _start(result.account.identity, "password")
         st.session_state["sign_in_name"] = ""
         return
@@ -216,6 +217,7 @@ def _check_password() -> None:
 def _sign_in_page() -> None:
     _left, middle, _right = st.columns([1, 2, 1])  # stacked on a phone, the empty sides take no room
     with middle:
+        state.language_switch(state.SIGN_IN_LANG_KEY)
         st.title("Wellbeing Pulse")
         st.caption(_("Analytics for the #MentalWell-Being campaign. Sign in to see the figures."))
         notice = st.session_state.get(NOTICE_KEY)

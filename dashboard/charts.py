@@ -22,7 +22,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from queries.labels import _
+from queries.labels import N_, _, bound, digits
 
 STREAM_COLORS = {
     "views": "#1F7A6B",  # engagement
@@ -72,9 +72,12 @@ WRAPPED_LABELS = "split(datum.label, '\\n')"
 
 
 def _count_text(value: pl.Expr, percent: bool) -> pl.Expr:
+    from dashboard import format as fmt
+    from queries import labels
+
     if percent:
-        return (value * 100).round(1).map_elements(lambda v: f"{v:.1f}%", return_dtype=pl.String)
-    return value.map_elements(lambda v: f"{int(v):,}", return_dtype=pl.String)
+        return (value * 100).round(1).map_elements(labels.bound(fmt.percent), return_dtype=pl.String)
+    return value.map_elements(labels.bound(lambda v: fmt.number(int(v))), return_dtype=pl.String)
 
 
 def _with_shown(
@@ -85,8 +88,10 @@ def _with_shown(
     shown = (
         pl.coalesce(pl.col(text), _count_text(pl.col(value), percent)) if text else _count_text(pl.col(value), percent)
     )
-    return df.with_columns(shown=shown.fill_null("–"), hidden=pl.col(value).is_null()).with_columns(
-        why=pl.col("shown").replace_strict(why or {}, default=None, return_dtype=pl.String)
+    return (
+        df.with_columns(shown=shown.fill_null("–"), hidden=pl.col(value).is_null())
+        .with_columns(why=pl.col("shown").replace_strict(why or {}, default=None, return_dtype=pl.String))
+        .with_columns(shown=pl.col("shown").map_elements(bound(digits), return_dtype=pl.String))  # '<10' → '<១០'
     )
 
 
@@ -145,12 +150,20 @@ def _event_marks(events: Sequence[tuple[dt.date, str]], first: dt.date, last: dt
             x="day:T", tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("day:T", format="%d %b %Y", title=" ")]
         )
     )
-    text = (
-        alt.Chart(df)
-        .mark_text(align="left", dx=4, baseline="top", color="#333", fontSize=11)
+    # a label in the period's second half is written to the left of its rule: written to the
+    # right, a mark near the last day runs past the plot, and on a phone the chart shrinks to fit it
+    middle = first + (last - first) / 2
+    texts = [
+        alt.Chart(part)
+        .mark_text(align=align, dx=dx, baseline="top", color="#333", fontSize=11)
         .encode(x="day:T", y=alt.Y("ypx:Q", scale=None), text="label:N")
-    )
-    return [rule, text]
+        for part, align, dx in (
+            (df.filter(pl.col("day") <= middle), "left", 4),
+            (df.filter(pl.col("day") > middle), "right", -4),
+        )
+        if part.height
+    ]
+    return [rule, *texts]
 
 
 # --- time charts ------------------------------------------------------------------------
@@ -189,7 +202,7 @@ def daily_lines(
     if min_cell is not None:
         small = (pl.col(value) > 0) & (pl.col(value) < min_cell)
         data = data.with_columns(
-            shown=pl.when(small).then(pl.lit(f"<{min_cell}")),
+            shown=pl.when(small).then(pl.lit(digits(f"<{min_cell}"))),
             band=pl.when(small).then(pl.lit(min_cell / 2)),
             why=pl.when(small).then(
                 pl.lit(
@@ -430,36 +443,93 @@ def funnel(
     return alt.layer(*layers).properties(height=BAR_STEP * len(stages) * max(1, len(segments)), autosize=AUTOSIZE)
 
 
+# --- the language of a chart -------------------------------------------------------------
+
+KHMER_FONT = '"Khmer OS System", "Khmer OS", sans-serif'  # Debian's fonts-khmeros: Khmer shaped, Latin too
+KHMER_NUMERALS = list("០១២៣៤៥៦៧៨៩")
+
+
+def _day_month(day: dt.date) -> str:
+    from queries import labels
+
+    return labels.digits(_("{day} {month}").format(day=f"{day:%d}", month=labels.label("month_short", day.month)))
+
+
+def language_config(lang: str, khmer_digits: bool = False) -> dict[str, Any]:
+    """The Vega-Lite `config` that draws a chart in `lang`: a Khmer font (so Vega measures and
+    Chromium shapes Khmer with the same font), month and weekday names of the time axes and
+    tooltips from Babel's CLDR data, and with `khmer_digits` every number in Khmer digits
+    (d3-format's `numerals`). Empty for English with Latin digits: the chart as it always was."""
+    if lang == "en" and not khmer_digits:
+        return {}
+    from babel import Locale
+
+    loc = Locale.parse(lang)
+    days = [loc.days["format"][width][(i - 1) % 7] for width in ("wide", "abbreviated") for i in range(7)]
+    number: dict[str, Any] = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", ""]}
+    if khmer_digits:
+        number["numerals"] = KHMER_NUMERALS
+    config: dict[str, Any] = {
+        "locale": {
+            "number": number,
+            "time": {
+                "dateTime": "%x, %X",
+                "date": "%d/%m/%Y",
+                "time": "%H:%M:%S",
+                "periods": ["AM", "PM"],
+                "days": days[:7],  # d3 starts the week on Sunday
+                "shortDays": days[7:],
+                "months": [loc.months["format"]["wide"][m] for m in range(1, 13)],
+                "shortMonths": [loc.months["format"]["abbreviated"][m] for m in range(1, 13)],
+            },
+        }
+    }
+    if lang == "km":
+        config["font"] = KHMER_FONT
+        # Khmer stacks marks above and below its letters: a wrapped label's lines need more room
+        config["axis"] = {"labelLineHeight": 17}
+        config["title"] = {"lineHeight": 22}  # a title of two lines: room for the marks between them
+    return config
+
+
+def in_language(chart: alt.TopLevelMixin, lang: str, khmer_digits: bool = False) -> alt.TopLevelMixin:
+    """`chart` drawn in `lang` (`language_config`); unchanged in English."""
+    config = language_config(lang, khmer_digits)
+    if not config:
+        return chart
+    return chart.configure(**config)
+
+
 # --- the province map -------------------------------------------------------------------
 
 # Cambodia's 25 provinces on a 6 × 6 grid, each square placed roughly where the province
 # lies (north up, west left): (ISO 3166-2:KH code, short name for the tile, column, row).
 PROVINCE_TILES: tuple[tuple[str, str, int, int], ...] = (
-    ("KH-1", "B. Meanchey", 1, 0),
-    ("KH-22", "O. Meanchey", 2, 0),
-    ("KH-13", "P. Vihear", 3, 0),
-    ("KH-19", "S. Treng", 4, 0),
-    ("KH-16", "Ratanakiri", 5, 0),
-    ("KH-24", "Pailin", 0, 1),
-    ("KH-2", "Battambang", 1, 1),
-    ("KH-17", "Siem Reap", 2, 1),
-    ("KH-6", "K. Thom", 3, 1),
-    ("KH-10", "Kratie", 4, 1),
-    ("KH-11", "Mondulkiri", 5, 1),
-    ("KH-15", "Pursat", 1, 2),
-    ("KH-4", "K. Chhnang", 2, 2),
-    ("KH-3", "K. Cham", 3, 2),
-    ("KH-25", "T. Khmum", 4, 2),
-    ("KH-9", "Koh Kong", 1, 3),
-    ("KH-5", "K. Speu", 2, 3),
-    ("KH-12", "Phnom Penh", 3, 3),
-    ("KH-14", "Prey Veng", 4, 3),
-    ("KH-18", "Sihanouk", 1, 4),
-    ("KH-7", "Kampot", 2, 4),
-    ("KH-8", "Kandal", 3, 4),
-    ("KH-20", "Svay Rieng", 4, 4),
-    ("KH-23", "Kep", 2, 5),
-    ("KH-21", "Takeo", 3, 5),
+    ("KH-1", N_("B. Meanchey"), 1, 0),
+    ("KH-22", N_("O. Meanchey"), 2, 0),
+    ("KH-13", N_("P. Vihear"), 3, 0),
+    ("KH-19", N_("S. Treng"), 4, 0),
+    ("KH-16", N_("Ratanakiri"), 5, 0),
+    ("KH-24", N_("Pailin"), 0, 1),
+    ("KH-2", N_("Battambang"), 1, 1),
+    ("KH-17", N_("Siem Reap"), 2, 1),
+    ("KH-6", N_("K. Thom"), 3, 1),
+    ("KH-10", N_("Kratie"), 4, 1),
+    ("KH-11", N_("Mondulkiri"), 5, 1),
+    ("KH-15", N_("Pursat"), 1, 2),
+    ("KH-4", N_("K. Chhnang"), 2, 2),
+    ("KH-3", N_("K. Cham"), 3, 2),
+    ("KH-25", N_("T. Khmum"), 4, 2),
+    ("KH-9", N_("Koh Kong"), 1, 3),
+    ("KH-5", N_("K. Speu"), 2, 3),
+    ("KH-12", N_("Phnom Penh"), 3, 3),
+    ("KH-14", N_("Prey Veng"), 4, 3),
+    ("KH-18", N_("Sihanouk"), 1, 4),
+    ("KH-7", N_("Kampot"), 2, 4),
+    ("KH-8", N_("Kandal"), 3, 4),
+    ("KH-20", N_("Svay Rieng"), 4, 4),
+    ("KH-23", N_("Kep"), 2, 5),
+    ("KH-21", N_("Takeo"), 3, 5),
 )
 
 
@@ -485,7 +555,7 @@ def province_tiles(
     grid = pl.DataFrame(
         {
             "province": [t[0] for t in PROVINCE_TILES],
-            "short": [t[1] for t in PROVINCE_TILES],
+            "short": [_(t[1]) for t in PROVINCE_TILES],  # in Khmer: the province's whole name
             "col": [t[2] for t in PROVINCE_TILES],
             "row": [t[3] for t in PROVINCE_TILES],
         }
@@ -543,11 +613,15 @@ def province_tiles(
 PARTNER_MEASURE_COLORS = [*STAGE_COLORS, "#1F7A6B"]  # shown, tapped, contacted, tip-video views (in that order)
 
 
-def weekly_partner_totals(totals: pl.DataFrame, title: str, measures: list[str]) -> alt.LayerChart:
+def weekly_partner_totals(
+    totals: pl.DataFrame, title: str, measures: list[str], *, flat_y_title: bool = False
+) -> alt.LayerChart:
     """Released weekly totals of a partner, grouped bars per week; every bar is labelled with
-    what the partner may see (the number, `<N` or `hidden`), and a hidden one has no bar."""
+    what the partner may see (the number, `<N` or `hidden`), and a hidden one has no bar.
+    `flat_y_title`: the count axis's title across, above the axis (vl-convert misplaces the
+    marks of Khmer letters in a rotated title)."""
     df = totals.filter(pl.col("measure").is_in(measures)).with_columns(
-        week=pl.col("week_start").dt.strftime("%d %b"),
+        week=pl.col("week_start").map_elements(bound(_day_month), return_dtype=pl.String),
         bar=pl.col("value").fill_null(0),
     )
     base = alt.Chart(df).encode(
@@ -560,7 +634,14 @@ def weekly_partner_totals(totals: pl.DataFrame, title: str, measures: list[str])
         ],
     )
     bars = base.mark_bar().encode(
-        y=alt.Y("bar:Q", title=_("Events in the week"), axis=alt.Axis(format=",d")),
+        y=alt.Y(
+            "bar:Q",
+            title=_("Events in the week"),
+            axis=alt.Axis(
+                format=",d",
+                **({"titleAngle": 0, "titleAlign": "left", "titleY": -14, "titleX": 0} if flat_y_title else {}),
+            ),  # fmt: skip
+        ),
         color=alt.Color(
             "measure:N",
             sort=measures,

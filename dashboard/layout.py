@@ -25,6 +25,10 @@ CSS = f"""
     width: calc(50% - 0.5rem) !important;
   }}
   [data-testid="stMetric"] {{ padding: 0.5rem 0.6rem !important; }}
+  /* two tiles side by side are as tall as each other, however many lines their labels take (Khmer wraps more) */
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) > [data-testid="stColumn"] > div,
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) [data-testid="stElementContainer"]:has([data-testid="stMetric"]),
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) [data-testid="stMetric"] {{ height: 100% !important; }}
   [data-testid="stMetricValue"] {{ font-size: 1.5rem !important; }}
   [data-testid="stMetricLabel"] p {{ white-space: normal !important; }}
   [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {{ white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
@@ -106,9 +110,22 @@ SCRIPT = f"""
 """
 
 
-def chrome() -> None:
+# Khmer: the marks above a chart title's first line (ិ ំ ់ ៍) reach above the font's ascent, out
+# of the chart's SVG box, which cut them ("និង" read "នង"): let them show in room above the chart.
+KHMER_CSS = """
+<div class="pulse-hidden"></div>
+<style>
+[data-testid="stVegaLiteChart"] { padding-top: 8px; }
+[data-testid="stVegaLiteChart"] svg { overflow: visible; }
+</style>
+"""
+
+
+def chrome(lang: str = "en") -> None:
     """The stylesheets and scripts, once per run (they take no room on the page)."""
     st.html(CSS)
+    if lang == "km":
+        st.html(KHMER_CSS)
     st.html(SCRIPT, unsafe_allow_javascript=True)
 
 

@@ -18,6 +18,7 @@ from queries.labels import _
 
 KHMER_FONTS = Path("/usr/share/fonts/truetype/khmeros")  # Debian's fonts-khmeros (.ci/setup --browser)
 FONT = "Khmer OS"  # one family with Latin and Khmer glyphs: a fallback font would not shape Khmer
+NOTE_CHARS = 130  # characters a line of the report's notes: about 760 px at 11 px
 KHMER_HASHTAG = "#សុខុមាលភាពផ្លូវចិត្ត"  # "mental well-being"
 
 
@@ -71,41 +72,42 @@ def month_chart(
         totals,
         _("Helpline cards shown, tapped and contacted, per week"),
         [partner.measure_name(m) for m in partner.REFERRAL_MEASURES],
+        flat_y_title=True,
     ).properties(width=760)
+    notes = [
+        _(
+            "Counts below {n} read <{n}; 'hidden' is a count of {n} or more "
+            "hidden so that a small one cannot be worked out from the week's total."
+        ).format(n=min_cell),
+        _(
+            "Weeks run Monday to Sunday in campaign time and are published, unchanged, a day after "
+            "they end. Rates are shown only where both counts are."
+        ),
+    ]
+    # each note in lines that fit the page's 760 px (a Khmer sentence is longer than its English)
+    note_lines = [line for note in notes for line in charts._wrap(note, NOTE_CHARS, 6).split("\n")]
     note = (
-        alt.Chart(
-            alt.Data(
-                values=[
-                    {
-                        "line": _(
-                            "Counts below {n} read <{n}; 'hidden' is a count of {n} or more "
-                            "hidden so that a small one cannot be worked out from the week's total."
-                        ).format(n=min_cell)
-                    },
-                    {
-                        "line": _(
-                            "Weeks run Monday to Sunday in campaign time and are published, unchanged, a day after "
-                            "they end. Rates are shown only where both counts are."
-                        )
-                    },
-                ]
-            )
-        )
+        alt.Chart(alt.Data(values=[{"line": line, "n": i} for i, line in enumerate(note_lines)]))
         .mark_text(align="left", fontSize=11, color="#555", font=FONT)
-        .encode(y=alt.Y("line:N", axis=None, sort=None), text="line:N", x=alt.value(0))
-        .properties(width=760, height=40)
+        .encode(y=alt.Y("n:O", axis=None, sort=None), text="line:N", x=alt.value(0))
+        .properties(width=760, height=20 * len(note_lines))
     )
     return (
         alt.vconcat(chart, table, note, spacing=24)
         .properties(
             title=alt.TitleParams(
-                _("{partner} · helpline referrals · {month}").format(
+                # the partner's own name on a line of its own: vl-convert shapes Khmer only at a line's start
+                [partner_name, _("Helpline referrals · {month}").format(month=labels.month_year(month))]
+                if labels.language() != labels.SOURCE_LANGUAGE
+                else _("{partner} · helpline referrals · {month}").format(
                     partner=partner_name, month=labels.month_year(month)
                 ),
                 # Khmer on a line of its own: vl-convert shapes a line's Khmer only when it starts the line
                 subtitle=[f"{campaign} · #MentalWell-Being", KHMER_HASHTAG],
                 anchor="start",
                 fontSize=20,
+                subtitlePadding=12,
+                lineHeight=28,  # a title of two lines (the partner's name, then the rest) clear of the subtitle
                 subtitleFontSize=14,
                 subtitleLineHeight=26,
                 offset=12,

@@ -37,16 +37,29 @@ def snapshot_id() -> str | None:
     return published_snapshot_id(data_dir())
 
 
+def words() -> str:
+    """The language and digits of this run ('km', 'km ០'): part of every cache key."""
+    return labels.language() + ("" if labels.digits("0") == "0" else " " + labels.digits("0"))
+
+
 def load(query: str, snapshot: str | None, f: Filters | None, *args: Any) -> Any:
     """Run one `queries.pages` function on the published snapshot, cached per data dir,
-    snapshot, filters and arguments (a new snapshot is a new cache key)."""
-    return _load(query, str(data_dir().root), snapshot, f, *args)
+    snapshot, language, filters and arguments (a new snapshot is a new cache key; a result may
+    hold words, so one language's result is never served to a session in another)."""
+    return _load(query, str(data_dir().root), snapshot, words(), f, *args)
 
 
-@st.cache_data(show_spinner="Loading figures…", max_entries=512)
-def _load(query: str, root: str, snapshot: str | None, f: Filters | None, *args: Any) -> Any:
+@st.cache_resource(max_entries=2, on_release=pages.Readers.close)
+def _readers(root: str, snapshot: str | None) -> pages.Readers:
+    """Connections to one published snapshot, shared by every session (a refresh's new
+    snapshot is a new key; the one before it is closed once two newer ones were used)."""
+    return pages.Readers(DataDir(Path(root)))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _load(query: str, root: str, snapshot: str | None, lang: str, f: Filters | None, *args: Any) -> Any:
     fn = getattr(pages, query)
-    with pages.reader(DataDir(Path(root))) as con:
+    with _readers(root, snapshot).connection() as con:
         return fn(con, *args) if f is None else fn(con, settings(), f, *args)
 
 
@@ -54,13 +67,13 @@ def load_partner(query: str, snapshot: str | None, partner_id: str, *args: Any) 
     """Run one `queries.partner` function for one partner, cached per data dir, snapshot,
     partner and arguments: a cached result is only ever returned for the same partner id,
     and the partner id comes from the signed-in identity, never from the browser."""
-    return _load_partner(query, str(data_dir().root), snapshot, partner_id, *args)
+    return _load_partner(query, str(data_dir().root), snapshot, words(), partner_id, *args)
 
 
-@st.cache_data(show_spinner="Loading your figures…", max_entries=256)
-def _load_partner(query: str, root: str, snapshot: str | None, partner_id: str, *args: Any) -> Any:
+@st.cache_data(show_spinner=False, max_entries=256)
+def _load_partner(query: str, root: str, snapshot: str | None, lang: str, partner_id: str, *args: Any) -> Any:
     fn = getattr(partner, query)
-    with pages.reader(DataDir(Path(root))) as con:
+    with _readers(root, snapshot).connection() as con:
         return fn(con, partner_id, *args)
 
 
@@ -75,7 +88,8 @@ def _parse_list(text: str | None, allowed: list[str]) -> list[str]:
     return [v for v in (text or "").split(",") if v in allowed]
 
 
-SHARED = ("from", "to", "province", "age", "language", "compare")  # the URL parameters every page keeps
+SHARED = ("from", "to", "province", "age", "language", "compare", "lang", "digits")  # kept by every page
+DISPLAY = ("lang", "digits")  # the interface's language and digits: kept by the portal and the sign-in form too
 STORE_KEY = "pulse_view"  # this session's shared parameters; not a widget key, so a page change keeps it
 NOTICE_KEY = "pulse_period_notice"  # why the period asked for is not the period shown
 FILTER_KEYS = ("f_start", "f_end", "f_province", "f_age", "f_language", "f_compare")
@@ -180,7 +194,7 @@ def _reset() -> None:
     state = st.session_state
     for key in (*FILTER_KEYS, NOTICE_KEY):
         state.pop(key, None)
-    state[STORE_KEY] = {}
+    state[STORE_KEY] = display_params()  # "Reset filters" keeps the language
 
 
 PROVINCE_CODES = [p[0] for p in PROVINCES] + ["unknown"]
@@ -309,7 +323,7 @@ def partner_view(weeks: list[dt.date], present: dict[str, list[str]]) -> tuple[d
         format_func=lambda c: partner.label(by, c),
         placeholder=_("Every {breakdown} with referrals").format(breakdown=partner.dimension_name(by).lower()),
     )
-    params = {"week": state.p_week.isoformat(), "by": by, "only": ",".join(state.p_only)}
+    params = {**display_params(), "week": state.p_week.isoformat(), "by": by, "only": ",".join(state.p_only)}
     st.query_params.from_dict({k: v for k, v in params.items() if v})
     return state.p_week, by, list(state.p_only)
 
@@ -317,7 +331,7 @@ def partner_view(weeks: list[dt.date], present: dict[str, list[str]]) -> tuple[d
 def week_label(week: dt.date) -> str:
     end = week + dt.timedelta(days=6)
     return _("{start} – {end}").format(
-        start=_("{day} {month}").format(day=week.day, month=labels.label("month_short", week.month)),
+        start=labels.digits(_("{day} {month}").format(day=week.day, month=labels.label("month_short", week.month))),
         end=labels.campaign_date(end),
     )
 
@@ -335,3 +349,101 @@ def describe(f: Filters) -> str:
     if f.languages:
         parts.append(", ".join(labels.label("language", x) for x in f.languages))
     return " · ".join(parts)
+
+
+# --- the interface's language ------------------------------------------------------------
+
+LANGUAGES = ("km", "en")
+AUTONYMS = {"km": "ខ្មែរ", "en": "English"}  # each language in its own script, on the switch
+LANG_KEY = "pulse_lang"  # the sidebar's language switch
+SIGN_IN_LANG_KEY = "pulse_lang_sign_in"  # the sign-in form's
+DIGITS_KEY = "pulse_digits"
+
+
+def display_params() -> dict[str, str]:
+    """`lang` and `digits` of this session's view (the URL's on its first run)."""
+    p = shared_params()
+    return {k: p[k] for k in DISPLAY if p.get(k)}
+
+
+def accepted_language(header: str | None) -> str | None:
+    """The first of `LANGUAGES` a browser's Accept-Language asks for, by its q weights
+    ('km-KH,km;q=0.9,en;q=0.5' → 'km'); None when it names neither."""
+    ranked = []
+    for i, part in enumerate((header or "").split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _eq, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and q > 0:
+            ranked.append((-q, i, primary))
+    return min(ranked)[2] if ranked else None
+
+
+def _browser_language() -> str | None:
+    try:
+        return accepted_language(st.context.headers.get("Accept-Language"))
+    except Exception:  # no browser behind this run (a bare script run)
+        return None
+
+
+def language() -> str:
+    """The language of this run: the view's `lang` (the URL, the switch, or the account's default
+    taken at sign-in), else the browser's Accept-Language, else English."""
+    lang = shared_params().get("lang")
+    return lang if lang in LANGUAGES else _browser_language() or labels.SOURCE_LANGUAGE
+
+
+def khmer_digits() -> bool:
+    return shared_params().get("digits") == "khmer"
+
+
+def use_language() -> str:
+    """Read every word and number of this run in the session's language (a context variable of
+    the run's own thread: two sessions never share it). `app.py` calls it first."""
+    lang = language()
+    labels.use(lang)
+    labels.use_digits(khmer_digits())
+    return lang
+
+
+def adopt_account_language(lang: str | None) -> None:
+    """At sign-in: the account's default language, unless the URL or the switch chose one."""
+    if lang in LANGUAGES and "lang" not in shared_params():
+        _store({"lang": lang}, url=False)
+
+
+def _language_changed(key: str) -> None:
+    value = st.session_state.get(key)
+    if value in LANGUAGES:
+        _store({"lang": value})
+    if value == "en":
+        _store({"digits": ""})
+
+
+def _digits_changed() -> None:
+    _store({"digits": "khmer" if st.session_state.get(DIGITS_KEY) else ""})
+
+
+def language_switch(key: str = LANG_KEY) -> None:
+    """ខ្មែរ | English, and with Khmer, "Khmer digits" (`?lang=km|en`, `?digits=khmer`)."""
+    state = st.session_state
+    state[key] = language()
+    st.segmented_control(
+        _("Language of the dashboard"),
+        LANGUAGES,
+        key=key,
+        format_func=AUTONYMS.get,
+        on_change=_language_changed,
+        args=(key,),
+        label_visibility="collapsed",
+    )
+    if language() == "km" and key == LANG_KEY:
+        state[DIGITS_KEY] = khmer_digits()
+        st.toggle(_("Khmer digits"), key=DIGITS_KEY, on_change=_digits_changed)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, downloads, state
+from dashboard import auth, charts, downloads, state
 from dashboard import format as fmt
-from queries import csvfile
+from queries import csvfile, labels
 from queries.filters import Comparison, Filters
 from queries.labels import _
 from queries.privacy import suppress
@@ -37,6 +37,12 @@ def kpi(
     )
 
 
+def altair_chart(chart, **kwargs) -> None:
+    """`st.altair_chart` in the session's language: Khmer font, month names, digits
+    (dashboard/charts.py `in_language`)."""
+    st.altair_chart(charts.in_language(chart, labels.language(), state.khmer_digits()), **kwargs)
+
+
 def compared(c: Comparison) -> None:
     """One line under the tiles saying what their changes compare, or why none is shown."""
     if c.withheld:
@@ -56,7 +62,7 @@ def download(df: pl.DataFrame, name: str, f: Filters | None, label: str | None =
     file_name = f.file_name(slug) if f is not None else f"pulse-{slug}-{state.snapshot_id()}.csv"
     st.download_button(
         label or _("Download CSV"),
-        csvfile.to_bytes(suppress(df, counts, n)),
+        csvfile.to_bytes(suppress(df, counts, n), bom=csvfile.bom_for(labels.language())),
         file_name=file_name,
         on_click=auth.record_export,
         args=(file_name,),
@@ -73,7 +79,7 @@ def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: 
     queries/csvfile.py (formula-like cells quoted); recorded in the audit log on click like
     `download`."""
     if isinstance(data, pl.DataFrame):
-        data = csvfile.to_bytes(data)
+        data = csvfile.to_bytes(data, bom=csvfile.bom_for(labels.language()))
     st.download_button(
         label,
         data,
@@ -89,3 +95,12 @@ def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: 
 
 def glossary_link() -> None:
     st.page_link("views/glossary.py", label=_("What every figure means"), icon=":material/menu_book:")
+
+
+def alert_days(metrics: set[str], f: Filters) -> list[tuple]:
+    """Markers for a time chart: the open alert incidents about `metrics` in the filtered place
+    (one province chosen, or the whole country), on the day they peaked (queries/alerts.py)."""
+    from queries import alerts
+
+    df = state.load("alert_incidents", state.snapshot_id(), None, state.settings().today())
+    return alerts.open_incident_days(df, metrics, f.provinces[0] if len(f.provinces) == 1 else None)

@@ -345,7 +345,17 @@ def serve_cmd(port: int | None, cron: str | None, interval: float | None, settle
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="CSV file to write, or - for stdout.",
 )
-def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | None, out: Path) -> None:
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["km", "en"]),
+    default=None,
+    help="Headers and categories in this language (km Khmer, with a UTF-8 BOM for Excel; en English), as the "
+    "portal's download writes them. Without it: the fixed English format scripts parse, unchanged.",
+)
+def export_cmd(
+    partner_id: str, start: dt.datetime | None, end: dt.datetime | None, out: Path, language: str | None
+) -> None:
     """Write one partner's helpline-referral report as CSV, as its portal shows it.
 
     Figures come in whole released weeks (Monday to Sunday, campaign time, released
@@ -364,19 +374,35 @@ def export_cmd(partner_id: str, start: dt.datetime | None, end: dt.datetime | No
     last = end.date() if end else s.today()
     if first > last:
         raise PulseError(f"--from {first} is after --to {last}; swap them")
-    with published(d) as con:
-        report = partner.report(con, s, partner_id, first, last)
-    audit.record(d, None, audit.EXPORT, f"pulse export --partner {partner_id} --from {first} --to {last} -> {out}")
+    from queries import labels
+
+    token = labels.use(language) if language else None
+    try:
+        with published(d) as con:
+            report = partner.report(con, s, partner_id, first, last, script=language is None)
+    finally:
+        if token is not None:
+            labels.reset(token)
+    bom = language is not None and csvfile.bom_for(language)
+    lang = f" --lang {language}" if language else ""
+    audit.record(
+        d, None, audit.EXPORT, f"pulse export --partner {partner_id} --from {first} --to {last}{lang} -> {out}"
+    )
     if out == Path("-"):
-        sys.stdout.write(csvfile.to_text(report))
+        if bom:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(csvfile.to_bytes(report, bom=True))
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(csvfile.to_text(report))
     else:
         if not out.parent.is_dir():
             raise PulseError(f"folder {out.parent} does not exist; create it or choose another --out")
         try:
-            csvfile.write(report, out)
+            csvfile.write(report, out, bom=bom)
         except OSError as e:
             raise PulseError(f"cannot write {out}: {e.strerror or e}; choose another --out") from None
-        weeks = report["week_start"].n_unique()
+        weeks = report[report.columns[1]].n_unique()
         click.echo(f"Wrote {out}: {weeks} released week{'s' * (weeks != 1)}, {report.height:,} figures.", err=True)
 
 
@@ -424,8 +450,12 @@ def dashboard_cmd(port: int, host: str) -> None:
         "true",  # no CSV download or copy from Streamlit's table toolbar: only the app's audited downloads
         "--client.showErrorDetails",
         "none",  # a bug shows a generic message, never a traceback (it goes to the server log)
-        "--client.disableDataExport",
-        "true",  # tables' own CSV button writes formulas unquoted and is not audited: use ours
+        # an installed dashboard never reloads its own source: no file watcher polling the
+        # modules after every run (it cost ~0.2 s of each first render)
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
     ]
     os.execvpe(sys.executable, args, env)
 
@@ -470,8 +500,14 @@ _password_stdin = click.option(
 @click.argument("name")
 @click.option("--role", type=click.Choice(["policy", "partner", "admin"]), required=True, help="What the account sees.")
 @click.option("--partner", "partner_id", metavar="SLUG", help="Partner id from the config (role partner only).")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["km", "en"]),
+    help="The dashboard's language after sign-in (km Khmer, en English; default: the browser's).",
+)
 @_password_stdin
-def users_add_cmd(name: str, role: str, partner_id: str | None, password_stdin: bool) -> None:
+def users_add_cmd(name: str, role: str, partner_id: str | None, language: str | None, password_stdin: bool) -> None:
     """Create an account NAME and print its generated password once (or read one from stdin)."""
     from queries import accounts, audit
 
@@ -480,9 +516,14 @@ def users_add_cmd(name: str, role: str, partner_id: str | None, password_stdin: 
     accounts.check_name(name)
     accounts.check_role(s, role, partner_id)
     password, generated = _new_password(password_stdin)
-    accounts.add(d, s, name, role, partner_id, password)
+    accounts.add(d, s, name, role, partner_id, password, language=language)
     audit.record(
-        d, name, audit.ACCOUNT_ADDED, f"pulse users add: role {role}" + (f" {partner_id}" if partner_id else "")
+        d,
+        name,
+        audit.ACCOUNT_ADDED,
+        f"pulse users add: role {role}"
+        + (f" {partner_id}" if partner_id else "")
+        + (f" lang {language}" if language else ""),
     )
     bound = f" for {partner_id}" if partner_id else ""
     click.echo(f"Added {role} account {name!r}{bound}.", err=generated)
@@ -516,6 +557,7 @@ def users_list_cmd(as_json: bool) -> None:
                         "failed_sign_ins": a.count_failed_sign_ins,
                         "locked_until": a.locked_until.isoformat() if a.is_locked(now) else None,
                         "created_at": a.created_at.isoformat(),
+                        "language": a.language,
                     }
                     for a in rows
                 ]
@@ -605,6 +647,74 @@ def users_demo_cmd() -> None:
     os.chmod(path, 0o600)
     names = ", ".join(line.split("\t")[0] for line in lines[1:])
     click.echo(f"Demo accounts: {names}; their passwords are in {path}.")
+
+
+@cli.group("alerts", epilog="Example: pulse alerts list --json")
+def alerts_group() -> None:
+    """Alerts: unusual counts found at each refresh, sent to the routes of [[alerts.routes]]."""
+
+
+@alerts_group.command("test", epilog="Example: pulse alerts test")
+@common_options
+def alerts_test_cmd() -> None:
+    """Send one test message to every route of the config; exit 1 if any did not take it."""
+    from pipelines.notify import test_routes
+
+    s = settings()
+    if not s.alerts.routes:
+        raise PulseError(f"{s.source}: no [[alerts.routes]] to test; add one with url and audience")
+    results = test_routes(s)
+    for name, ok in results:
+        click.echo(f"{name}: {'delivered' if ok else 'NOT delivered'}")
+    failed = [name for name, ok in results if not ok]
+    if failed:
+        raise PulseError(f"{len(failed)} of {len(results)} routes did not take the test message: {', '.join(failed)}")
+
+
+@alerts_group.command("list", epilog="Example: pulse alerts list --json")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the incidents as one JSON array.")
+@click.option("--all", "show_all", is_flag=True, help="Also incidents resolved in the last 7 days.")
+def alerts_list_cmd(as_json: bool, show_all: bool) -> None:
+    """Print the open alert incidents of the published snapshot, with their dashboard links."""
+    from queries import alerts as qa
+    from queries.warehouse import published
+
+    s = settings()
+    d = data_dir(create=False)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7 if show_all else 36500)
+    with published(d) as con:
+        df = qa.alert_incidents(con, since)
+    incidents = [i for i in qa.incidents_of(df) if show_all or i.status == "open"]
+    rows = [
+        {
+            "incident_id": i.incident_id,
+            "status": i.status,
+            "metric": i.metric,
+            "partner_id": i.partner_id or None,
+            "place": i.place,
+            "direction": i.direction,
+            "first_day": i.first_day.isoformat(),
+            "last_day": i.last_day.isoformat(),
+            "peak_day": i.peak_day.isoformat(),
+            "observed": i.observed,
+            "expected": round(i.expected, 1),
+            "level": i.level,
+            "link": qa.dashboard_link(s, i),
+        }
+        for i in incidents
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No open alert incidents.")
+    for r in rows:
+        partner = f" {r['partner_id']}" if r["partner_id"] else ""
+        click.echo(
+            f"{r['status']:8} {r['metric']}{partner} {r['direction']} in {r['place']} on {r['peak_day']}: "
+            f"{r['observed']} against {r['expected']} expected  {r['link']}"
+        )
 
 
 @cli.command("bench", epilog="Example: pulse bench --rows 10000000 --json bench.json")

@@ -546,10 +546,11 @@ def _referral(
                     "age_band": cols["age_band"],
                     "language": cols["language"],
                     "_file": day[idx] // 7,
+                    "_day": day[idx],
                 }
             )
         )
-    df = pl.concat(frames)
+    df = _plant_tap_drop(pl.concat(frames), cal, partners[0].id).drop("_day")
     missing_entry = pl.Series(rng.random(len(df)) < 0.02)
     return df.with_columns(pl.when(missing_entry).then(None).otherwise(pl.col("entry_point")).alias("entry_point"))
 
@@ -615,6 +616,69 @@ def _safety(rng: np.random.Generator, cal: _Calendar, users: _Users, scale: floa
             "_file": day,
         }
     )
+
+
+# --- surges for the alerts (pipelines/alerts.py) to find --------------------------------
+
+SURGE_PROVINCE = "KH-17"  # Siem Reap
+SURGE_REPORTS = 30  # extra self-harm reports on the day before the last
+SURGE_DAYS_BEFORE_END = 1
+DROP_DAYS = 7  # the first partner's helpline taps and contacts stop for the last week
+
+
+def planted_surges(spec: DemoSpec, settings: Settings) -> dict[str, dict[str, Any]]:
+    """What the demo plants for the alerts, as the manifest records it."""
+    end = spec.end
+    return {
+        "self_harm_reports": {
+            "metric": "reports_self_harm",
+            "place": SURGE_PROVINCE,
+            "day": (end - dt.timedelta(days=SURGE_DAYS_BEFORE_END)).isoformat(),
+            "extra_reports": SURGE_REPORTS,
+        },
+        "helpline_taps_drop": {
+            "metric": "helpline_taps",
+            "partner_id": settings.partners[0].id,
+            "place": "all",
+            "first_day": (end - dt.timedelta(days=DROP_DAYS - 1)).isoformat(),
+            "last_day": end.isoformat(),
+        },
+    }
+
+
+def _plant_tap_drop(df: pl.DataFrame, cal: _Calendar, partner_id: str) -> pl.DataFrame:
+    """No taps or contacts reach the first partner in the last week (a broken helpline card)."""
+    last_week = pl.col("_day") >= len(cal.days) - DROP_DAYS
+    gone = (pl.col("partner_id") == partner_id) & pl.col("stage").is_in(["clicked", "contacted"]) & last_week
+    return df.filter(~gone)
+
+
+def _plant_report_surge(df: pl.DataFrame, cal: _Calendar, users: _Users, seed: int) -> pl.DataFrame:
+    """Self-harm reports surge in one province on one day (a harmful video going round)."""
+    if len(cal.days) <= SURGE_DAYS_BEFORE_END:
+        return df
+    rng = np.random.default_rng([seed, 99])
+    day = len(cal.days) - 1 - SURGE_DAYS_BEFORE_END
+    n = SURGE_REPORTS
+    cols = users.columns(users.pick(rng, n, skew=1.0))
+    surge = pl.DataFrame(
+        {
+            "event_id": _prefixed("saf-surge-", np.arange(n)),
+            "t": cal.midnight_utc[day] + rng.integers(17 * 3600, 23 * 3600, size=n),
+            "user_id": cols["user_id"],
+            "action": pl.Series(["report"] * n, dtype=pl.String),
+            "target_type": pl.Series(["video"] * n, dtype=pl.String),
+            "target_id": pl.Series([f"v73019{k % 3:05d}" for k in range(n)], dtype=pl.String),
+            "policy": pl.Series(["self_harm"] * n, dtype=pl.String),
+            "detection": pl.Series([None] * n, dtype=pl.String),
+            "views_at_action": pl.Series([None] * n, dtype=df.schema["views_at_action"]),
+            "province": pl.Series([SURGE_PROVINCE] * n, dtype=pl.String),
+            "age_band": cols["age_band"],
+            "language": cols["language"],
+            "_file": pl.Series([day] * n, dtype=df.schema["_file"]),
+        }
+    )
+    return pl.concat([df, surge.cast(df.schema)])
 
 
 # --- bad rows and duplicates -----------------------------------------------------------
@@ -809,7 +873,7 @@ def write_demo_data(settings: Settings, d: DataDir, spec: DemoSpec) -> dict[str,
     makers = {
         "engagement": lambda rng: _engagement(rng, cal, users, settings, spec.scale),
         "referral": lambda rng: _referral(rng, cal, users, settings, spec.scale),
-        "safety": lambda rng: _safety(rng, cal, users, spec.scale),
+        "safety": lambda rng: _plant_report_surge(_safety(rng, cal, users, spec.scale), cal, users, spec.seed),
     }
     all_files: list[dict[str, Any]] = []
     all_bad: list[dict[str, Any]] = []
@@ -840,6 +904,7 @@ def write_demo_data(settings: Settings, d: DataDir, spec: DemoSpec) -> dict[str,
         "bad_kinds": {f"{k.stream}:{k.name}": k.rule for k in BAD_KINDS},
         "duplicate_file": duplicate_file,
         "unreadable_file": unreadable_file,
+        "surges": planted_surges(spec, settings),
         "files": all_files,
         "bad_rows": all_bad,
     }

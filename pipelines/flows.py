@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Cancelled, Failed
 from prefect.tasks import exponential_backoff
 
-from pipelines import outcomes
+from pipelines import notify, outcomes
 from pipelines import refresh as r
 from queries.datadir import DataDir
 from queries.errors import PulseError
@@ -64,6 +64,7 @@ def refresh(
         return Failed(message=str(e))  # one line for the operator, no traceback
     except (PulseError, OSError) as e:
         outcomes.record(d, "failure", trigger, outcomes.one_line(e))
+        notify.after_refresh(None, d, failure=outcomes.one_line(e))
         return Failed(message=outcomes.one_line(e))
     try:
         r.fault_point("after_lock")
@@ -75,12 +76,14 @@ def refresh(
         result = r.RefreshResult.from_staged(staged, snapshot_id).to_json()
     except Exception as e:
         outcomes.record(d, "failure", trigger, outcomes.one_line(e))
+        notify.after_refresh(settings, d, failure=outcomes.one_line(e))
         if isinstance(e, PulseError) or outcomes.is_environmental(e):
             return Failed(message=outcomes.one_line(e))
         raise  # a bug: keep its traceback
     finally:
         lock.release()
     outcomes.record(d, "success", trigger, result=result)
+    notify.after_refresh(settings, d)  # alerts: after the publish, never blocking it (pipelines/notify.py)
     return result
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines import notify
 from pipelines.refresh import RefreshBusy, RefreshResult, run_refresh
 from queries.datadir import DataDir
 from queries.errors import PulseError
@@ -105,12 +106,14 @@ def refresh_and_record(settings: Settings, d: DataDir, trigger: str = "manual", 
         raise
     except Exception as e:
         record(d, "failure", trigger, one_line(e))
+        notify.after_refresh(settings, d, failure=one_line(e))
         if is_transient(e):
             raise TransientError(one_line(e)) from e
         if is_environmental(e):
             raise PulseError(one_line(e)) from e
         raise
     record(d, "success", trigger, result=result.to_json())
+    notify.after_refresh(settings, d)  # alerts: after the publish (pipelines/notify.py)
     return result
 
 

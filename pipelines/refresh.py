@@ -27,6 +27,7 @@ import duckdb
 import polars as pl
 from filelock import FileLock, Timeout
 
+from pipelines.alerts import record_alert_incidents
 from pipelines.landing import (
     Discovery,
     LandingFile,
@@ -391,6 +392,9 @@ def _load_into(
     t = time.perf_counter()
     release_closed_weeks(con, settings, snapshot_id, now)
     staged.timings["partner_releases_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    record_alert_incidents(con, settings, snapshot_id, now)  # incidents in this snapshot (pipelines/alerts.py)
+    staged.timings["alerts_s"] = time.perf_counter() - t
     _record_run(con, staged, snapshot_id, now)
     return True
 

@@ -38,6 +38,7 @@ from queries.errors import PulseError
 from queries.settings import Settings
 
 ROLES = ("policy", "partner", "admin")
+LANGUAGES = ("km", "en")  # an account's default language of the dashboard (None: the browser's)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
@@ -77,6 +78,7 @@ class Account:
     locked_until: dt.datetime | None  # UTC
     created_at: dt.datetime
     updated_at: dt.datetime
+    language: str | None = None  # the dashboard's language after sign-in, unless the URL names one
 
     def is_locked(self, now: dt.datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
@@ -109,7 +111,7 @@ def _ts(t: dt.datetime | None) -> str | None:
 
 
 def _row_to_account(row: tuple) -> Account:
-    name, role, partner_id, failed, locked, created, updated = row
+    name, role, partner_id, failed, locked, created, updated, language = row
     return Account(
         name,
         role,
@@ -118,6 +120,7 @@ def _row_to_account(row: tuple) -> Account:
         dt.datetime.fromisoformat(locked) if locked else None,
         dt.datetime.fromisoformat(created),
         dt.datetime.fromisoformat(updated),
+        language,
     )
 
 
@@ -126,7 +129,7 @@ _COLUMNS = (
     "name, role, partner_id,"
     " coalesce((select sum(f.count_failed) from sign_in_failures f where f.name = accounts.name), 0),"
     " (select max(f.locked_until) from sign_in_failures f where f.name = accounts.name),"
-    " created_at, updated_at"
+    " created_at, updated_at, language"
 )
 
 
@@ -170,6 +173,11 @@ def check_role(settings: Settings, role: str, partner_id: str | None) -> None:
         raise AccountError(f"--partner is only for role 'partner' (got role {role!r})")
 
 
+def check_language(language: str | None) -> None:
+    if language is not None and language not in LANGUAGES:
+        raise AccountError(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}")
+
+
 def get(d: DataDir, name: str) -> Account | None:
     with connect(d) as con:
         row = con.execute(f"select {_COLUMNS} from accounts where name = ?", (name,)).fetchone()
@@ -190,18 +198,20 @@ def add(
     partner_id: str | None,
     password: str,
     now: dt.datetime | None = None,
+    language: str | None = None,
 ) -> Account:
     """Create an account; AccountError if the name is taken or the role/partner is invalid."""
     check_name(name)
     check_role(settings, role, partner_id)
+    check_language(language)
     digest = hash_password(password)
     t = _ts(_now(now))
     try:
         with connect(d) as con:
             con.execute(
-                "insert into accounts (name, role, partner_id, password_hash, created_at, updated_at)"
-                " values (?, ?, ?, ?, ?, ?)",
-                (name, role, partner_id, digest, t, t),
+                "insert into accounts (name, role, partner_id, password_hash, created_at, updated_at, language)"
+                " values (?, ?, ?, ?, ?, ?, ?)",
+                (name, role, partner_id, digest, t, t, language),
             )
     except sqlite3.IntegrityError:
         raise AccountError(
@@ -213,6 +223,14 @@ def add(
 def _must_exist(con: sqlite3.Connection, name: str) -> None:
     if con.execute("select 1 from accounts where name = ?", (name,)).fetchone() is None:
         raise AccountError(f"no account named {name!r}; 'pulse users list' shows the accounts")
+
+
+def set_language(d: DataDir, name: str, language: str | None, now: dt.datetime | None = None) -> None:
+    """Set (or with None, clear) an account's default language."""
+    check_language(language)
+    with connect(d) as con:
+        _must_exist(con, name)
+        con.execute("update accounts set language = ?, updated_at = ? where name = ?", (language, _ts(_now(now)), name))
 
 
 def remove(d: DataDir, name: str) -> None:

@@ -30,6 +30,7 @@ create table if not exists accounts (
     locked_until text,
     created_at text not null,
     updated_at text not null,
+    language text,
     check ((role = 'partner') = (partner_id is not null))
 );
 create table if not exists sign_in_failures (
@@ -60,6 +61,22 @@ begin select raise(abort, 'audit_log is append-only'); end;
 """
 
 
+# Columns added since the first release, for accounts files made before them.
+ADDED_COLUMNS = {"accounts": {"language": "text"}}
+
+
+def _add_columns(con: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        have = {row[1] for row in con.execute(f"pragma table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                try:
+                    con.execute(f"alter table {table} add column {name} {kind}")
+                except sqlite3.OperationalError as e:  # another process added it first
+                    if "duplicate column" not in str(e):
+                        raise
+
+
 def db_path(d: DataDir) -> Path:
     return d.accounts / DB_NAME
 
@@ -79,6 +96,7 @@ def connect(d: DataDir) -> Iterator[sqlite3.Connection]:
         con.execute("pragma journal_mode = wal")
         con.execute("pragma foreign_keys = on")
         con.executescript(SCHEMA)
+        _add_columns(con)
         if path.exists():
             os.chmod(path, 0o600)
         yield con

@@ -52,11 +52,22 @@ def to_text(df: pl.DataFrame) -> str:
     return neutralise(df).write_csv()
 
 
-def to_bytes(df: pl.DataFrame) -> bytes:
-    """The CSV as UTF-8 bytes, for a download button."""
-    return to_text(df).encode("utf-8")
+BOM = "\ufeff"  # UTF-8's byte-order mark: Excel reads the file as UTF-8 (Khmer), not the local code page
 
 
-def write(df: pl.DataFrame, out: Path | IO[str] | IO[bytes]) -> None:
-    """Write the CSV to a path or an open file."""
+def bom_for(lang: str) -> bool:
+    """A CSV in any language but English starts with the BOM (English ones stay as they were)."""
+    return lang != "en"
+
+
+def to_bytes(df: pl.DataFrame, bom: bool = False) -> bytes:
+    """The CSV as UTF-8 bytes, for a download button; with `bom`, the byte-order mark first."""
+    return ((BOM if bom else "") + to_text(df)).encode("utf-8")
+
+
+def write(df: pl.DataFrame, out: Path | IO[str] | IO[bytes], bom: bool = False) -> None:
+    """Write the CSV to a path or an open file (with `bom`, a path only: the BOM first)."""
+    if bom:
+        Path(out).write_bytes(to_bytes(df, bom=True))  # type: ignore[arg-type]
+        return
     neutralise(df).write_csv(out)

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from queries.labels import N_, _, label, ngettext
+from queries.labels import N_, _, digits, label, ngettext
 from queries.settings import Settings
 
 
@@ -72,12 +72,12 @@ COMPARISONS = {  # English source words; read them with `_()`
 
 def day_month(d: dt.date) -> str:
     """'02 Nov'."""
-    return _("{day} {month}").format(day=f"{d:%d}", month=label("month_short", d.month))
+    return digits(_("{day} {month}").format(day=f"{d:%d}", month=label("month_short", d.month)))
 
 
 def day_month_year(d: dt.date) -> str:
     """'02 Nov 2026'."""
-    return _("{day} {month} {year}").format(day=f"{d:%d}", month=label("month_short", d.month), year=d.year)
+    return digits(_("{day} {month} {year}").format(day=f"{d:%d}", month=label("month_short", d.month), year=d.year))
 
 
 def span(a: dt.date, b: dt.date) -> str:
@@ -90,7 +90,7 @@ def _span(f: Filters) -> str:
 
 
 def _days(n: int) -> str:
-    return ngettext("the day", "the {n} days", n).format(n=n)
+    return digits(ngettext("the day", "the {n} days", n).format(n=n))
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Comparison:
             return None
         if self.per_day:
             now, before = now / self.current.days, before / self.baseline.days
-        return f"{100 * (now - before) / before:+.1f}%"
+        return digits(f"{100 * (now - before) / before:+.1f}%")
 
 
 def compare(f: Filters, mode: str, launch: dt.date, today: dt.date, first_day: dt.date) -> Comparison:

@@ -55,6 +55,37 @@ def language() -> str:
     return _current.get()[0]
 
 
+_digits: ContextVar[bool] = ContextVar("pulse_khmer_digits", default=False)
+KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
+def use_digits(khmer: bool) -> None:
+    """Write the numbers of the following messages in Khmer digits (០១២៣…) in this context."""
+    _digits.set(khmer)
+
+
+def bound(fn):
+    """`fn` that reads words and digits as the caller does now, from whichever thread runs it:
+    Polars runs `map_elements` functions on its own threads, where this context's language is
+    not set (they would read English)."""
+    lang, khmer = _current.get(), _digits.get()
+
+    def run(*args):
+        token, digits_token = _current.set(lang), _digits.set(khmer)
+        try:
+            return fn(*args)
+        finally:
+            _current.reset(token)
+            _digits.reset(digits_token)
+
+    return run
+
+
+def digits(text: str) -> str:
+    """`text` with its digits in the chosen script (Khmer digits only when asked for)."""
+    return text.translate(KHMER_DIGITS) if _digits.get() else text
+
+
 def gettext(message: str) -> str:
     return translations(*_current.get()).gettext(message)
 
@@ -291,23 +322,25 @@ def hour_title() -> str:
 def campaign_time(at: dt.datetime, tz: ZoneInfo, seconds: bool = False) -> str:
     """'1 Dec 2026, 14:05 ICT': an instant in campaign time, with the zone's name."""
     local = at.astimezone(tz)
-    return _("{day} {month} {year}, {time} {zone}").format(
-        day=local.day,
-        month=label("month_short", local.month),
-        year=local.year,
-        time=f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}",
-        zone=zone_abbreviation(tz, at),
+    return digits(
+        _("{day} {month} {year}, {time} {zone}").format(
+            day=local.day,
+            month=label("month_short", local.month),
+            year=local.year,
+            time=f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}",
+            zone=zone_abbreviation(tz, at),
+        )
     )
 
 
 def campaign_date(day: dt.date) -> str:
     """'1 Dec 2026'."""
-    return _("{day} {month} {year}").format(day=day.day, month=label("month_short", day.month), year=day.year)
+    return digits(_("{day} {month} {year}").format(day=day.day, month=label("month_short", day.month), year=day.year))
 
 
 def month_year(month: dt.date) -> str:
     """'October 2026'."""
-    return _("{month} {year}").format(month=label("month", month.month), year=month.year)
+    return digits(_("{month} {year}").format(month=label("month", month.month), year=month.year))
 
 
 LABELS["month"] = {
@@ -371,3 +404,15 @@ def script_word(dimension: str, category: str) -> str:
     if dimension == "total":
         return "Whole week"
     return SCRIPT_WORDS[dimension].get(category, category)
+
+
+def warm_up() -> None:
+    """Load Babel's CLDR data and every compiled catalog once (the dashboard's server calls
+    this at start-up, so the first page drawn does not pay for it)."""
+    tz = ZoneInfo(_zone.get())
+    for lang in (SOURCE_LANGUAGE, *(p.name for p in LOCALE_DIR.iterdir() if p.is_dir())):
+        token = use(lang)
+        try:
+            zone_place(tz)
+        finally:
+            reset(token)

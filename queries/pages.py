@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,7 +19,7 @@ from queries.lake import lake_enabled
 from queries.reference import REFERRAL_STAGES, SAFETY_ACTIONS
 from queries.settings import Settings
 from queries.sqlfiles import sql
-from queries.warehouse import published
+from queries.warehouse import NothingPublished, connect_snapshot, current_snapshot, published
 
 LAKE_CACHE_ENV = "PULSE_LAKE_CACHE"  # prototype: 0 reads the lake itself
 
@@ -41,6 +42,52 @@ def reader(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
     with published(d) as con:
         con.execute(sql("pages/macros"))
         yield con
+
+
+class Readers:
+    """Read-only connections to the snapshot published when it was made, with the page
+    macros defined, each lent to one query at a time (a DuckDB connection serves one thread)
+    and kept for the next: opening a snapshot and reading its catalog costs 20-40 ms, more
+    than most page queries. The dashboard keeps one per published snapshot; `close` closes
+    the idle ones now and the lent ones when they come back."""
+
+    def __init__(self, d: DataDir) -> None:
+        if lake_enabled():  # the latest snapshot's local cache (queries.lake_cache)
+            from queries.lake_cache import snapshot_cache
+            from queries.settings import load_settings
+
+            _, path = snapshot_cache(load_settings(), d)
+        else:
+            path = current_snapshot(d)
+        if path is None:
+            raise NothingPublished(f"nothing published yet in {d.root}; run 'pulse refresh' first")
+        self.path = path
+        self._idle: list[duckdb.DuckDBPyConnection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            con = self._idle.pop() if self._idle else None
+        if con is None:
+            con = connect_snapshot(self.path)
+            con.execute(sql("pages/macros"))
+        try:
+            yield con
+        finally:
+            with self._lock:
+                keep = not self._closed
+                if keep:
+                    self._idle.append(con)
+            if not keep:
+                con.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed, idle, self._idle = True, self._idle, []
+        for con in idle:
+            con.close()
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
@@ -142,3 +189,10 @@ def quarantine_by_reason(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def unreadable_files(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return run(con, "unreadable_files", {})
+
+
+def alert_incidents(con: duckdb.DuckDBPyConnection, since: dt.date) -> pl.DataFrame:
+    """Alert incidents open, or changed since `since` (queries/alerts.py, pages/alert_incidents.sql)."""
+    from queries import alerts
+
+    return alerts.alert_incidents(con, dt.datetime.combine(since, dt.time(), dt.UTC))

@@ -63,10 +63,12 @@ def label(dimension: str, category: str) -> str:
     """A category as a person reads it (queries/labels.py): province names, 'Mon 23 Nov' for days."""
     if dimension == "day":
         day = dt.date.fromisoformat(category)
-        return labels._("{weekday} {day} {month}").format(
-            weekday=labels.label("weekday_short", day.isoweekday()),
-            day=f"{day.day:02d}",
-            month=labels.label("month_short", day.month),
+        return labels.digits(
+            labels._("{weekday} {day} {month}").format(
+                weekday=labels.label("weekday_short", day.isoweekday()),
+                day=f"{day.day:02d}",
+                month=labels.label("month_short", day.month),
+            )
         )
     if dimension == "total":
         return dimension_name("total")
@@ -126,7 +128,9 @@ def cells(con: duckdb.DuckDBPyConnection, partner_id: str, weeks: list[dt.date],
     df = pl.concat([df.filter(pl.col("status") != WITHHELD), withheld])
     return df.with_columns(
         label=pl.struct("dimension", "category").map_elements(
-            lambda r: labels._("(withheld)") if r["category"] == "*" else label(r["dimension"], r["category"]),
+            labels.bound(
+                lambda r: labels._("(withheld)") if r["category"] == "*" else label(r["dimension"], r["category"])
+            ),
             return_dtype=pl.String,
         ),
         text=pl.when(pl.col("status") == SHOWN)
@@ -182,13 +186,19 @@ def weekly_totals(week_cells: pl.DataFrame) -> pl.DataFrame:
 
 
 def report(
-    con: duckdb.DuckDBPyConnection, settings: Settings, partner_id: str, start: dt.date, end: dt.date
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    partner_id: str,
+    start: dt.date,
+    end: dt.date,
+    script: bool = True,
 ) -> pl.DataFrame:
     """The partner report (`pulse export`, the portal's full download): every released cell
-    of the weeks that overlap [start, end], one row each, as displayed."""
+    of the weeks that overlap [start, end], one row each, as displayed. `script`: the frozen
+    words of `pulse export` (default); otherwise the catalog's, in the current language."""
     weeks = [w for w in released_weeks(con, partner_id) if w <= end and w + dt.timedelta(days=6) >= start]
     name = {p.id: p.name for p in settings.partners}[partner_id]
-    return report_from_cells(cells(con, partner_id, sorted(weeks), settings.privacy.min_cell), name, script=True)
+    return report_from_cells(cells(con, partner_id, sorted(weeks), settings.privacy.min_cell), name, script=script)
 
 
 def report_from_cells(week_cells: pl.DataFrame, partner_name: str, script: bool = False) -> pl.DataFrame:

@@ -206,6 +206,92 @@ class Auth(_Section):
     ] = ()
 
 
+ALERT_AUDIENCES = ("policy", "admin", "partner")
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+class AlertRoute(_Section):
+    url: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description="An Apprise URL (mailto://, json://, tgram://, slack://, msteams://…); `${ENV_NAME}` "
+            "is replaced by that environment variable when a message is sent, so secrets stay out of the file.",
+        ),
+    ]
+    audience: Annotated[
+        Literal["policy", "admin", "partner"],
+        Field(description="Who reads it: policy (every incident), admin (also failed and stale refreshes), partner."),
+    ]
+    partner: Annotated[str | None, Field(description="Partner slug, for audience partner only.")] = None
+    digest: Annotated[
+        bool, Field(description="One daily digest at alerts.digest_hour instead of a message per incident.")
+    ] = False
+
+    @model_validator(mode="after")
+    def _partner_for_partners_only(self) -> AlertRoute:
+        if (self.audience == "partner") != (self.partner is not None):
+            raise ValueError("audience partner needs partner = SLUG, other audiences take no partner")
+        return self
+
+
+class Alerts(_Section):
+    lookback_days: Annotated[
+        StrictInt, Field(ge=1, le=60, description="Complete days checked at each refresh, ending yesterday.")
+    ] = 14
+    tail_probability: Annotated[
+        float,
+        Field(
+            gt=0,
+            lt=0.5,
+            description="Poisson tail below which a count is unusual against its baseline (each side).",
+        ),
+    ] = 0.0001
+    min_count: Annotated[StrictInt, Field(ge=1, description="A rise needs a day's count of at least this many.")] = 8
+    min_expected: Annotated[
+        StrictInt, Field(ge=1, description="A drop needs at least this many expected over the 7 days.")
+    ] = 20
+    min_ratio: Annotated[
+        float, Field(ge=1, description="A rise is at least this many times the baseline, a drop at most 1/this.")
+    ] = 3.0
+    resolve_after_days: Annotated[
+        StrictInt, Field(ge=1, le=14, description="Days back to normal before an open incident is resolved.")
+    ] = 2
+    quiet_hours: Annotated[
+        tuple[str, str] | None,
+        Field(
+            description='Campaign-time hours with no incident messages, e.g. ["22:00", "07:00"]; held until the end.'
+        ),
+    ] = ("22:00", "07:00")
+    digest_hour: Annotated[
+        StrictInt,
+        Field(ge=0, le=23, description="Campaign-time hour after which a digest route gets its daily digest."),
+    ] = 8
+    routes: Annotated[tuple[AlertRoute, ...], Field(description="Where alerts are sent: an array of tables.")] = ()
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: tuple[str, str] | None) -> tuple[str, str] | None:
+        for t in v or ():
+            if not HHMM.match(t):
+                raise ValueError(f'times are HH:MM in campaign time, e.g. "22:00" (got {t!r})')
+        return v
+
+
+class Dashboard(_Section):
+    url: Annotated[
+        str, Field(description="Address of the dashboard, put in alert links (e.g. https://pulse.example.org).")
+    ] = "http://localhost:8501"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError(f"must start with http:// or https:// (got {v!r})")
+        return v.rstrip("/")
+
+
 DEFAULT_HASHTAGS: dict[str, tuple[str, ...]] = {
     "mentalwellbeing": ("mentalwell", "mentalwellbeingcomesfirst", "សុខុមាលភាពផ្លូវចិត្ត", "សុខភាពផ្លូវចិត្ត"),
 }
@@ -242,6 +328,8 @@ class Settings(_Section):
     warehouse: Warehouse = Warehouse()
     validation: Validation = Validation()
     auth: Auth = Auth()
+    alerts: Alerts = Alerts()
+    dashboard: Dashboard = Dashboard()
     source: Annotated[str, Field(exclude=True, description="Where the settings came from.")] = "built-in defaults"
 
     @field_validator("timezone")
@@ -278,6 +366,11 @@ class Settings(_Section):
             if u.email in emails:
                 raise ValueError(f"auth.sso_users[{i}].email: {u.email!r} is listed twice")
             emails.add(u.email)
+        for i, r in enumerate(self.alerts.routes):
+            if r.partner is not None and r.partner not in seen:
+                raise ValueError(
+                    f"alerts.routes[{i}].partner: {r.partner!r} is not a partner id; use one of {', '.join(sorted(seen))}"
+                )
         return self
 
     @property

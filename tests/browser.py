@@ -72,7 +72,8 @@ def running_dashboard(data_dir: Path, log: Path, timeout_s: float = 60) -> Itera
 def sign_in_form(page, name: str, password: str) -> None:
     """Fill in the dashboard's sign-in form on an open Playwright page and submit it; returns
     once the form is gone (the signed-in page may still be drawing)."""
-    page.get_by_label("Account name").fill(name)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    # by their autocomplete kinds, not their words: the form may be in Khmer
+    page.locator('input[autocomplete="username"]').fill(name)
+    page.locator('input[autocomplete="current-password"]').fill(password)
+    page.locator('[data-testid="stFormSubmitButton"] button').click()
     page.wait_for_selector('[data-testid="stTextInput"]', state="detached", timeout=60_000)

@@ -1,6 +1,6 @@
 """Full-page screenshots of every page, for every role, at both widths, on the test warehouse.
 
-    .venv/bin/python -m tests.screenshots OUTDIR [--data-dir DIR]
+    .venv/bin/python -m tests.screenshots OUTDIR [--data-dir DIR] [--lang km]
 
 Builds the warehouse of tests/dashboard_walk.build_warehouse (the browser tests' figures, on
 12 Oct 2026) in a temporary directory, or uses DIR if given (a data dir with published data and
@@ -52,7 +52,7 @@ def full_page_shot(page, path: Path) -> None:
     page.set_viewport_size(size)
 
 
-def take(base: str, out: Path, roles: list[str], widths: list[str]) -> list[Path]:
+def take(base: str, out: Path, roles: list[str], widths: list[str], lang: str | None = None) -> list[Path]:
     saved = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -62,12 +62,12 @@ def take(base: str, out: Path, roles: list[str], widths: list[str]) -> list[Path
                 context = browser.new_context(viewport={"width": w, "height": h})
                 page = context.new_page()
                 pages = PAGES[role]
-                open_signed_in(page, base + path_of(pages[0]), role)
+                open_signed_in(page, base + path_of(pages[0]) + (f"?lang={lang}" if lang else ""), role)
                 for i, name in enumerate(pages):
                     if i:
                         click_sidebar_link(page, name)
                     close_sidebar(page)  # a phone's open sidebar covers the page
-                    path = out / f"{role}-{name}-{width}.png"
+                    path = out / f"{role}-{name}-{width}{'-' + lang if lang else ''}.png"
                     full_page_shot(page, path)
                     saved.append(path)
                     print(path, flush=True)
@@ -82,13 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, help="use this data dir instead of building the test warehouse")
     ap.add_argument("--role", action="append", choices=list(PAGES), help="only this role (repeatable)")
     ap.add_argument("--width", action="append", choices=list(WIDTHS), help="only this width (repeatable)")
+    ap.add_argument("--lang", choices=["km", "en"], help="open the pages with ?lang=LANG (files end in -LANG)")
     args = ap.parse_args(argv)
     args.outdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pulse-shots-") as tmp:
         root = args.data_dir or build_warehouse(Path(tmp) / "data").root
         with running_dashboard(DataDir(root).root, Path(tmp) / "dashboard.log") as base:
-            saved = take(base, args.outdir, args.role or list(PAGES), args.width or list(WIDTHS))
+            saved = take(base, args.outdir, args.role or list(PAGES), args.width or list(WIDTHS), args.lang)
     print(f"{len(saved)} screenshots in {args.outdir} ({time.monotonic() - started:.0f} s)")
     return 0
 

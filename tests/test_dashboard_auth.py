@@ -110,7 +110,7 @@ def test_policy_sees_the_overview_and_no_admin_pages(app, admin_page_hashes: dic
     assert titles(at) == ["Is the campaign landing?"]
     assert any("Signed in as **policy-test** · policy" in c.value for c in at.caption)
     assert set(registered(at)) == {
-        "overview.py", "audience.py", "hub.py", "referrals.py", "safety.py", "glossary.py"
+        "overview.py", "audience.py", "hub.py", "referrals.py", "safety.py", "alerts.py", "glossary.py"
     }  # fmt: skip
     for page in ["data_health.py", "accounts.py"]:
         with pytest.raises(ValueError, match="Could not find a navigation page"):

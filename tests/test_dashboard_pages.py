@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -17,6 +19,7 @@ PAGES = [
     "views/hub.py",
     "views/referrals.py",
     "views/safety.py",
+    "views/alerts.py",
     "views/data_health.py",
     "views/accounts.py",
     "views/glossary.py",
@@ -154,3 +157,102 @@ def test_the_hub_counts_tip_video_watch_time(tmp_path: Path, monkeypatch: pytest
     at.switch_page("views/hub.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert "Tip videos were watched for 2.0 hours in all in this period" in " ".join(c.value for c in at.caption)
+
+
+def test_a_new_snapshot_shows_on_the_next_run_and_the_old_one_is_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages keep their connections to a snapshot between runs (queries.pages.Readers):
+    a refresh that publishes a new snapshot still shows on the session's next interaction,
+    and the connections to a snapshot two refreshes old are closed."""
+    import datetime as dt
+
+    from dashboard import state
+    from pipelines.refresh import run_refresh
+    from queries.settings import Settings
+    from tests.dashboard_fixtures import eng
+    from tests.test_refresh import write_file
+
+    d = build(tmp_path / "data")
+    add_accounts(d.root)
+    monkeypatch.setenv("PULSE_DATA_DIR", str(d.root))
+    monkeypatch.chdir(REPO)
+    state._readers.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    sign_in(at, "admin-test")
+    assert metrics(at)["Hub visitors"] == "2"
+    first = state._readers(str(d.root), state.snapshot_id())
+
+    visits = [eng(100 + i, f"late{i}", "hub_visit", video_id=None, tags=None) for i in range(2)]
+    write_file(d, "engagement/2026/10/13/late.csv", visits)
+    run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert metrics(at)["Hub visitors"] == "4"
+    assert not first._closed  # one snapshot back: a run still drawing on it may use it
+
+    write_file(d, "engagement/2026/10/14/later.csv", [eng(120, "later", "hub_visit", video_id=None, tags=None)])
+    run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    at.run()
+    assert metrics(at)["Hub visitors"] == "5"
+    assert first._closed and not first._idle
+
+
+def test_alerts_page_lists_open_incidents_with_links_and_marks_them_on_the_time_chart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: an open incident (self-harm reports in Phnom Penh on 12 Oct) is on the Alerts page
+    with its link, its counts as text (`<10` below privacy.min_cell), and on the Safety chart."""
+    import duckdb
+
+    from queries.warehouse import current_snapshot
+
+    d = build(tmp_path / "data")
+    add_accounts(d.root)
+    con = duckdb.connect(str(current_snapshot(d)))
+    con.execute(
+        "insert into alert_incidents values ('reports_self_harm/-/KH-12/rise/2026-10-12', 'reports_self_harm', '', "
+        "'KH-12', 'rise', '2026-10-12', '2026-10-12', '2026-10-12', 31, 0.5, 5, 'open', now(), now(), null, 'x')"
+    )
+    con.execute(  # a national one, resolved: listed as such, and not marked on the charts
+        "insert into alert_incidents values ('reports/-/all/rise/2026-10-12', 'reports', '', "
+        "'all', 'rise', '2026-10-12', '2026-10-12', '2026-10-12', 12, 3, 2, 'resolved', now(), now(), now(), 'x')"
+    )
+    con.close()
+    monkeypatch.setenv("PULSE_DATA_DIR", str(d.root))
+    monkeypatch.chdir(REPO)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    sign_in(at, "policy-test")
+    at.switch_page("views/alerts.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Alerts"
+    table = at.dataframe[0].value
+    row = table.iloc[0]
+    assert (row["Metric"], row["Place"], row["Direction"], row["Observed"], row["Expected"]) == (
+        "Reports of self-harm content",
+        "Phnom Penh",
+        "Rise",
+        "31",
+        "<10",
+    )
+    assert row["View"] == "/safety?from=2026-09-15&to=2026-10-12&province=KH-12"
+    resolved = at.dataframe[1].value.iloc[0]
+    assert (resolved["Metric"], resolved["Place"], resolved["Observed"]) == ("Reports", "Cambodia", "12")
+    # the Safety page's daily chart marks the open one when its province is chosen, not the resolved one
+    at.switch_page("views/safety.py").run()
+    at.multiselect(key="f_province").set_value(["KH-12"]).run()
+    marks = [
+        label
+        for c in at.get("vega_lite_chart")
+        for layer in json.loads(c.proto.spec).get("layer", [])
+        for label in [v.get("label") for v in layer.get("data", {}).get("values", [])]
+        if label
+    ] + [
+        label
+        for c in at.get("vega_lite_chart")
+        for ds in c.proto.datasets
+        for label in pa.ipc.open_stream(ds.data.data).read_all().to_pydict().get("label", [])
+    ]
+    assert "Alert: Reports of self-harm content" in marks and "Alert: Reports" not in marks

@@ -29,6 +29,11 @@ st.caption(
     ).format(n=s.auth.max_failed_sign_ins, minutes=s.auth.lockout_minutes)
 )
 
+
+def language_name(lang: str | None) -> str:
+    return labels.label("language", lang) if lang else _("The browser's")
+
+
 rows = accounts.list_accounts(d)
 if not rows:
     st.info(_("No local accounts yet. Add one with `pulse users add NAME --role policy`."))
@@ -47,6 +52,7 @@ else:
             ],
             _("Locked until"): [labels.campaign_time(a.locked_until, s.tz) if a.is_locked(now) else "" for a in rows],
             _("Created"): [labels.campaign_date(a.created_at.astimezone(s.tz).date()) for a in rows],
+            _("Language"): [language_name(a.language) for a in rows],
         }
     )
     # the partner's whole name: a default-width column cut it to "Transcultural Psychosocial Organ"
@@ -81,6 +87,15 @@ else:
         ):
             accounts.remove(d, who)
             audit.record(d, who, audit.ACCOUNT_REMOVED, f"by {ident.name} in the dashboard")
+            st.rerun()
+    with st.form("language"):
+        left, right = st.columns(2)
+        who = left.selectbox(
+            _("Default language of an account"), [a.name for a in rows], index=None, placeholder=_("Choose an account")
+        )
+        lang = right.selectbox(_("Language after sign-in"), [None, *accounts.LANGUAGES], format_func=language_name)
+        if st.form_submit_button(_("Set the language")) and who:
+            accounts.set_language(d, who, lang)
             st.rerun()
 
 st.subheader(_("Audit log"))

@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, state, widgets
+from dashboard import format as fmt
 from dashboard.widgets import download, glossary_link
 from queries import labels
 from queries.labels import _
@@ -59,7 +60,7 @@ for dimension, (title, heading, reach_title, rate_title) in BY.items():
     if dimension == "province":
         beside_map, table_box = st.columns(2)
         with beside_map:
-            st.altair_chart(
+            widgets.altair_chart(
                 charts.province_tiles(
                     drawn.select(province="segment", count="reach", text="reach_text"),
                     _("Unique reach by province, on the map"),
@@ -79,7 +80,7 @@ for dimension, (title, heading, reach_title, rate_title) in BY.items():
                 )
     left, right = st.columns(2)
     with left:
-        st.altair_chart(
+        widgets.altair_chart(
             charts.bars(
                 drawn,
                 "segment_name",
@@ -93,7 +94,7 @@ for dimension, (title, heading, reach_title, rate_title) in BY.items():
             width="stretch",
         )
     with right:
-        st.altair_chart(
+        widgets.altair_chart(
             charts.bars(
                 drawn,
                 "segment_name",
@@ -136,7 +137,7 @@ for dimension, (title, heading, reach_title, rate_title) in BY.items():
     # only text reaches the browser: no count below min_cell is ever sent as a number
     table_box.dataframe(
         suppress(shown, counts, n, thousands=True).with_columns(
-            pl.col(c).map_elements(lambda x: f"{x:.1f}%", return_dtype=pl.String).fill_null("–") for c in rates
+            pl.col(c).map_elements(labels.bound(fmt.percent), return_dtype=pl.String).fill_null("–") for c in rates
         ),
         hide_index=True,
     )

@@ -5,6 +5,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
+from dashboard import format as fmt
 from dashboard import state, widgets
 from queries import labels
 from queries.labels import _
@@ -30,10 +31,10 @@ for col, (stream, v) in zip(cols, status["streams"].items(), strict=True):
     with col:
         st.metric(
             _("{stream} rows").format(stream=labels.label("stream", stream)),
-            f"{v['rows']:,}",
+            fmt.count(v["rows"]),
             border=True,
             help=_("{first} to {last}; {n} rows quarantined.").format(
-                first=day(v["first_day"]), last=day(v["last_day"]), n=f"{v['quarantined']:,}"
+                first=day(v["first_day"]), last=day(v["last_day"]), n=fmt.count(v["quarantined"])
             ),
         )
 

@@ -3,8 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, state
-from dashboard.widgets import compared, download, glossary_link, kpi
+from dashboard import charts, state, widgets
+from dashboard.widgets import alert_days, compared, download, glossary_link, kpi
 from queries import labels
 from queries.labels import _
 
@@ -66,7 +66,7 @@ else:
     words = {
         t: labels.label("event_type", t) for t in ("hub_visit", "guide_view", "tip_video_view", "screen_time_limit_set")
     }
-    st.altair_chart(
+    widgets.altair_chart(
         charts.daily_lines(
             daily,
             "event_type",
@@ -79,7 +79,8 @@ else:
                 "tip_video_view": "#1F7A6B",
                 "screen_time_limit_set": "#7A5C99",
             },
-            events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+            events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
+            + alert_days({"hub_visitors"}, f),
             today=s.today(),
             day_title=labels.day_title(),
             so_far=_("so far"),
@@ -100,7 +101,7 @@ st.subheader(_("Tip videos by partner organisation"))
 if tips.is_empty():
     st.info(_("No tip-video views in this period."))
 else:
-    st.altair_chart(
+    widgets.altair_chart(
         charts.bars(
             # a count below min_cell leaves the server as its text only: a marked placeholder, no number
             tips.with_columns(

@@ -3,9 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, state, widgets
 from dashboard import format as fmt
-from dashboard.widgets import compared, download, glossary_link, kpi
+from dashboard.widgets import alert_days, compared, download, glossary_link, kpi
 from queries import labels
 from queries.labels import _
 
@@ -58,7 +58,7 @@ with row1[3]:
         _("Campaign posts"),
         now["count_campaign_posts"],
         change("count_campaign_posts"),
-        _("Videos posted with a tracked hashtag, by {n} distinct creators.").format(n=f"{now['count_creators']:,}"),
+        _("Videos posted with a tracked hashtag, by {n} distinct creators.").format(n=fmt.count(now["count_creators"])),
     )
 row2 = st.columns(4)
 with row2[0]:
@@ -100,6 +100,7 @@ st.subheader(_("Day by day"))
 if trend["count_events"].sum() == 0:
     st.info(_("No events in this period for these filters. Widen the dates or clear a filter."))
 else:
+    OVERVIEW_ALERTS = {"views": {"campaign_views"}, "helpline_clicks": set(), "reports": {"reports"}}
     marked = charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
     left, right = st.columns(2)
     for i, (metric, unit) in enumerate(
@@ -111,7 +112,7 @@ else:
         ]
     ):
         with left if i % 2 == 0 else right:
-            st.altair_chart(
+            widgets.altair_chart(
                 charts.daily_lines(
                     trend.filter(pl.col("metric") == metric),
                     "metric",
@@ -119,7 +120,7 @@ else:
                     unit,
                     labels=labels.labels("metric"),
                     colors=[charts.STREAM_COLORS[metric]],
-                    events=marked,
+                    events=marked + alert_days(OVERVIEW_ALERTS.get(metric, set()), f),
                     today=s.today(),
                     day_title=labels.day_title(),
                     so_far=_("so far"),
@@ -136,7 +137,7 @@ rhythm = state.load("weekly_rhythm", snap, f)
 if rhythm.is_empty():
     st.info(_("No engagement in this period."))
 else:
-    st.altair_chart(
+    widgets.altair_chart(
         charts.weekly_rhythm(
             rhythm,
             _("Engagement by weekday and hour"),

@@ -42,9 +42,10 @@ week_cells = cells.filter(pl.col("week_start") == week)
 period = f"{week.isoformat()}_{(week + dt.timedelta(days=6)).isoformat()}"  # in file names: which week made it
 
 
-@st.cache_data(show_spinner="Drawing the month report…", max_entries=64)
-def month_png(partner_id: str, snapshot: str | None, month: dt.date) -> bytes:
-    """The month's PNG, drawn once per partner, snapshot and month."""
+@st.cache_data(show_spinner=False, max_entries=64)
+def month_png(partner_id: str, snapshot: str | None, month: dt.date, words: str) -> bytes:
+    """The month's PNG, drawn once per partner, snapshot, month and language (`words`: the
+    session's language and digits; the report is in the partner's language)."""
     month_weeks = partner.weeks_in_month(weeks, month)
     chart = report.month_chart(me.name, s.name, month, cells.filter(pl.col("week_start").is_in(month_weeks)), n)
     return report.png(chart)
@@ -96,16 +97,16 @@ tile(
 tile(d, "tip_video_views", _("Views of the tip videos made with your organisation."))
 
 stages = [partner.measure_name(m) for m in partner.REFERRAL_MEASURES]
-st.altair_chart(
+widgets.altair_chart(
     charts.funnel(
         totals.sort("week_start")
         .with_columns(pl.col("measure").replace_strict({m: partner.measure_name(m) for m in partner.MEASURES}))
         .filter(pl.col("measure").is_in(stages))
         .select(
-            segment=pl.col("week_start").map_elements(state.week_label, return_dtype=pl.String),
+            segment=pl.col("week_start").map_elements(labels.bound(state.week_label), return_dtype=pl.String),
             stage="measure",
             count="value",
-            text=pl.col("text").map_elements(fmt.count_text, return_dtype=pl.String),
+            text=pl.col("text").map_elements(labels.bound(fmt.count_text), return_dtype=pl.String),
         ),
         _("Shown, tapped and contacted per week"),
         _("Events in the week"),
@@ -145,7 +146,7 @@ if kept and not listed.is_empty():
     listed = listed.drop("category", *[c for c in rates if listed[c].is_null().all()])
     st.dataframe(
         listed.with_columns(
-            pl.col(c).map_elements(lambda x: f"{x:.1f}%", return_dtype=pl.String).fill_null("–")
+            pl.col(c).map_elements(labels.bound(fmt.percent), return_dtype=pl.String).fill_null("–")
             for c in rates
             if c in listed.columns
         ),
@@ -180,7 +181,7 @@ with left:
 with right:
     months = sorted({(w + dt.timedelta(days=3)).replace(day=1) for w in weeks}, reverse=True)
     month = st.selectbox(_("Month report"), months, format_func=labels.month_year, key="p_month")
-    png = month_png(me.id, snap, month)
+    png = month_png(me.id, snap, month, state.words())
     widgets.export_button(
         png,
         f"{me.id}_{month:%Y-%m}.png",

@@ -3,9 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, state, widgets
 from dashboard import format as fmt
-from dashboard.widgets import download, glossary_link
+from dashboard.widgets import alert_days, download, glossary_link
 from queries import labels
 from queries.labels import _
 from queries.privacy import protect_columns
@@ -69,7 +69,7 @@ else:
         ]
     ):
         with left if i % 2 == 0 else right:
-            st.altair_chart(
+            widgets.altair_chart(
                 charts.daily_lines(
                     daily.filter(pl.col("stage") == stage),
                     "stage",
@@ -77,7 +77,15 @@ else:
                     unit,
                     labels=labels.labels("stage"),
                     colors=[charts.STAGE_COLORS[i] if i else "#D9803F"],
-                    events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+                    events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
+                    + alert_days(
+                        {"helpline_taps"}
+                        if stage == "clicked"
+                        else {"helpline_contacts"}
+                        if stage == "contacted"
+                        else set(),
+                        f,
+                    ),
                     today=s.today(),
                     day_title=labels.day_title(),
                     so_far=_("so far"),
@@ -124,12 +132,12 @@ for dimension, (title, heading, chart_title) in BY.items():
                 "segment",
                 stage=pl.lit(name),
                 count=visible[column],
-                text=pl.col(column).map_elements(fmt.count_text, return_dtype=pl.String),
+                text=pl.col(column).map_elements(labels.bound(fmt.count_text), return_dtype=pl.String),
             )
             for column, name in COUNTS.items()
         ]
     )
-    st.altair_chart(
+    widgets.altair_chart(
         charts.funnel(
             chart_data,
             chart_title,
@@ -143,7 +151,7 @@ for dimension, (title, heading, chart_title) in BY.items():
     table = funnel_table(protected, visible, title)
     st.dataframe(
         table.with_columns(
-            pl.col(name).map_elements(fmt.count_text, return_dtype=pl.String) for name in COUNTS.values()
+            pl.col(name).map_elements(labels.bound(fmt.count_text), return_dtype=pl.String) for name in COUNTS.values()
         ),
         hide_index=True,
         column_config={

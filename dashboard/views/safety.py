@@ -3,9 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, state, widgets
 from dashboard import format as fmt
-from dashboard.widgets import compared, download, glossary_link, kpi
+from dashboard.widgets import alert_days, compared, download, glossary_link, kpi
 from queries import labels
 from queries.labels import _
 from queries.privacy import suppress
@@ -42,7 +42,7 @@ with cols[1]:
         _("Blocks"),
         now["count_blocks"],
         change("count_blocks"),
-        _("Accounts blocked by users ({n} unblocked).").format(n=f"{now['count_unblocks']:,}"),
+        _("Accounts blocked by users ({n} unblocked).").format(n=fmt.count(now["count_unblocks"])),
         good=False,
     )
 with cols[2]:
@@ -50,7 +50,7 @@ with cols[2]:
         _("Comment filters switched on"),
         now["count_filters_on"],
         change("count_filters_on"),
-        _("Users who turned comment filters on ({n} turned them off).").format(n=f"{now['count_filters_off']:,}"),
+        _("Users who turned comment filters on ({n} turned them off).").format(n=fmt.count(now["count_filters_off"])),
         good=False,
     )
 with cols[3]:
@@ -90,7 +90,7 @@ if daily["count_events"].sum() == 0:
     st.info(_("No safety events in this period for these filters. Widen the dates or clear a filter."))
     st.stop()
 actions = labels.labels("action")
-st.altair_chart(
+widgets.altair_chart(
     charts.daily_lines(
         daily,
         "action",
@@ -106,7 +106,10 @@ st.altair_chart(
             "removal": "#5C946E",
             "restore": "#1F7A6B",
         },
-        events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end")),
+        events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
+        + alert_days(
+            {"reports", "removals", "reports_self_harm", "reports_suicide", "removals_self_harm", "removals_suicide"}, f
+        ),
         today=s.today(),
         day_title=labels.day_title(),
         so_far=_("so far"),
@@ -152,7 +155,7 @@ for col, action, title, none in [
         if part.is_empty():
             st.info(none)
         else:
-            st.altair_chart(
+            widgets.altair_chart(
                 charts.bars(
                     small_hidden(part),
                     "policy_name",

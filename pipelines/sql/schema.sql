@@ -132,3 +132,39 @@ create table if not exists warehouse_meta (
     name varchar not null,
     value varchar not null
 );
+
+-- Alerts (pipelines/alerts.py): one row per incident, an unusual count that lasts, opened,
+-- updated while it grows, resolved when the metric is back to normal. Written in the same
+-- snapshot as the load whose marts raised it, so it is never half-written.
+create table if not exists alert_incidents (
+    incident_id varchar not null,       -- metric/partner/place/direction/first day
+    metric varchar not null,            -- reports, removals, reports_self_harm, …, helpline_taps, hub_visitors, campaign_views
+    partner_id varchar not null,        -- '' for metrics that are not per partner
+    place varchar not null,             -- a province code, or 'all'
+    direction varchar not null,         -- rise (the day's count) | drop (the 7 days ending that day)
+    first_day date not null,            -- campaign-timezone days
+    last_day date not null,             -- the last unusual day so far
+    peak_day date not null,             -- the day shown in messages and links
+    observed bigint not null,           -- at peak_day
+    expected double not null,           -- its baseline
+    level integer not null,             -- 1: 2x (or 1/2), 2: 4x, 3: 8x …; a rise of level escalates
+    status varchar not null,            -- open | resolved
+    opened_at timestamptz not null,
+    updated_at timestamptz not null,
+    resolved_at timestamptz,
+    load_id varchar not null            -- the load that last changed it
+);
+
+-- The outbox: one message per incident opened or escalated; pipelines/notify.py delivers it
+-- after the publish and keeps what each route received in DATA_DIR/alerts/deliveries.json.
+create table if not exists alert_messages (
+    message_id varchar not null,
+    incident_id varchar not null,
+    kind varchar not null,              -- opened | escalated
+    day date not null,
+    observed bigint not null,
+    expected double not null,
+    level integer not null,
+    created_at timestamptz not null,
+    load_id varchar not null
+);
