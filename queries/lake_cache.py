@@ -22,24 +22,16 @@ from queries.lake import connect_lake, lake_location, latest_snapshot_id
 from queries.settings import Settings
 from queries.warehouse import connect_snapshot
 
-CACHED_TABLES = (
-    "mart_engagement_daily",
-    "mart_engagement_people_daily",
-    "mart_referral_daily",
-    "mart_safety_daily",
-    "mart_activity_hourly",
-    "mart_campaign_creators",
-    "mart_people_returns",
-    "mart_people_movers",
-    "mart_totals_daily",
-    "user_numbers",
-    "partner_releases",
-    "quarantine_rows",
-    "file_ledger",
-    "refresh_runs",
-    "warehouse_meta",
-    "mart_state",
-)
+EVENT_TABLES = ("engagement_events", "referral_events", "safety_events")  # never copied: the pages read marts
+
+
+def cached_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every table of the lake but the event tables (marts, releases, ledger, alerts, runs):
+    a table added to the schema is in the cache without a list to keep up to date."""
+    rows = con.sql(
+        "select table_name from duckdb_tables() where database_name = current_database() order by table_name"
+    ).fetchall()
+    return [name for (name,) in rows if name not in EVENT_TABLES]
 
 
 def cache_dir(d: DataDir) -> Path:
@@ -62,7 +54,7 @@ def snapshot_cache(settings: Settings, d: DataDir) -> tuple[str, Path]:
                 if str(latest_snapshot_id(con)) != snapshot:  # a refresh committed meanwhile: the next reader
                     con.execute("rollback")
                     return snapshot_cache(settings, d)
-                for table in CACHED_TABLES:
+                for table in cached_tables(con):
                     con.execute(f"create table snapshot_cache.{table} as select * from {table}")
                 con.execute("commit")
             finally:
