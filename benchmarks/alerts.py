@@ -17,13 +17,13 @@ from typing import Any
 from pipelines.alerts import detect
 from queries.datadir import DataDir
 from queries.settings import Settings
-from queries.warehouse import connect_snapshot, current_snapshot
+from queries.warehouse import open_published
 
 
 def detection(d: DataDir, settings: Settings | None = None, repeats: int = 5) -> dict[str, Any]:
     """Median and max milliseconds of the detection on the published snapshot of `d`."""
     settings = settings or Settings()
-    con = connect_snapshot(current_snapshot(d))
+    con = open_published(d)
     try:
         (last,) = con.sql("select max(day) from mart_totals_daily").fetchall()[0]
         now = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(12), settings.tz)

@@ -65,7 +65,10 @@ def settings() -> Settings:
     """The validated campaign config for this invocation (cached per command)."""
     ctx = click.get_current_context().find_root()
     if "pulse.settings" not in ctx.meta:
-        ctx.meta["pulse.settings"] = load_settings(ctx.meta.get(_CONFIG_KEY))
+        s = load_settings(ctx.meta.get(_CONFIG_KEY))
+        if s.source != "built-in defaults":  # the read side finds the lake through the same file
+            os.environ[CONFIG_ENV] = str(Path(s.source).resolve())
+        ctx.meta["pulse.settings"] = s
     return ctx.meta["pulse.settings"]
 
 
@@ -91,7 +94,7 @@ def cli() -> None:
     """Wellbeing Pulse: analytics for the #MentalWell-Being campaign.
 
     Landing files under DATA_DIR/landing/<stream>/ are loaded by a Prefect refresh into
-    a DuckDB snapshot that the Streamlit dashboard reads.
+    a DuckLake warehouse that the Streamlit dashboard reads.
     """
 
 

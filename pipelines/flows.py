@@ -28,18 +28,19 @@ def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(exc, BaseException) and outcomes.is_transient(exc)
 
 
-# Results stay in memory: task inputs are DuckDB plans and staged files, not data to cache.
+# Results stay in memory: task inputs are DuckDB plans and open transactions, not data to cache.
 discover_new_files = task(r.discover_new_files, name="discover new files", cache_policy=NO_CACHE)
-# Staging writes a new snapshot file and publishing renames files: a full disk that was freed,
-# or a snapshot file another process held locked, is worth another attempt, with backoff.
-_transient_retries = dict(
+# Staging and committing are one task: a full disk that was freed, or a catalog another process
+# held locked, is worth another attempt, with backoff, and a failed commit's transaction is
+# gone, so the attempt stages again.
+load = task(
+    r.load,
+    name="read, validate, stage and commit",
     cache_policy=NO_CACHE,
     retries=RETRIES,
     retry_delay_seconds=exponential_backoff(2),
     retry_condition_fn=retry_if_transient,
 )
-stage = task(r.stage, name="read, validate and stage", **_transient_retries)
-publish = task(r.publish, name="publish snapshot", **_transient_retries)
 
 
 @flow(name="refresh", validate_parameters=False, log_prints=False)
@@ -50,7 +51,7 @@ def refresh(
     wait_seconds: float = 0,
     trigger: str = "manual",
 ) -> dict[str, Any]:
-    """Load new landing files, publish one snapshot. Its outcome goes to DATA_DIR/runs.jsonl.
+    """Load new landing files, commit them as one lake snapshot. Its outcome goes to DATA_DIR/runs.jsonl.
     A scheduled run (trigger "schedule") that finds another refresh running is skipped."""
     d = DataDir(Path(data_dir))
     try:
@@ -68,11 +69,9 @@ def refresh(
         return Failed(message=outcomes.one_line(e))
     try:
         r.fault_point("after_lock")
-        r.clean_leftovers(d)
         plan = discover_new_files(d, settle_seconds)
         r.fault_point("after_discover")
-        staged = stage(settings, d, plan)
-        snapshot_id = publish(d, staged, settings.warehouse.keep_snapshots)
+        staged, snapshot_id = load(settings, d, plan)
         result = r.RefreshResult.from_staged(staged, snapshot_id).to_json()
     except Exception as e:
         outcomes.record(d, "failure", trigger, outcomes.one_line(e))
@@ -89,7 +88,7 @@ def refresh(
 
 @flow(name="housekeeping", validate_parameters=False, log_prints=False)
 def housekeeping(data_dir: str, config: str | None = None, deployment_ids: list[str] | None = None) -> dict[str, Any]:
-    """Prune old snapshots, refresh outcomes and Prefect flow-run records; keep quarantine and ledger."""
+    """Expire old lake snapshots, prune refresh outcomes and Prefect flow-run records; keep quarantine and ledger."""
     from pipelines import housekeeping as h
 
     d = DataDir(Path(data_dir))

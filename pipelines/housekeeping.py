@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from pipelines import outcomes
-from pipelines.refresh import clean_leftovers, prune_snapshots, refresh_lock
+from pipelines.refresh import refresh_lock
 from queries.datadir import DataDir
 from queries.settings import Settings
 
@@ -28,12 +28,10 @@ def prune_data_dir(settings: Settings, d: DataDir, now: dt.datetime | None = Non
     """Snapshots, leftovers and old outcomes, under the refresh lock (never during a refresh)."""
     lock = refresh_lock(d, LOCK_WAIT_SECONDS)
     try:
-        clean_leftovers(d)
-        snapshots = prune_snapshots(d, settings.warehouse.keep_snapshots)
         dropped = outcomes.prune_outcomes(d, settings.schedule.keep_run_days, now)
     finally:
         lock.release()
-    return {"snapshots_removed": len(snapshots), "outcomes_removed": dropped}
+    return {"outcomes_removed": dropped}
 
 
 def prune_flow_runs(keep_days: int, deployment_ids: list[str] | None = None, now: dt.datetime | None = None) -> int:

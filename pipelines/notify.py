@@ -27,7 +27,7 @@ from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.settings import ENV_REF, AlertRoute, Settings
 from queries.status import freshness
-from queries.warehouse import connect_snapshot, current_snapshot
+from queries.warehouse import NothingPublished, open_published
 
 log = logging.getLogger("pulse.notify")
 RECENT = dt.timedelta(hours=48)  # a message older than this, of an incident since resolved, is not sent any more
@@ -182,10 +182,10 @@ def _save_state(d: DataDir, state: dict[str, Any]) -> None:
 
 def _published(d: DataDir) -> tuple[list[tuple[str, str, dt.datetime, qa.Incident]], set[tuple[str, dt.date]]]:
     """The outbox rows with their incidents, and the released (partner, week) pairs."""
-    path = current_snapshot(d)
-    if path is None:
+    try:
+        con = open_published(d)
+    except NothingPublished:
         return [], set()
-    con = connect_snapshot(path)
     try:
         if not qa.has_alerts(con):
             return [], set()

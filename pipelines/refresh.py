@@ -1,10 +1,11 @@
-"""The refresh, as plain functions: discover new files -> stage them into a new snapshot ->
-publish it. The Prefect flow in `pipelines.flows` only orders these; tests call them directly.
+"""The refresh, as plain functions: discover new files -> stage them into the lake -> publish
+(commit) them. The Prefect flow in `pipelines.flows` only orders these; tests call them directly.
 
-All or nothing: rows, quarantine and the file ledger are written into a new snapshot file
-that becomes visible only when the pointer is switched, after it was checked read-only.
-A refresh that dies at any point leaves the previous snapshot published and intact;
-the next one cleans up what was left and gets the same result.
+All or nothing: rows, quarantine, the file ledger, marts, partner releases, alert incidents and
+the run record are written in one DuckLake transaction (queries/lake.py), which becomes the
+lake's next snapshot only when publish commits it, after the ledger was checked inside it.
+A refresh that dies at any point leaves the lake as it was (the Parquet files it had written
+are orphans, removed by housekeeping); the next one gets the same result.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import json
 import logging
 import os
 import re
-import shutil
 import signal
+import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -46,22 +46,13 @@ from pipelines.user_keys import keyed_user_ids
 from queries import reference as ref
 from queries.datadir import DataDir
 from queries.errors import PulseError
-from queries.lake import connect_lake, lake_enabled, latest_snapshot_id
+from queries.lake import connect_lake, latest_snapshot_id
 from queries.settings import Settings
 from queries.sqlfiles import mart_names, sql
-from queries.warehouse import (
-    KEY_FINGERPRINT,
-    SNAPSHOT_PREFIX,
-    connect_snapshot,
-    current_snapshot,
-    snapshot_id_of,
-    snapshot_path,
-    switch_pointer,
-)
+from queries.warehouse import KEY_FINGERPRINT, published_snapshot_id
 
 log = logging.getLogger("pulse.refresh")
 FAULT_ENV = "PULSE_FAULT_KILL_AT"  # test hook: SIGKILL this process at the named step
-BUILDING_SUFFIX = ".building"
 DEFAULT_SETTLE_SECONDS = 5.0
 CHUNK_ROWS = 1_000_000  # rows validated at a time: bounds memory on a big file
 
@@ -84,10 +75,19 @@ class RefreshBusy(PulseError):
     """Another refresh holds the lock."""
 
 
+FAULT_DELAY_ENV = "PULSE_FAULT_DELAY_MS"  # with PULSE_FAULT_KILL_AT=in_commit: how long into the commit
+IN_COMMIT = "in_commit"
+
+
 def fault_point(name: str) -> None:
-    """Die here, as `kill -9` would, when a crash test asks for it."""
-    if os.environ.get(FAULT_ENV) == name:
+    """Die here, as `kill -9` would, when a crash test asks for it. `in_commit` dies while the
+    commit runs: a timer started at `before_commit` kills the process PULSE_FAULT_DELAY_MS later."""
+    at = os.environ.get(FAULT_ENV)
+    if at == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    elif at == IN_COMMIT and name == "before_commit":
+        delay = float(os.environ.get(FAULT_DELAY_ENV, "1")) / 1000
+        threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
 
 
 # --- results ---------------------------------------------------------------------------
@@ -134,16 +134,17 @@ class Plan:
     waiting: list[str]
     seen: list[str]  # same path, size and mtime as a file in the ledger
     known_hashes: set[str]
-    previous: Path | None
+    published: bool  # the lake holds a published load (its ledger was read)
     skipped: list[dict[str, str]] = field(default_factory=list)  # never read (links): path and reason
 
 
 @dataclass
 class Staged:
-    """A snapshot file built and closed but not yet published."""
+    """A load staged in an open lake transaction (`lake`), not yet committed. `snapshot_id`
+    is the load's own id (refresh_runs.snapshot_id, the rows' load_id), None when there was
+    nothing to load."""
 
     snapshot_id: str | None
-    building: Path | None
     files: list[FileResult]
     streams: dict[str, StreamCounts]
     waiting: list[str]
@@ -169,7 +170,7 @@ class RefreshResult:
         new = [f for f in staged.files if f.status == "loaded"]
         return cls(
             snapshot_id=snapshot_id,
-            published=staged.building is not None or staged.lake is not None,
+            published=staged.lake is not None or staged.lake_snapshot is not None,
             streams=staged.streams,
             files={
                 "new": len(new),
@@ -215,36 +216,24 @@ def refresh_lock(d: DataDir, wait_seconds: float) -> FileLock:
 def discover_new_files(d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> Plan:
     """Files under landing/ not yet in the published ledger (by path, size and mtime)."""
     found: Discovery = discover(d, settle_seconds)
-    previous = None if lake_enabled() else current_snapshot(d)
-    ledger: set[tuple[str, int, int]] = set()
-    hashes: set[str] = set()
-    if lake_enabled():
-        rows = _lake_ledger(d)
-        ledger = {(p, s, m) for p, s, m, _ in rows}
-        hashes = {h for *_, h in rows}
-    elif previous is not None:
-        con = connect_snapshot(previous)
-        try:
-            rows = con.sql("select path, size_bytes, mtime_ns, file_sha256 from file_ledger").fetchall()
-        finally:
-            con.close()
-        ledger = {(p, s, m) for p, s, m, _ in rows}
-        hashes = {h for *_, h in rows}
+    rows = _lake_ledger(d)
+    ledger = {(p, s, m) for p, s, m, _ in rows or ()}
+    hashes = {h for *_, h in rows or ()}
     candidates, seen = [], []
     for f in found.candidates:
         (seen if (f.rel, f.size, f.mtime_ns) in ledger else candidates).append(f)
-    return Plan(candidates, found.waiting, seen, hashes, previous, found.skipped)
+    return Plan(candidates, found.waiting, seen, hashes, rows is not None, found.skipped)
 
 
-def _lake_ledger(d: DataDir) -> list[tuple[str, int, int, str]]:
-    """The lake's file ledger as of its latest snapshot (empty before the first refresh)."""
+def _lake_ledger(d: DataDir) -> list[tuple[str, int, int, str]] | None:
+    """The lake's file ledger as of its latest snapshot (None before the first refresh)."""
     from queries.settings import load_settings
 
     con = connect_lake(load_settings(), d)
     try:
         return con.sql("select path, size_bytes, mtime_ns, file_sha256 from file_ledger").fetchall()
     except duckdb.CatalogException:
-        return []
+        return None
     finally:
         con.close()
 
@@ -257,75 +246,18 @@ def new_snapshot_id() -> str:
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
 
 
-def clean_leftovers(d: DataDir) -> None:
-    """Remove what a refresh that died left behind: unpublished files and DuckDB temp dirs."""
-    for p in d.warehouse.glob(f"{SNAPSHOT_PREFIX}*{BUILDING_SUFFIX}*"):
-        p.unlink(missing_ok=True)
-    for p in d.warehouse.glob(f".{SNAPSHOT_PREFIX}*.tmp"):
-        shutil.rmtree(p, ignore_errors=True)
-    for p in d.warehouse.glob(".CURRENT.*"):
-        p.unlink(missing_ok=True)
-
-
-def remove_building(building: Path) -> None:
-    """Remove an unpublished snapshot file, its WAL and DuckDB's temp folder for it."""
-    building.unlink(missing_ok=True)
-    building.with_name(building.name + ".wal").unlink(missing_ok=True)
-    shutil.rmtree(building.with_name(f".{building.name}.tmp"), ignore_errors=True)
-
-
 def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = None) -> Staged:
-    """Read, validate and load every candidate file into a new, unpublished snapshot file."""
+    """Read, validate and load every candidate file into one open lake transaction."""
     started = time.perf_counter()
     now = now or dt.datetime.now(dt.UTC)
-    staged = Staged(None, None, [], {s: StreamCounts() for s in ref.STREAMS}, plan.waiting, plan.seen, now)
+    staged = Staged(None, [], {s: StreamCounts() for s in ref.STREAMS}, plan.waiting, plan.seen, now)
     staged.skipped = plan.skipped
-    if plan.previous is None and not plan.candidates:
+    if not plan.published and not plan.candidates:
         return staged
-    key = hmac_key(d)  # before anything is copied: another key than the warehouse's stops here
+    key = hmac_key(d)  # before anything is written: another key than the warehouse's stops here
     if not plan.candidates:
         return staged
     snapshot_id = new_snapshot_id()
-    if lake_enabled():
-        return _stage_into_lake(settings, d, plan, staged, key, snapshot_id, now, started)
-    building = snapshot_path(d, snapshot_id).with_name(snapshot_path(d, snapshot_id).name + BUILDING_SUFFIX)
-    try:  # a copy cut short by a full disk must not stay behind for the retry to trip on
-        if plan.previous is not None:
-            shutil.copyfile(plan.previous, building)
-        fault_point("after_copy")
-        con = connect_snapshot(building, read_only=False)
-    except BaseException:
-        remove_building(building)
-        raise
-    try:
-        if not _load_into(con, settings, plan, staged, key, snapshot_id, now, started):
-            con.close()
-            remove_building(building)
-            return staged
-        con.execute("checkpoint")
-        fault_point("after_checkpoint")
-    except BaseException:
-        con.close()
-        remove_building(building)
-        raise
-    con.close()
-    staged.snapshot_id, staged.building = snapshot_id, building
-    staged.timings["stage_s"] = time.perf_counter() - started
-    return staged
-
-
-def _stage_into_lake(
-    settings: Settings,
-    d: DataDir,
-    plan: Plan,
-    staged: Staged,
-    key: bytes,
-    snapshot_id: str,
-    now: dt.datetime,
-    started: float,
-) -> Staged:
-    """The same load, into one open DuckLake transaction that publish commits: nothing is
-    copied, and a refresh that dies leaves the lake as it was (its orphan files aside)."""
     con = connect_lake(settings, d)
     try:
         con.execute("begin transaction")
@@ -351,8 +283,8 @@ def _load_into(
     now: dt.datetime,
     started: float,
 ) -> bool:
-    """Every candidate file, counts, ledger, marts, partner releases and the run record, on
-    con; False when no file was processed (nothing to publish)."""
+    """Every candidate file, counts, ledger, marts, partner releases, alert incidents and the
+    run record, on con; False when no file was processed (nothing to publish)."""
     _prepare(con)
     con.execute("delete from warehouse_meta where name = $name", {"name": KEY_FINGERPRINT})
     con.execute(
@@ -400,15 +332,13 @@ def _load_into(
 
 
 # DuckDB writes a UHUGEINT to Parquet as a DOUBLE: in the lake, the 128-bit user_key would
-# keep only its top 53 bits (distinct people merge). The lake stores it as a UUID (16 bytes).
-LAKE_USER_KEY = "format('{:032x}', user_key)::uuid as user_key"
+# keep only its top 53 bits (distinct people merge). The lake stores it as a UUID (16 bytes);
+# staging keeps the UHUGEINT that landing_rows.sql joins from the two halves.
+STORED_USER_KEY = "format('{:032x}', user_key)::uuid as user_key"
 
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    schema = sql("schema", "pipelines")
-    if lake_enabled():
-        schema = schema.replace("user_key uhugeint", "user_key uuid")
-    con.execute(schema)
+    con.execute(sql("schema", "pipelines"))
     con.execute(sql("macros", "pipelines"))
     con.execute("create or replace temp table province_lookup (key varchar, code varchar)")
     con.executemany("insert into province_lookup values (?, ?)", ref.province_keys())
@@ -580,9 +510,8 @@ def _stage_chunk(
 
 
 def _stored_columns(stream: str) -> str:
-    """The event columns as the warehouse stores them (the lake: user_key as a UUID)."""
-    columns = EVENT_COLUMNS[stream]
-    return columns.replace(" user_key,", f" {LAKE_USER_KEY},", 1) if lake_enabled() else columns
+    """The event columns as the lake stores them (user_key as a UUID)."""
+    return EVENT_COLUMNS[stream].replace(" user_key,", f" {STORED_USER_KEY},", 1)
 
 
 def _fields(rows: pl.DataFrame, expected: tuple[str, ...]) -> tuple[pl.DataFrame, list[str]]:
@@ -843,25 +772,19 @@ def _record_run(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str
 # --- 3. publish ------------------------------------------------------------------------
 
 
-def publish(d: DataDir, staged: Staged, keep: int) -> str | None:
-    """Check the new snapshot read-only, rename it into place, switch the pointer, prune."""
-    if staged.lake is not None:
-        return staged.lake_snapshot or _commit_lake(staged)
-    if lake_enabled() and staged.building is None:
-        return _lake_snapshot_id(d)
-    if staged.building is None or staged.snapshot_id is None:
-        current = current_snapshot(d)
-        return snapshot_id_of(current) if current else None
-    final = snapshot_path(d, staged.snapshot_id)
-    if not final.exists():  # else a retry after the rename (the pointer could not be written)
-        check_snapshot(staged.building)
-        fault_point("before_rename")
-        os.replace(staged.building, final)
-    fault_point("before_pointer")
-    switch_pointer(d, final)
-    fault_point("after_pointer")
-    prune_snapshots(d, keep)
-    return staged.snapshot_id
+def publish(d: DataDir, staged: Staged) -> str | None:
+    """Commit the staged load after checking its ledger inside the transaction: the lake's new
+    snapshot id (the published one when there was nothing to load)."""
+    if staged.lake_snapshot is not None:  # committed already (a retry after a later step failed)
+        return staged.lake_snapshot
+    if staged.snapshot_id is None:
+        return published_snapshot_id(d)
+    if staged.lake is None:
+        raise PulseError(
+            f"load {staged.snapshot_id} was rolled back when its commit failed; nothing of it is published, "
+            "the next refresh loads its files again"
+        )
+    return _commit_lake(staged)
 
 
 def _commit_lake(staged: Staged) -> str:
@@ -881,17 +804,15 @@ def _commit_lake(staged: Staged) -> str:
         fault_point("after_commit")
         return staged.lake_snapshot
     finally:
+        staged.lake = None
         con.close()
 
 
-def _lake_snapshot_id(d: DataDir) -> str | None:
-    from queries.settings import load_settings
-
-    con = connect_lake(load_settings(), d)
-    try:
-        return str(latest_snapshot_id(con))
-    finally:
-        con.close()
+def load(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = None) -> tuple[Staged, str | None]:
+    """Stage and publish as one step: a retry after a failed commit stages again (a rolled-back
+    transaction cannot be committed later)."""
+    staged = stage(settings, d, plan, now)
+    return staged, publish(d, staged)
 
 
 def _check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -907,26 +828,6 @@ def _check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:
             )
 
 
-def check_snapshot(path: Path) -> None:
-    """Open read-only and check that the ledger accounts for every loaded row."""
-    con = connect_snapshot(path)
-    try:
-        _check_counts(con, path.name)
-    finally:
-        con.close()
-
-
-def prune_snapshots(d: DataDir, keep: int) -> list[Path]:
-    """Delete all but the newest `keep` published snapshots (never the current one)."""
-    current = current_snapshot(d)
-    snapshots = sorted(p for p in d.warehouse.glob(f"{SNAPSHOT_PREFIX}*.duckdb") if p.is_file())
-    old = [p for p in snapshots[: max(0, len(snapshots) - keep)] if p != current]
-    for p in old:
-        p.unlink(missing_ok=True)
-        p.with_name(p.name + ".wal").unlink(missing_ok=True)
-    return old
-
-
 # --- the whole refresh without Prefect (tests, benchmarks) -----------------------------
 
 
@@ -936,16 +837,14 @@ def run_refresh(
     *,
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     wait_seconds: float = 0,
-    keep: int | None = None,
     now: dt.datetime | None = None,
 ) -> RefreshResult:
     lock = refresh_lock(d, wait_seconds)
     try:
         fault_point("after_lock")
-        clean_leftovers(d)
         plan = discover_new_files(d, settle_seconds)
         fault_point("after_discover")
-        staged = stage(settings, d, plan, now)
-        return RefreshResult.from_staged(staged, publish(d, staged, keep or settings.warehouse.keep_snapshots))
+        staged, snapshot_id = load(settings, d, plan, now)
+        return RefreshResult.from_staged(staged, snapshot_id)
     finally:
         lock.release()

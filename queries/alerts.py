@@ -87,7 +87,12 @@ def dashboard_link(settings: Settings, inc: Incident, audience: str = "policy") 
 
 def has_alerts(con: duckdb.DuckDBPyConnection) -> bool:
     """A snapshot published before alerts existed has no incident table."""
-    return bool(con.sql("select count(*) from duckdb_tables() where table_name = 'alert_incidents'").fetchall()[0][0])
+    return bool(
+        con.sql(
+            "select count(*) from duckdb_tables() where database_name = current_database() "
+            "and table_name = 'alert_incidents'"
+        ).fetchall()[0][0]
+    )
 
 
 def alert_incidents(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> pl.DataFrame:

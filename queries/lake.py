@@ -1,8 +1,7 @@
 """The DuckLake warehouse (issue 16): a catalog database plus immutable Parquet data files.
 
-Stage 1 prototype, beside the snapshot files of `queries.warehouse` (which stay the default
-until the lake passes every guarantee): `PULSE_WAREHOUSE_FORMAT=lake` makes the refresh
-commit into the lake and the readers read it.
+The refresh (pipelines/refresh.py) commits each load as one transaction; readers go through
+queries/warehouse.py (whole snapshots) and queries/lake_cache.py (the pages).
 
 Where the lake is (first match wins):
     catalog:   env PULSE_CATALOG, config `warehouse.catalog`, else `sqlite:DATA_DIR/lake/catalog.sqlite`
@@ -20,9 +19,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +30,6 @@ from queries.datadir import DataDir
 from queries.errors import ConfigError, PulseError
 from queries.settings import Settings, check_catalog, check_data_path
 
-FORMAT_ENV = "PULSE_WAREHOUSE_FORMAT"  # prototype switch: "lake", else the snapshot files
 CATALOG_ENV = "PULSE_CATALOG"
 DATA_PATH_ENV = "PULSE_DATA_PATH"
 EXTENSIONS = {"sqlite:": ("sqlite_scanner", "ducklake"), "postgres:": ("postgres_scanner", "ducklake")}
@@ -42,10 +39,6 @@ INSTANCE_CONFIG = {
     "preserve_insertion_order": False,
     "memory_limit": "2GB",
 }
-
-
-def lake_enabled() -> bool:
-    return os.environ.get(FORMAT_ENV, "").strip().lower() == "lake"
 
 
 @dataclass(frozen=True)
@@ -174,15 +167,24 @@ def latest_snapshot_id(con: duckdb.DuckDBPyConnection) -> int | None:
     return rows[0][0] if rows else None
 
 
-@contextmanager
-def lake_reader(settings: Settings, d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read connection held in one transaction: every query sees the same committed snapshot,
-    the latest one when the block starts."""
-    con = connect_lake(settings, d)
+def committed_snapshot(settings: Settings, d: DataDir) -> str | None:
+    """The latest committed snapshot id read straight from a SQLite catalog, without attaching
+    it (0.05 ms): "0" when the catalog does not exist yet (nothing committed), None when this
+    cannot be told so (another catalog, or one being created)."""
+    where = lake_location(settings, d)
+    if not where.catalog.startswith("sqlite:"):
+        return None
+    path = Path(where.catalog.removeprefix("sqlite:"))
+    if not path.exists():
+        return "0"
     try:
-        con.execute("begin transaction")
-        yield con
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return None
+    try:
+        (snapshot,) = db.execute("select max(snapshot_id) from ducklake_snapshot").fetchone()
+    except sqlite3.Error:
+        return None
     finally:
-        with suppress(duckdb.Error):
-            con.execute("rollback")
-        con.close()
+        db.close()
+    return None if snapshot is None else str(snapshot)

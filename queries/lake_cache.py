@@ -1,27 +1,29 @@
-"""A per-snapshot local cache of the lake for the pages (issue 16, stage 1 prototype).
+"""A per-snapshot local cache of the lake for the pages.
 
 The pages read only the marts and a few small tables, never the event tables. A page query
 on DuckLake pays for the catalog lookups and the Parquet reads of every query (2-4x a native
 table here), so the first reader of a new snapshot copies those tables, as that snapshot
 holds them, into a native DuckDB file `DATA_DIR/lake/cache/snapshot-<id>.duckdb` (built under
 a temporary name and renamed: readers never see half a cache), and every reader of that
-snapshot opens the file read-only. Older cache files are removed once a newer one exists;
-the cache can be deleted at any time.
+snapshot opens the file read-only. The two newest cache files are kept (a dashboard session
+may still be reading the one before), older ones removed; the cache can be deleted at any time.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
+import threading
+import uuid
 from pathlib import Path
 
 import duckdb
 
 from queries.datadir import DataDir
-from queries.lake import connect_lake, lake_location, latest_snapshot_id
+from queries.lake import committed_snapshot, connect_lake, latest_snapshot_id
 from queries.settings import Settings
-from queries.warehouse import connect_snapshot
+from queries.warehouse import NothingPublished, connect_snapshot
 
+KEEP = 2  # cache files kept: the latest snapshot's and the one before
 EVENT_TABLES = ("engagement_events", "referral_events", "safety_events")  # never copied: the pages read marts
 
 
@@ -40,51 +42,55 @@ def cache_dir(d: DataDir) -> Path:
 
 def snapshot_cache(settings: Settings, d: DataDir) -> tuple[str, Path]:
     """The latest snapshot's id and its cache file, built now if this is its first reader."""
-    con = connect_lake(settings, d)
-    try:
-        snapshot = str(latest_snapshot_id(con))
-        path = cache_dir(d) / f"snapshot-{snapshot}.duckdb"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            building = path.with_name(f".{path.name}.{os.getpid()}")
-            building.unlink(missing_ok=True)
-            con.execute(f"attach '{building}' as snapshot_cache")
-            try:
-                con.execute("begin transaction")  # the copied rows are of one snapshot: the one named
-                if str(latest_snapshot_id(con)) != snapshot:  # a refresh committed meanwhile: the next reader
-                    con.execute("rollback")
-                    return snapshot_cache(settings, d)
-                for table in cached_tables(con):
-                    con.execute(f"create table snapshot_cache.{table} as select * from {table}")
-                con.execute("commit")
-            finally:
-                con.execute("detach snapshot_cache")
-            os.replace(building, path)
-    finally:
-        con.close()
-    for old in cache_dir(d).glob("snapshot-*.duckdb"):
-        if old != path and old.stat().st_mtime <= path.stat().st_mtime:
-            old.unlink(missing_ok=True)  # a reader that has it open keeps reading it (POSIX)
+    while True:
+        con = connect_lake(settings, d)
+        try:
+            snapshot = str(latest_snapshot_id(con))
+            path = cache_dir(d) / f"snapshot-{snapshot}.duckdb"
+            if path.exists() or _build(con, d, snapshot, path):
+                break
+        finally:
+            con.close()
+    _prune(d)
     return snapshot, path
 
 
-def committed_snapshot(settings: Settings, d: DataDir) -> str | None:
-    """The latest committed snapshot id read straight from a SQLite catalog (0.05 ms, where a
-    DuckLake transaction costs 40-180 ms on a busy machine); None for another catalog."""
-    where = lake_location(settings, d)
-    if not where.catalog.startswith("sqlite:"):
-        return None
+def _build(con: duckdb.DuckDBPyConnection, d: DataDir, snapshot: str, path: Path) -> bool:
+    """Copy snapshot `snapshot`'s tables into `path`; False if a refresh committed meanwhile."""
+    if "refresh_runs" not in cached_tables(con):  # tables only ever appear: no race here
+        raise NothingPublished(f"nothing published yet in {d.root}; run 'pulse refresh' first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    building = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    building.unlink(missing_ok=True)
+    alias = f"cache_{uuid.uuid4().hex[:12]}"  # attached databases are the process's: one per build
+    con.execute("attach '{}' as {}".format(str(building).replace("'", "''"), alias))
     try:
-        db = sqlite3.connect(f"file:{where.catalog.removeprefix('sqlite:')}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return None
-    try:
-        (snapshot,) = db.execute("select max(snapshot_id) from ducklake_snapshot").fetchone()
-    except sqlite3.Error:
-        return None
+        try:
+            con.execute("begin transaction")  # the copied rows are of one snapshot: the one named
+            if str(latest_snapshot_id(con)) != snapshot:
+                con.execute("rollback")
+                return False
+            for table in cached_tables(con):
+                con.execute(f"create table {alias}.{table} as select * from {table}")
+            con.execute("commit")
+        finally:
+            con.execute(f"detach {alias}")
+        os.replace(building, path)  # two builders of one snapshot: readers see one whole file or the other
+        return True
     finally:
-        db.close()
-    return None if snapshot is None else str(snapshot)
+        building.unlink(missing_ok=True)
+        building.with_name(building.name + ".wal").unlink(missing_ok=True)
+
+
+def _snapshot_number(path: Path) -> int:
+    return int(path.stem.removeprefix("snapshot-"))
+
+
+def _prune(d: DataDir) -> None:
+    """All but the KEEP newest cache files (a reader that has one open keeps reading it: POSIX)."""
+    files = sorted(cache_dir(d).glob("snapshot-*.duckdb"), key=_snapshot_number)
+    for old in files[:-KEEP]:
+        old.unlink(missing_ok=True)
 
 
 def open_cached(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:

@@ -4,7 +4,6 @@ with bound parameters on the published snapshot, returning Polars frames."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,33 +14,25 @@ import polars as pl
 
 from queries.datadir import DataDir
 from queries.filters import Filters
-from queries.lake import lake_enabled
+from queries.lake_cache import open_cached, snapshot_cache
 from queries.reference import REFERRAL_STAGES, SAFETY_ACTIONS
 from queries.settings import Settings
 from queries.sqlfiles import sql
-from queries.warehouse import NothingPublished, connect_snapshot, current_snapshot, published
-
-LAKE_CACHE_ENV = "PULSE_LAKE_CACHE"  # prototype: 0 reads the lake itself
+from queries.warehouse import connect_snapshot
 
 
 @contextmanager
 def reader(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the published snapshot with the page macros defined
-    (on the lake: to the latest snapshot's local cache, queries.lake_cache)."""
-    if lake_enabled() and os.environ.get(LAKE_CACHE_ENV, "1") != "0":
-        from queries.lake_cache import open_cached
-        from queries.settings import load_settings
+    """A read-only connection to the latest snapshot's local cache (queries.lake_cache) with
+    the page macros defined."""
+    from queries.settings import load_settings
 
-        con = open_cached(load_settings(), d)
-        try:
-            con.execute(sql("pages/macros"))
-            yield con
-        finally:
-            con.close()
-        return
-    with published(d) as con:
+    con = open_cached(load_settings(), d)
+    try:
         con.execute(sql("pages/macros"))
         yield con
+    finally:
+        con.close()
 
 
 class Readers:
@@ -52,16 +43,9 @@ class Readers:
     the idle ones now and the lent ones when they come back."""
 
     def __init__(self, d: DataDir) -> None:
-        if lake_enabled():  # the latest snapshot's local cache (queries.lake_cache)
-            from queries.lake_cache import snapshot_cache
-            from queries.settings import load_settings
+        from queries.settings import load_settings
 
-            _, path = snapshot_cache(load_settings(), d)
-        else:
-            path = current_snapshot(d)
-        if path is None:
-            raise NothingPublished(f"nothing published yet in {d.root}; run 'pulse refresh' first")
-        self.path = path
+        self.snapshot, self.path = snapshot_cache(load_settings(), d)
         self._idle: list[duckdb.DuckDBPyConnection] = []
         self._lock = threading.Lock()
         self._closed = False

@@ -7,23 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from queries.datadir import DataDir
-from queries.lake import lake_enabled, lake_location
+from queries.lake import lake_location
 from queries.reference import STREAMS
 from queries.runlog import last_outcomes
 from queries.schedule import schedule_interval, serving
 from queries.settings import Settings
-from queries.warehouse import current_snapshot, published, published_snapshot_id
+from queries.warehouse import published, published_snapshot_id
 
 
 def snapshot_status(d: DataDir, settings: Settings) -> dict[str, Any]:
     """Rows per stream, campaign-day range, last refresh and quarantine totals."""
-    path = current_snapshot(d)
     snapshot = published_snapshot_id(d)
-    if lake_enabled() and snapshot is not None:  # the lake's catalog stands for the file
-        path = lake_location(settings, d).catalog  # type: ignore[assignment]
     status: dict[str, Any] = {
         "data_dir": str(d.root),
-        "warehouse": str(path) if snapshot else None,
+        "warehouse": lake_location(settings, d).catalog if snapshot else None,
         "snapshot_id": snapshot,
     }
     status.update(run_status(d))

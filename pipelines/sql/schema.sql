@@ -1,11 +1,12 @@
--- The tables of a snapshot. Every loaded row carries the load (snapshot) that added it.
--- user_key is HMAC-SHA-256 of the raw user_id, its first 128 bits as a UHUGEINT; the raw
--- value is stored nowhere (quarantine_rows shows the same 128 bits as 32 hex digits).
+-- The tables of the lake (queries/lake.py). Every loaded row carries the load that added it.
+-- user_key is HMAC-SHA-256 of the raw user_id, its first 128 bits as a UUID (16 bytes: a
+-- UHUGEINT would be written to Parquet as a DOUBLE); the raw value is stored nowhere
+-- (quarantine_rows shows the same 128 bits as 32 hex digits).
 
 create table if not exists engagement_events (
     event_id varchar not null,
     event_at timestamptz not null,      -- UTC
-    user_key uhugeint not null,
+    user_key uuid not null,
     province varchar not null,          -- KH-1 .. KH-25 or 'unknown'
     age_band varchar not null,          -- 18-24 .. 55+ or 'unknown'
     language varchar not null,          -- km, en, other, unknown
@@ -24,7 +25,7 @@ create table if not exists engagement_events (
 create table if not exists referral_events (
     event_id varchar not null,
     event_at timestamptz not null,
-    user_key uhugeint not null,
+    user_key uuid not null,
     province varchar not null,
     age_band varchar not null,
     language varchar not null,
@@ -39,7 +40,7 @@ create table if not exists referral_events (
 create table if not exists safety_events (
     event_id varchar not null,
     event_at timestamptz not null,
-    user_key uhugeint,                  -- empty for removal / restore (the platform acts)
+    user_key uuid,                      -- empty for removal / restore (the platform acts)
     province varchar not null,
     age_band varchar not null,
     language varchar not null,
@@ -120,7 +121,7 @@ create table if not exists partner_releases (
 -- A dense number per engagement user_key (1, 2, ...; never reused or changed), so the page
 -- queries count distinct people with a bitmap (bitstring_agg) instead of hashing 128-bit keys.
 create table if not exists user_numbers (
-    user_key uhugeint not null,
+    user_key uuid not null,
     user_number uinteger not null
 );
 
