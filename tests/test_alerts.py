@@ -15,7 +15,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import duckdb
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -27,7 +26,8 @@ from pipelines.outcomes import refresh_and_record
 from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.settings import Settings, settings_from_dict
-from queries.warehouse import connect_snapshot, current_snapshot
+from queries.warehouse import published, published_snapshot_id
+from tests.warehouse_edit import planted, scratch
 
 END = dt.date(2026, 11, 30)
 NOW = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)  # 10:00 in Phnom Penh: outside quiet hours
@@ -49,14 +49,11 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
 
 
 def incidents(d: DataDir) -> list[dict]:
-    con = connect_snapshot(current_snapshot(d))
-    try:
+    with published(d) as con:
         cols = [c for (c,) in con.sql("select column_name from (describe alert_incidents)").fetchall()]
         return [
             dict(zip(cols, r, strict=True)) for r in con.sql("select * from alert_incidents order by all").fetchall()
         ]
-    finally:
-        con.close()
 
 
 def copy_data_dir(src: DataDir, dst: Path) -> DataDir:
@@ -82,15 +79,13 @@ def test_planted_surges_are_detected_with_metric_place_and_day(demo_warehouse: D
     assert (past["first_day"], past["observed"], past["status"]) == (dt.date(2026, 11, 26), 8, "resolved")
 
 
-def test_a_quiet_60_days_raises_at_most_one_false_alert_per_metric(demo_warehouse: DataDir, tmp_path: Path) -> None:
+def test_a_quiet_60_days_raises_at_most_one_false_alert_per_metric(demo_warehouse: DataDir) -> None:
     """Every day that has four weeks of history checked (lookback 60), the planted series left out."""
-    shutil.copyfile(current_snapshot(demo_warehouse), tmp_path / "w.duckdb")
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute("delete from alert_incidents; delete from alert_messages")
-    s = settings_from_dict({"alerts": {"lookback_days": 60}})
-    record_alert_incidents(con, s, "test", NOW)
-    rows = con.sql("select metric, partner_id, place, first_day from alert_incidents").fetchall()
-    con.close()
+    with scratch(demo_warehouse) as con:  # a what-if on what is published, rolled back
+        con.execute("delete from alert_incidents; delete from alert_messages")
+        s = settings_from_dict({"alerts": {"lookback_days": 60}})
+        record_alert_incidents(con, s, "test", NOW)
+        rows = con.sql("select metric, partner_id, place, first_day from alert_incidents").fetchall()
     planted_day = dt.date(2026, 11, 29)
     false = [
         r
@@ -104,16 +99,14 @@ def test_a_quiet_60_days_raises_at_most_one_false_alert_per_metric(demo_warehous
     assert all(n <= 1 for n in per_metric.values()), per_metric
 
 
-def test_an_incident_is_not_reopened_nor_messaged_twice(demo_warehouse: DataDir, tmp_path: Path) -> None:
-    shutil.copyfile(current_snapshot(demo_warehouse), tmp_path / "w.duckdb")
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    before = con.sql("select count(*) from alert_messages").fetchall()[0][0]
-    counts = record_alert_incidents(con, Settings(), "again", NOW)
-    assert (counts["opened"], counts["escalated"]) == (0, 0)
-    assert con.sql("select count(*) from alert_messages").fetchall()[0][0] == before
-    # no new day of data, 30 days on: the open incidents stay open (only normal days resolve them)
-    assert record_alert_incidents(con, Settings(), "later", NOW + dt.timedelta(days=30))["resolved"] == 0
-    con.close()
+def test_an_incident_is_not_reopened_nor_messaged_twice(demo_warehouse: DataDir) -> None:
+    with scratch(demo_warehouse) as con:
+        before = con.sql("select count(*) from alert_messages").fetchall()[0][0]
+        counts = record_alert_incidents(con, Settings(), "again", NOW)
+        assert (counts["opened"], counts["escalated"]) == (0, 0)
+        assert con.sql("select count(*) from alert_messages").fetchall()[0][0] == before
+        # no new day of data, 30 days on: the open incidents stay open (only normal days resolve them)
+        assert record_alert_incidents(con, Settings(), "later", NOW + dt.timedelta(days=30))["resolved"] == 0
 
 
 # --- receivers -------------------------------------------------------------------------
@@ -224,21 +217,20 @@ def test_a_partner_route_gets_only_its_own_released_incidents_and_no_count_below
 ) -> None:
     received, port = webhook
     d = copy_data_dir(demo_warehouse, tmp_path / "d")
-    path = current_snapshot(d)
-    con = duckdb.connect(str(path))  # an incident of tpo-cambodia in a released week, and one of arom-station
-    week = con.sql("select max(week_start) from partner_releases where partner_id = 'tpo-cambodia'").fetchall()[0][0]
-    for pid, obs in (("tpo-cambodia", 3), ("arom-station", 40)):
-        iid = f"helpline_taps/{pid}/all/drop/{week}"
-        con.execute(
-            "insert into alert_incidents values (?, 'helpline_taps', ?, 'all', 'drop', ?, ?, ?, ?, 25.0, 3, 'open', "
-            "now(), now(), null, 'x')",
-            [iid, pid, week, week, week, obs],
-        )
-        con.execute(
-            "insert into alert_messages values (?, ?, 'opened', ?, ?, 25.0, 3, ?, 'x')",
-            [iid + "/o", iid, week, obs, NOW],
-        )
-    con.close()
+    with planted(d) as con:  # an incident of tpo-cambodia in a released week, and one of arom-station
+        week = con.sql("select max(week_start) from partner_releases where partner_id = 'tpo-cambodia'").fetchall()
+        week = week[0][0]
+        for pid, obs in (("tpo-cambodia", 3), ("arom-station", 40)):
+            iid = f"helpline_taps/{pid}/all/drop/{week}"
+            con.execute(
+                "insert into alert_incidents values (?, 'helpline_taps', ?, 'all', 'drop', ?, ?, ?, ?, 25.0, 3, "
+                "'open', now(), now(), null, 'x')",
+                [iid, pid, week, week, week, obs],
+            )
+            con.execute(
+                "insert into alert_messages values (?, ?, 'opened', ?, ?, 25.0, 3, ?, 'x')",
+                [iid + "/o", iid, week, obs, NOW],
+            )
     s = with_routes([{"url": f"json://127.0.0.1:{port}/tpo", "audience": "partner", "partner": "tpo-cambodia"}])
     # its own planted one and the demo's own tpo-cambodia rise of 26 Nov (8 taps against 1)
     assert notify.deliver(s, d, NOW)["sent"] == 2
@@ -257,9 +249,8 @@ def test_a_partner_route_gets_only_its_own_released_incidents_and_no_count_below
     assert notify.deliver(s2, d, NOW)["sent"] == 1
     assert "Helpline card taps (Child Helpline Cambodia) down in Cambodia" in received[0]["title"]
     # before that week was released (a snapshot without its release), nothing for that partner
-    con = duckdb.connect(str(path))
-    con.execute("delete from partner_releases where week_start = '2026-11-23'")
-    con.close()
+    with planted(d) as con:
+        con.execute("delete from partner_releases where week_start = '2026-11-23'")
     s3 = with_routes(
         [{"url": f"json://127.0.0.1:{port}/chc2", "audience": "partner", "partner": "child-helpline-cambodia"}]
     )
@@ -300,11 +291,11 @@ def test_a_route_that_is_down_is_retried_at_the_next_refresh_and_never_blocks_th
     port = free_port()  # nothing listens there yet
     d = copy_data_dir(demo_warehouse, tmp_path / "d")
     s = with_routes([{"url": f"json://127.0.0.1:{port}/down", "audience": "policy"}])
-    published = current_snapshot(d)
+    before = published_snapshot_id(d)
     # at a fixed time of day: at the clock's time, quiet hours (22:00-07:00 in Phnom Penh) would hold them
     summary = notify.after_refresh(s, d, now=NOW)
     assert summary is not None and summary["sent"] == 0 and summary["failed"] >= 2
-    assert current_snapshot(d) == published  # the publish stands
+    assert published_snapshot_id(d) == before  # the publish stands
     state = json.loads((d.root / "alerts" / "deliveries.json").read_text())
     assert all(f["attempts"] == 1 for r in state["routes"].values() for f in r["failures"].values())
     received: list[str] = []
@@ -407,16 +398,16 @@ def test_stale_data_reaches_the_admin_route_once(demo_warehouse: DataDir, tmp_pa
     assert received == []  # once per stale episode
 
 
-def test_an_escalation_sends_one_more_message(demo_warehouse: DataDir, tmp_path: Path) -> None:
-    shutil.copyfile(current_snapshot(demo_warehouse), tmp_path / "w.duckdb")
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+def test_an_escalation_sends_one_more_message(demo_warehouse: DataDir) -> None:
     iid = "reports_self_harm/-/KH-17/rise/2026-11-29"
-    con.execute("update alert_incidents set level = 1 where incident_id = ?", [iid])  # as if it had been smaller
-    counts = record_alert_incidents(con, Settings(), "again", NOW)
-    assert (counts["opened"], counts["escalated"]) == (0, 1)
-    kinds = con.execute("select kind, level from alert_messages where incident_id = ? order by all", [iid]).fetchall()
-    assert kinds == [("escalated", 5), ("opened", 5)]
-    con.close()
+    with scratch(demo_warehouse) as con:
+        con.execute("update alert_incidents set level = 1 where incident_id = ?", [iid])  # as if it had been smaller
+        counts = record_alert_incidents(con, Settings(), "again", NOW)
+        assert (counts["opened"], counts["escalated"]) == (0, 1)
+        kinds = con.execute(
+            "select kind, level from alert_messages where incident_id = ? order by all", [iid]
+        ).fetchall()
+        assert kinds == [("escalated", 5), ("opened", 5)]
 
 
 def test_a_digest_route_gets_one_digest_a_day(demo_warehouse: DataDir, tmp_path: Path, webhook) -> None:
