@@ -1,11 +1,10 @@
 """Issue 14, the operator's side: the HMAC key cannot change silently (6), a full disk or a
-broken Prefect home fails with one recorded line and leaves no partial snapshot (7), everything
+broken Prefect home fails with one recorded line and publishes nothing of the load (7), everything
 under the data dir is private whatever the umask (8), and read-only commands never create a
 mistyped data dir (12)."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import json
@@ -14,6 +13,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines import outcomes
@@ -21,10 +21,12 @@ from pipelines import refresh as r
 from pipelines.secrets import KEY_ENV
 from queries.datadir import DataDir
 from queries.errors import PulseError
+from queries.lake import lake_location
 from queries.runlog import read_outcomes
 from queries.settings import Settings
-from queries.warehouse import connect_snapshot, current_snapshot
+from queries.warehouse import published, published_snapshot_id
 from tests.conftest import PULSE
+from tests.warehouse_edit import planted
 
 KEY = "hostile-ops-key-0123456789abcdef0123456789"
 OTHER_KEY = "another-key-entirely-0123456789abcdef012345"
@@ -50,11 +52,28 @@ def refresh(d: DataDir, trigger: str = "manual"):
 
 
 def recorded_fingerprint(d: DataDir) -> list[tuple[str, str]]:
-    con = connect_snapshot(current_snapshot(d))
-    try:
+    with published(d) as con:
         return con.sql("select name, value from warehouse_meta order by name").fetchall()
-    finally:
-        con.close()
+
+
+def lake_state(d: DataDir) -> dict[str, object]:
+    """What is published: the lake's snapshot, every table's row count, and the files under
+    the data path (a refresh that stopped before its commit may leave orphan Parquet files,
+    which housekeeping removes; none is part of what is published)."""
+    with published(d) as con:
+        tables = [
+            t
+            for (t,) in con.sql(
+                "select table_name from duckdb_tables() where database_name = current_database()"
+            ).fetchall()
+        ]
+        counts = {t: con.sql(f"select count(*) from {t}").fetchall()[0][0] for t in sorted(tables)}
+    return {"snapshot": published_snapshot_id(d), "rows": counts}
+
+
+def data_files(d: DataDir) -> list[str]:
+    root = Path(lake_location(Settings(), d).data_path)
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 def last_failure(d: DataDir) -> tuple[str, str | None]:
@@ -76,15 +95,13 @@ def test_the_warehouse_records_the_key_fingerprint_and_another_key_stops_the_ref
 ) -> None:
     monkeypatch.setenv(KEY_ENV, KEY)
     land(d, "a.csv", "a")
-    first = refresh(d)
+    refresh(d)
     assert recorded_fingerprint(d) == [("hmac_key_fingerprint", fingerprint(KEY))]
-    con = connect_snapshot(current_snapshot(d))
-    try:  # the key itself is nowhere in the snapshot
+    with published(d) as con:  # the key itself is nowhere in the warehouse
         assert con.sql(
             "select count(*) from warehouse_meta where contains(value, $k)", params={"k": KEY[:16]}
         ).fetchall() == [(0,)]
-    finally:
-        con.close()
+    before, files = lake_state(d), data_files(d)
 
     monkeypatch.setenv(KEY_ENV, OTHER_KEY)
     land(d, "b.csv", "b")
@@ -97,12 +114,8 @@ def test_the_warehouse_records_the_key_fingerprint_and_another_key_stops_the_ref
     )
     assert str(stopped.value) == expected
     assert last_failure(d) == ("failure", expected)
-    assert current_snapshot(d).name == f"pulse-{first.snapshot_id}.duckdb"  # nothing published
-    assert sorted(p.name for p in d.warehouse.iterdir()) == [
-        "CURRENT",
-        f"pulse-{first.snapshot_id}.duckdb",
-        "refresh.lock",
-    ]
+    assert lake_state(d) == before  # nothing published
+    assert data_files(d) == files  # nor written: the key is checked before anything is staged
 
     monkeypatch.setenv(KEY_ENV, KEY)  # the original key back: the refresh goes on
     assert refresh(d).streams["engagement"].loaded == 20
@@ -142,7 +155,7 @@ def test_a_key_from_the_environment_must_be_at_least_32_bytes(pulse, tmp_path: P
     assert (res.code, res.err) == (1, line)
     runs = [json.loads(x) for x in (tmp_path / "data" / "runs.jsonl").read_text().splitlines()]
     assert [(o["outcome"], o["reason"]) for o in runs] == [("failure", line[len("Error: ") : -1])]
-    assert not (tmp_path / "data" / "warehouse" / "CURRENT").exists()
+    assert published_snapshot_id(DataDir(tmp_path / "data")) is None  # nothing published
 
 
 def test_a_scheduled_run_with_another_key_fails_with_the_same_line_and_no_retry(
@@ -166,11 +179,8 @@ def test_a_warehouse_built_before_fingerprints_adopts_the_current_key(d: DataDir
     monkeypatch.setenv(KEY_ENV, KEY)
     land(d, "a.csv", "a")
     refresh(d)
-    con = connect_snapshot(current_snapshot(d), read_only=False)
-    try:  # as a snapshot published before this change
+    with planted(d) as con:  # as a warehouse published before this change
         con.execute("drop table warehouse_meta")
-    finally:
-        con.close()
     land(d, "b.csv", "b")
     assert refresh(d).streams["engagement"].loaded == 20
     assert recorded_fingerprint(d) == [("hmac_key_fingerprint", fingerprint(KEY))]
@@ -233,32 +243,75 @@ def test_prefect_that_cannot_start_fails_with_one_recorded_line(pulse, tmp_path:
     assert [(o["outcome"], o["trigger"], o["reason"]) for o in runs] == [("failure", "manual", reason)]
 
 
-def test_a_snapshot_copy_that_fills_the_disk_leaves_no_partial_file(d: DataDir, monkeypatch, tiny_disk) -> None:
+def forget_lake(d: DataDir) -> None:
+    """Detach d's lake from this process's DuckDB instance (queries.lake attaches each lake once
+    per process). Once its disk is unmounted its catalog is gone, and any query that lists the
+    tables (duckdb_tables()) of another lake would fail on it."""
+    from queries import lake
+
+    where = lake.lake_location(Settings(), d)
+    con = lake.connect_lake(Settings(), d)
+    try:
+        con.execute("use memory")
+        con.execute(f"detach {where.alias}")
+    finally:
+        con.close()
+    lake._attached.discard(where.alias)
+
+
+@pytest.fixture
+def small_lake(d: DataDir, tiny_disk):
+    """The lake (catalog and data files) on a 24 MB file system of its own."""
+    yield tiny_disk(d.root / "lake", "24m")
+    forget_lake(d)  # before tiny_disk unmounts it
+
+
+def fill_the_lake_and_fail_twice(d: DataDir, monkeypatch, lake: Path) -> tuple[dict[str, object], list[str], Path]:
+    """A first load published, then a disk with no room for the next load's data files: staging
+    fails twice (what Prefect's retries do: load again). The state before, its files, the filler."""
     monkeypatch.setenv(KEY_ENV, KEY)
-    tiny_disk(d.warehouse, "24m")
     land(d, "a.csv", "a")
-    first = refresh(d)
-    previous = current_snapshot(d)
-    size = previous.stat().st_size
-    filler = fill(d.warehouse, size // 2)  # room for half a copy
+    refresh(d)
+    before, files = lake_state(d), data_files(d)
+    filler = fill(lake, 0)
     land(d, "b.csv", "b")
     plan = r.discover_new_files(d, 0)
-    for _attempt in range(2):  # what Prefect's retries do: stage again
-        with pytest.raises(OSError) as full:
-            r.stage(Settings(), d, plan)
-        assert full.value.errno == errno.ENOSPC
-        assert sorted(p.name for p in d.warehouse.iterdir()) == [
-            "CURRENT",
-            "filler",
-            previous.name,
-            "refresh.lock",
-        ]
-    with pytest.raises(outcomes.TransientError):
+    for _attempt in range(2):
+        with pytest.raises(duckdb.IOException, match="No space left on device") as full:
+            r.load(Settings(), d, plan)
+        assert outcomes.is_transient(full.value)
+        assert lake_state(d) == before  # nothing of the load is published
+    return before, files, filler
+
+
+def test_a_load_that_fills_the_disk_publishes_nothing_and_the_next_run_goes_through(
+    d: DataDir, monkeypatch, small_lake: Path
+) -> None:
+    before, _, filler = fill_the_lake_and_fail_twice(d, monkeypatch, small_lake)
+    with pytest.raises(outcomes.TransientError, match="No space left on device"):
         refresh(d)
     assert last_failure(d)[0] == "failure"
+    assert lake_state(d) == before
     filler.unlink()  # the operator frees space: the next run goes through
     assert refresh(d).streams["engagement"].loaded == 20
-    assert current_snapshot(d) != previous and first.snapshot_id
+    after = lake_state(d)
+    assert after["snapshot"] != before["snapshot"] and after["rows"]["engagement_events"] == 40
+
+
+def test_the_files_a_load_that_filled_the_disk_left_are_removed_by_housekeeping(
+    d: DataDir, monkeypatch, small_lake: Path
+) -> None:
+    """Issue 16: a refresh that fails leaves orphan data files (partial Parquet files, never in
+    the catalog); housekeeping removes them, and only them."""
+    from pipelines.housekeeping import prune_data_dir
+
+    before, files, filler = fill_the_lake_and_fail_twice(d, monkeypatch, small_lake)
+    orphans = sorted(set(data_files(d)) - set(files))
+    assert len(orphans) == 2  # one partial engagement_events file per attempt
+    filler.unlink()
+    prune_data_dir(Settings(), d)
+    assert data_files(d) == files  # the orphans are gone, the published files all stay
+    assert lake_state(d) == before
 
 
 # --- 8. private files ---------------------------------------------------------------------
