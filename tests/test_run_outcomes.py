@@ -7,6 +7,7 @@ import datetime as dt
 import errno
 import json
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from queries.errors import PulseError
 from queries.runlog import last_outcomes, read_outcomes
 from queries.settings import Settings
 from queries.status import freshness
+from queries.warehouse import published, published_snapshot_id
 from tests.conftest import REPO
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
 from tests.test_dashboard_pages import sign_in
@@ -41,7 +43,30 @@ def landed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataDir:
 
 
 def full_disk(*args, **kwargs):
-    raise OSError(errno.ENOSPC, "No space left on device", "warehouse/CURRENT")
+    raise OSError(errno.ENOSPC, "No space left on device", "lake/catalog.sqlite")
+
+
+def full_disk_at_commit(fail: int = 1_000_000):
+    """A stand-in for pipelines.refresh.fault_point that fails the first `fail` commits of a
+    load with a full disk, right before the lake's COMMIT (inside publish, whose transaction
+    is then rolled back); the calls it saw."""
+    calls: list[str] = []
+
+    def point(name: str) -> None:
+        if name == "before_commit":
+            calls.append(name)
+            if len(calls) <= fail:
+                full_disk()
+
+    return point, calls
+
+
+def lake_rows(d: DataDir) -> dict[str, int]:
+    with published(d) as con:
+        return {
+            t: con.sql(f"select count(*) from {t}").fetchall()[0][0]
+            for t in ("engagement_events", "file_ledger", "refresh_runs")
+        }
 
 
 @pytest.mark.parametrize(
@@ -64,14 +89,16 @@ def test_only_transient_errors_are_retried(exc: BaseException, transient: bool) 
 def test_outcomes_are_recorded_and_a_failed_run_publishes_nothing(landed: DataDir, monkeypatch) -> None:
     d = landed
     first = outcomes.refresh_and_record(Settings(), d, settle_seconds=0)
+    rows = lake_rows(d)
     (d.stream_landing("engagement") / "b.csv").write_text(CSV.replace("e", "f"))
-    monkeypatch.setattr(r, "switch_pointer", full_disk)
+    point, _ = full_disk_at_commit()
+    monkeypatch.setattr(r, "fault_point", point)
     with pytest.raises(outcomes.TransientError) as failed:
         outcomes.refresh_and_record(Settings(), d, trigger="schedule", settle_seconds=0)
     assert str(failed.value) == (
-        "No space left on device (warehouse/CURRENT); free disk space under the data dir, the next run retries"
+        "No space left on device (lake/catalog.sqlite); free disk space under the data dir, the next run retries"
     )
-    assert r.current_snapshot(d).name == f"pulse-{first.snapshot_id}.duckdb"  # untouched
+    assert published_snapshot_id(d) == first.snapshot_id and lake_rows(d) == rows  # untouched
     held = refresh_lock(d, 0)
     try:
         with pytest.raises(r.RefreshBusy):
@@ -94,16 +121,8 @@ def test_the_flow_retries_a_full_disk_with_backoff_but_never_a_validation_error(
     from pipelines.flows import refresh
 
     d = landed
-    calls = []
-    real_switch = r.switch_pointer
-
-    def full_twice(*args):
-        calls.append(1)
-        if len(calls) <= 2:
-            full_disk()
-        return real_switch(*args)
-
-    monkeypatch.setattr(r, "switch_pointer", full_twice)
+    full_twice, calls = full_disk_at_commit(fail=2)
+    monkeypatch.setattr(r, "fault_point", full_twice)
     state = refresh(str(d.root), None, 0.0, return_state=True)
     assert state.is_completed(), state.message
     assert len(calls) == 3 and state.result()["engagement"]["loaded"] == 20
@@ -111,11 +130,11 @@ def test_the_flow_retries_a_full_disk_with_backoff_but_never_a_validation_error(
     (d.stream_landing("engagement") / "b.csv").write_text(CSV.replace("e", "g"))
     checks = []
 
-    def invalid(path):
-        checks.append(path)
-        raise PulseError(f"snapshot {path.name}: engagement has 21 rows but the ledger accounts for 20")
+    def invalid(con, name):
+        checks.append(name)
+        raise PulseError(f"snapshot {name}: engagement has 21 rows but the ledger accounts for 20")
 
-    monkeypatch.setattr(r, "check_snapshot", invalid)
+    monkeypatch.setattr(r, "_check_counts", invalid)
     state = refresh(str(d.root), None, 0.0, trigger="schedule", return_state=True)
     assert state.is_failed() and len(checks) == 1  # not retried
     assert state.message.endswith("but the ledger accounts for 20")
@@ -237,10 +256,8 @@ def test_housekeeping_prunes_old_outcomes_and_flow_runs(prefect_api, landed: Dat
         {"at": now.isoformat(), "outcome": "success", "trigger": "schedule"},
     ]
     d.runs_log.write_text("".join(json.dumps(x) + "\n" for x in lines))
-    (d.warehouse / "pulse-leftover.duckdb.building").write_text("")
-    assert prune_data_dir(Settings(), d) == {"snapshots_removed": 0, "outcomes_removed": 2}
+    assert prune_data_dir(Settings(), d)["outcomes_removed"] == 2
     assert [o.outcome for o in read_outcomes(d)] == ["failure", "success"]  # the last failure is kept
-    assert not list(d.warehouse.glob("*.building"))
 
     @flow(name="refresh")
     def stand_in() -> None: ...
@@ -260,17 +277,22 @@ def test_housekeeping_prunes_old_outcomes_and_flow_runs(prefect_api, landed: Dat
 
 
 def test_the_documented_backup_restores_a_working_data_dir(landed: DataDir, tmp_path: Path) -> None:
-    """README "Back up and restore": CURRENT, then the snapshot it names, secrets, runs.jsonl, landing."""
+    """README "Back up and restore": the lake's catalog (SQLite's online backup), then its data
+    files (immutable: every file the copied catalog names is there), secrets, runs.jsonl, landing."""
     from pipelines.refresh import run_refresh
     from queries.status import snapshot_status
 
     d = landed
     outcomes.refresh_and_record(Settings(), d, settle_seconds=0)
     backup = tmp_path / "backup"
-    (backup / "warehouse").mkdir(parents=True)
-    current = (d.warehouse / "CURRENT").read_text().strip()
-    shutil.copy2(d.warehouse / "CURRENT", backup / "warehouse" / "CURRENT")
-    shutil.copy2(d.warehouse / current, backup / "warehouse" / current)
+    (backup / "lake").mkdir(parents=True)
+    src, dst = sqlite3.connect(d.root / "lake" / "catalog.sqlite"), sqlite3.connect(backup / "lake" / "catalog.sqlite")
+    try:
+        src.backup(dst)  # what `sqlite3 catalog.sqlite ".backup …"` does
+    finally:
+        src.close()
+        dst.close()
+    shutil.copytree(d.root / "lake" / "data", backup / "lake" / "data")
     assert not d.secrets.exists()  # the key is in PULSE_HMAC_KEY here; else copy secrets/ too
     shutil.copytree(d.landing, backup / "landing")
     shutil.copy2(d.runs_log, backup / "runs.jsonl")
