@@ -434,7 +434,7 @@ def test_a_file_swapped_for_a_link_after_discovery_is_not_read(tmp_path: Path) -
     path.unlink()
     path.symlink_to("/etc/passwd")  # between the listing and the read
     staged = stage(Settings(), d, plan, NOW)
-    result = RefreshResult.from_staged(staged, publish(d, staged, 3))
+    result = RefreshResult.from_staged(staged, publish(d, staged))
     assert (result.files["new"], result.files["unreadable"], result.files["waiting"]) == (1, [], ["engagement/a.csv"])
     with published(d) as con:
         assert con.sql("select event_id from engagement_events").fetchall() == [("e2",)]
