@@ -324,9 +324,11 @@ def _load_into(
     t = time.perf_counter()
     release_closed_weeks(con, settings, snapshot_id, now)
     staged.timings["partner_releases_s"] = time.perf_counter() - t
+    fault_point("after_releases")
     t = time.perf_counter()
     record_alert_incidents(con, settings, snapshot_id, now)  # incidents in this snapshot (pipelines/alerts.py)
     staged.timings["alerts_s"] = time.perf_counter() - t
+    fault_point("after_alerts")
     _record_run(con, staged, snapshot_id, now)
     return True
 

@@ -19,23 +19,26 @@ from pipelines.demo_data import DemoSpec, write_demo_data
 from pipelines.refresh import run_refresh
 from queries.datadir import DataDir
 from queries.settings import Settings
-from queries.warehouse import current_snapshot, published
+from queries.warehouse import published, published_snapshot_id
 from tests.conftest import REPO
 
+# Every step of a refresh (pipelines/refresh.py fault_point): before anything is written, inside
+# the open lake transaction, at the commit and after it.
 FAULT_POINTS = [
     "after_lock",
     "after_discover",
-    "after_copy",
     "after_schema",
     "after_first_file",
     "before_count",
     "after_count",
     "after_marts",
-    "after_checkpoint",
-    "before_rename",
-    "before_pointer",
-    "after_pointer",
+    "after_releases",
+    "after_alerts",
+    "before_commit",
+    "after_commit",
 ]
+# Killed while the commit runs: a timer started at before_commit fires this many ms later.
+IN_COMMIT_DELAYS_MS = ["0", "1", "2", "5"]
 KEY = "crash-test-key-0123456789abcdef0123456789"
 REFRESH_SCRIPT = textwrap.dedent(
     """
@@ -112,6 +115,20 @@ def reference(batches, tmp_path_factory: pytest.TempPathFactory):
     del os.environ["PULSE_HMAC_KEY"]
 
 
+def _kill_then_refresh(src, a, b, d: DataDir, env: dict[str, str]) -> subprocess.CompletedProcess:
+    land(src, d, a)
+    run_refresh(Settings(), d, settle_seconds=0)
+    land(src, d, b)
+    return subprocess.run(
+        [sys.executable, "-c", REFRESH_SCRIPT, str(d.root)],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_sigkill_at_every_step_leaves_a_whole_snapshot(batches, reference, tmp_path: Path, monkeypatch) -> None:
     src, a, b = batches
     after_a, after_b, expected = reference
@@ -119,26 +136,34 @@ def test_sigkill_at_every_step_leaves_a_whole_snapshot(batches, reference, tmp_p
     monkeypatch.setenv("PULSE_HMAC_KEY", KEY)
     for point in FAULT_POINTS:
         d = DataDir(tmp_path / point / "data").ensure()
-        land(src, d, a)
-        run_refresh(Settings(), d, settle_seconds=0)
-        land(src, d, b)
-        killed = subprocess.run(
-            [sys.executable, "-c", REFRESH_SCRIPT, str(d.root)],
-            cwd=REPO,
-            env={**os.environ, "PULSE_FAULT_KILL_AT": point},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        killed = _kill_then_refresh(src, a, b, d, {"PULSE_FAULT_KILL_AT": point})
         assert killed.returncode == -signal.SIGKILL, (point, killed.stderr[-2000:])
-        # the published snapshot is the previous one or the new one, whole, readable read-only
-        assert consistent(d) in (after_a, after_b), point
-        expected_state = after_b if point == "after_pointer" else after_a
+        # this process's reader sees the lake as it was, or whole after the commit
+        expected_state = after_b if point == "after_commit" else after_a
         assert consistent(d) == expected_state, point
+        assert published_snapshot_id(d) == ("2" if point == "after_commit" else "1"), point
         run_refresh(Settings(), d, settle_seconds=0)
         assert fingerprint(d) == expected, point
-        assert not list(d.warehouse.glob("*.building")), point
-        assert not list(d.warehouse.glob(".*.tmp")), point
+
+
+def test_sigkill_while_the_commit_runs_leaves_one_whole_snapshot(
+    batches, reference, tmp_path: Path, monkeypatch
+) -> None:
+    src, a, b = batches
+    after_a, after_b, expected = reference
+    monkeypatch.setenv("PULSE_HMAC_KEY", KEY)
+    seen = []
+    for delay in IN_COMMIT_DELAYS_MS:
+        d = DataDir(tmp_path / f"in-commit-{delay}" / "data").ensure()
+        killed = _kill_then_refresh(src, a, b, d, {"PULSE_FAULT_KILL_AT": "in_commit", "PULSE_FAULT_DELAY_MS": delay})
+        assert killed.returncode == -signal.SIGKILL, (delay, killed.stderr[-2000:])
+        state = consistent(d)  # the lake before the load or after it, never a part of it
+        assert state in (after_a, after_b), delay
+        assert published_snapshot_id(d) == ("2" if state == after_b else "1"), delay
+        seen.append(state == after_b)
+        run_refresh(Settings(), d, settle_seconds=0)
+        assert fingerprint(d) == expected, delay
+    print(f"in_commit delays {IN_COMMIT_DELAYS_MS} ms: committed {seen}")
 
 
 READER_SCRIPT = textwrap.dedent(
@@ -146,15 +171,19 @@ READER_SCRIPT = textwrap.dedent(
     import json, sys, time
     from pathlib import Path
     from queries.datadir import DataDir
+    from queries.pages import reader
     from queries.warehouse import published
     d = DataDir(Path(sys.argv[1]))
-    deadline = time.monotonic() + float(sys.argv[2])
+    stop = Path(sys.argv[2])  # reads until the test has published every refresh (at most 10 minutes)
+    deadline = time.monotonic() + 600
     reads, errors, torn, snapshots = 0, [], 0, set()
-    while time.monotonic() < deadline:
+    pages = sys.argv[3] == "pages"  # the dashboard's way: the snapshot's local cache of marts
+    events_sql = "(select sum(count_events) from mart_engagement_daily)" if pages else "(select count(*) from engagement_events)"
+    while time.monotonic() < deadline and not stop.exists():
         try:
-            with published(d) as con:
+            with (reader(d) if pages else published(d)) as con:
                 events, ledger, load = con.sql(
-                    "select (select count(*) from engagement_events),"
+                    f"select {events_sql},"
                     " (select sum(rows_loaded) from file_ledger where stream = 'engagement'),"
                     " (select max(load_id) from refresh_runs)"
                 ).fetchall()[0]
@@ -169,25 +198,30 @@ READER_SCRIPT = textwrap.dedent(
 )
 
 
-def test_readers_never_see_half_a_load(batches, tmp_path: Path) -> None:
+@pytest.mark.parametrize("way", ["published", "pages"])
+def test_readers_never_see_half_a_load(batches, tmp_path: Path, way: str) -> None:
     src, a, b = batches
     d = DataDir(tmp_path / "data").ensure()
     land(src, d, a[:3])
     run_refresh(Settings(), d, settle_seconds=0)
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER_SCRIPT, str(d.root), "12"], cwd=REPO, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", READER_SCRIPT, str(d.root), str(tmp_path / "stop"), way],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     time.sleep(1.5)  # the reader is up and reading
     published_ids = set()
     rest = a[3:] + b
     for i in range(0, len(rest), max(1, len(rest) // 8)):
         land(src, d, rest[i : i + max(1, len(rest) // 8)])
-        published_ids.add(run_refresh(Settings(), d, settle_seconds=0, keep=2).snapshot_id)
+        published_ids.add(run_refresh(Settings(), d, settle_seconds=0).snapshot_id)
+    (tmp_path / "stop").touch()
     out, _ = reader.communicate(timeout=60)
     seen = json.loads(out)
     assert seen["n_errors"] == 0, seen["errors"]
     assert seen["torn"] == 0
-    assert seen["reads"] > 50
+    assert seen["reads"] > 20  # a lake read transaction costs 40-180 ms here
     assert seen["snapshots"] >= 3  # it really read while snapshots were switched
     assert len(published_ids) >= 8
-    assert current_snapshot(d) is not None
+    assert published_snapshot_id(d) == str(1 + len(published_ids))

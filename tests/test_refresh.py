@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import stat
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -21,8 +22,10 @@ from pipelines.refresh import RefreshBusy, refresh_lock, run_refresh
 from pipelines.secrets import KEY_ENV, hmac_key
 from queries.datadir import DataDir
 from queries.settings import Settings
-from queries.warehouse import current_snapshot, published
+from queries.lake import connect_lake
+from queries.warehouse import published, published_snapshot_id
 from tests.conftest import define_load_tables, read_landing_file
+from tests.warehouse_edit import planted
 
 END = dt.date(2026, 11, 24)
 NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
@@ -175,11 +178,11 @@ def test_quarantine_keeps_values_with_user_id_hashed(demo_warehouse) -> None:
 
 def test_rerun_reads_nothing_and_keeps_the_snapshot(warehouse_copy) -> None:
     d, manifest, first = warehouse_copy
-    before = current_snapshot(d)
+    before = published_snapshot_id(d)
     again = refresh(d)
     assert not again.published
-    assert again.snapshot_id == first.snapshot_id
-    assert current_snapshot(d) == before
+    assert again.snapshot_id == first.snapshot_id == before
+    assert published_snapshot_id(d) == before  # no commit: the lake has no new snapshot
     assert all(c.read == 0 for c in again.streams.values())
     assert again.files["new"] == 0
     assert again.files["skipped_seen"] == len(manifest["files"]) + 2  # + the copy and the unreadable file
@@ -218,20 +221,27 @@ def test_no_raw_user_id_anywhere_under_the_data_dir(demo_warehouse) -> None:
         leaked = [n for n in needles if n in data]
         assert not leaked, f"{path} holds raw user ids, e.g. {leaked[:2]}"
     ids = pl.DataFrame({"raw_id": sorted(raw_ids)})
-    for db in d.warehouse.glob("*.duckdb"):
-        con = duckdb.connect(str(db), read_only=True)
+    from queries.pages import reader
+
+    with reader(d):  # the pages' local cache of the snapshot exists too
+        pass
+    caches = sorted((d.root / "lake" / "cache").glob("*.duckdb"))
+    assert len(caches) == 1
+    # the lake (its Parquet files are compressed: read through DuckDB) and the pages' cache
+    for db in ["lake", *caches]:
+        con = connect_lake(SETTINGS, d) if db == "lake" else duckdb.connect(str(db), read_only=True)
         try:
             con.register("raw_ids", ids)
             columns = con.sql(
-                "select table_name, column_name from information_schema.columns "
-                "where data_type = 'VARCHAR' and table_schema = 'main' and table_name <> 'raw_ids'"
+                "select table_name, column_name from information_schema.columns where data_type = 'VARCHAR' "
+                "and table_catalog = current_database() and table_schema = 'main' and table_name <> 'raw_ids'"
             ).fetchall()
             assert len(columns) > 20
             for table, column in columns:
                 n = con.sql(
                     f'select count(*) from "{table}" where "{column}" in (select raw_id from raw_ids)'
                 ).fetchall()
-                assert n[0][0] == 0, f"{db.name}: {table}.{column} holds raw user ids"
+                assert n[0][0] == 0, f"{db}: {table}.{column} holds raw user ids"
             (n,) = con.sql("select count(*) from quarantine_rows, raw_ids where contains(row_json, raw_id)").fetchall()[
                 0
             ]
@@ -265,7 +275,7 @@ def test_user_key_is_bit_identical_to_python_hmac(tmp_path: Path, monkeypatch: p
     for i, u in enumerate(ids[:-1]):
         raw = u.strip(" ")  # surrounding spaces are not part of the id (as SQL's trim); a tab is
         digest = hmac.new(key.encode(), raw.encode(), hashlib.sha256).hexdigest()
-        assert got[f"e{i}"] == int(digest[:32], 16)  # the first 128 bits
+        assert got[f"e{i}"] == uuid.UUID(hex=digest[:32])  # the first 128 bits, stored as a UUID
     assert f"e{len(ids) - 1}" not in got  # blank: no id
     assert result.streams["engagement"].by_reason == {"user_id: missing": 1}
 
@@ -468,15 +478,20 @@ def test_a_second_refresh_waits_then_exits_with_one_line(tmp_path: Path) -> None
     )
 
 
-def test_old_snapshots_are_pruned(tmp_path: Path) -> None:
+def test_each_refresh_is_one_lake_snapshot_and_earlier_ones_stay_readable(tmp_path: Path) -> None:
     d = DataDir(tmp_path / "d").ensure()
     ids = []
     for i in range(5):
         write_file(d, f"engagement/{i}.csv", [view(i)])
-        ids.append(run_refresh(SETTINGS, d, settle_seconds=0, keep=2).snapshot_id)
-    kept = sorted(p.name for p in d.warehouse.glob("pulse-*.duckdb"))
-    assert kept == [f"pulse-{i}.duckdb" for i in sorted(ids)[-2:]]
-    assert current_snapshot(d).name == f"pulse-{ids[-1]}.duckdb"
+        ids.append(run_refresh(SETTINGS, d, settle_seconds=0).snapshot_id)
+    assert ids == ["1", "2", "3", "4", "5"]  # snapshot 0 is the empty lake
+    assert not list(d.warehouse.glob("*.duckdb"))  # no copy of the warehouse anywhere
+    con = connect_lake(SETTINGS, d)
+    try:  # time travel: what snapshot 2 published, until housekeeping expires it (warehouse.keep_days)
+        at = [con.sql(f"select count(*) from engagement_events at (version => {v})").fetchall()[0][0] for v in ids]
+    finally:
+        con.close()
+    assert at == [1, 2, 3, 4, 5]
 
 
 # --- marts -----------------------------------------------------------------------------
@@ -667,10 +682,9 @@ def test_a_warehouse_from_before_a_new_mart_gets_every_mart_on_its_next_load(tmp
     d = DataDir(tmp_path / "data").ensure()
     write_file(d, "engagement/a.jsonl", [view(i, user_id=f"u{i % 3}") for i in range(6)])
     run_refresh(Settings(), d, settle_seconds=0)
-    con = duckdb.connect(str(current_snapshot(d)))
-    con.execute("drop table mart_engagement_people_daily")
-    con.execute("delete from user_numbers")
-    con.close()
+    with planted(d) as con:
+        con.execute("drop table mart_engagement_people_daily")
+        con.execute("delete from user_numbers")
     write_file(d, "engagement/b.jsonl", [view(i, user_id="u9") for i in range(6, 8)])
     run_refresh(Settings(), d, settle_seconds=0)
     with published(d) as con:
