@@ -9,16 +9,15 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import duckdb
 from playwright.sync_api import Page
 
 from pipelines.refresh import run_refresh
 from queries.datadir import DataDir
 from queries.settings import Settings
-from queries.warehouse import current_snapshot
 from tests.browser import sign_in_form
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
 from tests.test_refresh import write_file
+from tests.warehouse_edit import planted
 
 WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
 ROLES = {"policy": "policy-test", "admin": "admin-test", "partner": "tpo-test"}
@@ -78,12 +77,12 @@ def build_warehouse(root: Path) -> DataDir:
     )
     result = run_refresh(Settings(), d, settle_seconds=0, now=now)
     assert result.published and sum(c.quarantined for c in result.streams.values()) == 0
-    con = duckdb.connect(str(current_snapshot(d)))  # one open alert incident, for the Alerts page and the markers
-    con.execute(
-        "insert into alert_incidents values ('reports_self_harm/-/KH-12/rise/2026-10-12', 'reports_self_harm', '', "
-        "'KH-12', 'rise', '2026-10-12', '2026-10-12', '2026-10-12', 31, 0.5, 5, 'open', now(), now(), null, 'x')"
-    )
-    con.close()
+    with planted(d) as con:  # one open alert incident, for the Alerts page and the markers
+        con.execute(
+            "insert into alert_incidents values ('reports_self_harm/-/KH-12/rise/2026-10-12', 'reports_self_harm', "
+            "'', 'KH-12', 'rise', '2026-10-12', '2026-10-12', '2026-10-12', 31, 0.5, 5, 'open', now(), now(), null, "
+            "'x')"
+        )
     add_accounts(d.root)
     return d
 

@@ -204,22 +204,20 @@ def test_alerts_page_lists_open_incidents_with_links_and_marks_them_on_the_time_
 ) -> None:
     """Issue 18: an open incident (self-harm reports in Phnom Penh on 12 Oct) is on the Alerts page
     with its link, its counts as text (`<10` below privacy.min_cell), and on the Safety chart."""
-    import duckdb
-
-    from queries.warehouse import current_snapshot
+    from tests.warehouse_edit import planted
 
     d = build(tmp_path / "data")
     add_accounts(d.root)
-    con = duckdb.connect(str(current_snapshot(d)))
-    con.execute(
-        "insert into alert_incidents values ('reports_self_harm/-/KH-12/rise/2026-10-12', 'reports_self_harm', '', "
-        "'KH-12', 'rise', '2026-10-12', '2026-10-12', '2026-10-12', 31, 0.5, 5, 'open', now(), now(), null, 'x')"
-    )
-    con.execute(  # a national one, resolved: listed as such, and not marked on the charts
-        "insert into alert_incidents values ('reports/-/all/rise/2026-10-12', 'reports', '', "
-        "'all', 'rise', '2026-10-12', '2026-10-12', '2026-10-12', 12, 3, 2, 'resolved', now(), now(), now(), 'x')"
-    )
-    con.close()
+    with planted(d) as con:
+        con.execute(
+            "insert into alert_incidents values ('reports_self_harm/-/KH-12/rise/2026-10-12', 'reports_self_harm', "
+            "'', 'KH-12', 'rise', '2026-10-12', '2026-10-12', '2026-10-12', 31, 0.5, 5, 'open', now(), now(), null, "
+            "'x')"
+        )
+        con.execute(  # a national one, resolved: listed as such, and not marked on the charts
+            "insert into alert_incidents values ('reports/-/all/rise/2026-10-12', 'reports', '', "
+            "'all', 'rise', '2026-10-12', '2026-10-12', '2026-10-12', 12, 3, 2, 'resolved', now(), now(), now(), 'x')"
+        )
     monkeypatch.setenv("PULSE_DATA_DIR", str(d.root))
     monkeypatch.chdir(REPO)
     at = AppTest.from_file(APP, default_timeout=60)
