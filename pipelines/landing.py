@@ -358,6 +358,8 @@ def _text_chunks(fh: BinaryIO, f: LandingFile, fmt: str, chunk_rows: int) -> Ite
         except pl.exceptions.NoDataError:  # nothing but blank lines: each one is a row
             rows_before += body.count(b"\n")
             return None
+        if csv:
+            df = df.rename({c: _unreserved(c) for c in df.columns})
         df = df.with_row_index("_line", offset=rows_before)
         rows_before += df.height
         return _tidy(df, 2 if csv else 1)
@@ -498,6 +500,17 @@ def spelling_order(name: str, spellings: list[str]) -> list[str]:
     return sorted(spellings, key=lambda s: (s != name, s))
 
 
+# Columns the refresh adds to a file's rows; a file's own column of one of these names (any
+# case or spacing) is kept as an unknown column under another name, never mistaken for them.
+RESERVED = ("_line", "_malformed", "_json")
+
+
+def _unreserved(name: str) -> str:
+    """A file's column name, or for a reserved one the name it is reported by."""
+    n = name.strip().lower()
+    return f"{n} (a name the refresh reserves)" if n in RESERVED else name
+
+
 def _tidy(df: pl.DataFrame, first_line: int) -> pl.DataFrame:
     names: dict[str, list[str]] = {}  # lower-case name -> the file's spellings of it
     for c in df.columns:
@@ -539,7 +552,7 @@ def _parquet_chunks(fh: BinaryIO, stream: str, chunk_rows: int) -> Iterator[pl.D
     for column in schema:
         name = column.name.strip().lower()
         if name not in COLUMNS[stream]:
-            unknown[name] = None
+            unknown[_unreserved(name)] = None
         elif kind := _unusable(column.type):
             raise UnreadableFile(f"column {name}: {kind}, not text, a number or a timestamp")
         else:

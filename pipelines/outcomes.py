@@ -89,7 +89,14 @@ def record(d: DataDir, outcome: str, trigger: str, reason: str | None = None, re
     try:
         fd = os.open(d.runs_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, data)
+            end = os.fstat(fd).st_size
+            try:
+                written = os.write(fd, data)
+            except OSError:
+                written = -1
+            if written != len(data):  # a nearly full disk took part of the line: take it back whole
+                os.ftruncate(fd, end)
+                raise OSError(errno.ENOSPC, "No space left on device")
         finally:
             os.close(fd)
     except OSError as e:

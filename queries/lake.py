@@ -21,6 +21,7 @@ import importlib.util
 import os
 import sqlite3
 import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def _chosen(env: str, configured: str | None, key: str) -> tuple[str | None, str
 _lock = threading.Lock()
 _instance: duckdb.DuckDBPyConnection | None = None
 _loaded: set[str] = set()
-_attached: set[str] = set()
+_attached: dict[str, LakeLocation] = {}
 
 
 def extension_path(name: str) -> Path:
@@ -128,6 +129,7 @@ def _load(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
 
 
 def _attach(con: duckdb.DuckDBPyConnection, where: LakeLocation) -> None:
+    _detach_vanished(con)
     if where.alias in _attached:
         return
     if where.catalog.startswith("sqlite:"):
@@ -140,7 +142,17 @@ def _attach(con: duckdb.DuckDBPyConnection, where: LakeLocation) -> None:
     con.execute(
         f"attach 'ducklake:{_quoted(where.catalog)}' as {where.alias} (data_path '{_quoted(where.data_path)}'{override})"
     )
-    _attached.add(where.alias)
+    _attached[where.alias] = where
+
+
+def _detach_vanished(con: duckdb.DuckDBPyConnection) -> None:
+    """Detach the lakes whose SQLite catalog is gone (a deleted data dir: many in a test run).
+    Listing tables touches every attached lake, and a vanished one makes that fail."""
+    for alias, where in list(_attached.items()):
+        if where.catalog.startswith("sqlite:") and not Path(where.catalog.removeprefix("sqlite:")).exists():
+            with suppress(duckdb.Error):
+                con.execute(f"detach {alias}")
+            del _attached[alias]
 
 
 def _quoted(text: str) -> str:

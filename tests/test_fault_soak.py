@@ -4,7 +4,7 @@ the point here, and its start-up would make the soak slow.
 
 The data dir lives on a small tmpfs when this machine lets the test mount one (root), so a
 full disk and a read-only file system are real; otherwise a full disk is simulated at the
-writer's edge (the snapshot copy raises ENOSPC) and a read-only data dir is chmod 0555.
+writer's edge (the commit raises ENOSPC) and the lake's data folder is chmod 0555.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from pipelines import refresh as r
 from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.settings import Settings
-from queries.warehouse import published
+from queries.warehouse import published, published_snapshot_id
 from tests.conftest import REPO, read_landing_file
 
 KEY = "soak-test-key-0123456789abcdef0123456789ab"
-ROUNDS = 3  # every fault three times (SIGKILL at five steps in all)
-KILL_POINTS = ["after_copy", "after_first_file", "after_marts", "before_pointer", "after_pointer"]
+ROUNDS = 3  # every fault three times (SIGKILL at six steps in all)
+KILL_POINTS = ["after_schema", "after_first_file", "after_marts", "before_commit", "in_commit", "after_commit"]
 SCRIPT = textwrap.dedent(
     """
     import sys
@@ -133,7 +133,7 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
         except PulseError as e:
             errors.append(str(e))
             assert not expect_ok, e
-        if r.current_snapshot(d) is not None:
+        if published_snapshot_id(d) is not None:
             consistent(d)
         return result
 
@@ -143,7 +143,7 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
 
     land.drop("base.csv")
     refresh()
-    real_discover, real_sha, real_copy = r.discover, r.content_sha256, shutil.copyfile
+    real_discover, real_sha, real_check = r.discover, r.content_sha256, r._check_counts
     for round_ in range(ROUNDS):
         # 1. SIGKILL mid-run, at several steps
         for point in KILL_POINTS[round_::ROUNDS]:
@@ -205,14 +205,14 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
             if how == "tmpfs":
                 subprocess.run(["mount", "-o", "remount,ro", str(root)], check=True)
             else:
-                os.chmod(d.warehouse, 0o555)
+                os.chmod(d.root / "lake" / "data", 0o555)
             try:
                 refresh(expect_ok=False)
             finally:
                 if how == "tmpfs":
                     subprocess.run(["mount", "-o", "remount,rw", str(root)], check=True)
                 else:
-                    os.chmod(d.warehouse, 0o755)
+                    os.chmod(d.root / "lake" / "data", 0o755)
             ro_ok = consistent(d) == before
             refresh()
             survived_if("read-only data dir", ro_ok)
@@ -229,15 +229,15 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
         else:
 
             def full(*args, **kwargs):
-                raise OSError(errno.ENOSPC, "No space left on device", str(args[1]))
+                raise OSError(errno.ENOSPC, "No space left on device", str(d.root / "lake"))
 
-            monkeypatch.setattr(shutil, "copyfile", full)
+            monkeypatch.setattr(r, "_check_counts", full)  # the commit's first step
         refresh(expect_ok=False)
         full_ok = consistent(d) == before and errors[-1].endswith(
             "free disk space under the data dir, the next run retries"
         )
         ballast.unlink(missing_ok=True)
-        monkeypatch.setattr(shutil, "copyfile", real_copy)
+        monkeypatch.setattr(r, "_check_counts", real_check)
         refresh()
         survived_if("disk full, then freed", full_ok and consistent(d) > before)
 
@@ -299,7 +299,6 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
         if o["outcome"] == "success":
             e = o["streams"]["engagement"]
             assert e["read"] == e["loaded"] + e["duplicates"] + e["quarantined"]["total"]
-    assert not list(d.warehouse.glob("*.building"))
     assert errors and all("\n" not in e and "Traceback" not in e for e in errors)  # one line each
 
     table = [f"fault soak on {how} data dir: {len(runs)} snapshots published, {len(recorded)} outcomes recorded"]

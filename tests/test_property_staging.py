@@ -24,7 +24,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -36,6 +35,8 @@ from queries.datadir import DataDir
 from queries.filters import Filters
 from queries.settings import Settings
 from queries.status import snapshot_status
+from queries.warehouse import published
+from tests.warehouse_edit import stored_databases
 
 SETTINGS = Settings()
 NOW = dt.datetime(2026, 10, 13, 3, 0, tzinfo=dt.UTC)  # three days after launch: few weeks to release
@@ -275,20 +276,16 @@ def assert_no_raw_user_id(d: DataDir, log_lines: list[str]) -> None:
         if path.is_file() and d.landing not in path.parents:
             assert needle not in path.read_bytes(), f"{path} holds a raw user id"
     assert not [line for line in log_lines if MARKER in line], "a log line holds a raw user id"
-    for db in d.warehouse.glob("*.duckdb"):
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            columns = con.sql(
-                "select table_name, column_name from information_schema.columns "
-                "where table_schema = 'main' and (data_type = 'VARCHAR' or data_type = 'VARCHAR[]')"
-            ).fetchall()
-            for table, column in columns:
-                (n,) = con.sql(
-                    f'select count(*) from "{table}" where contains("{column}"::varchar, $m)', params={"m": MARKER}
-                ).fetchall()[0]
-                assert n == 0, f"{db.name}: {table}.{column} holds a raw user id"
-        finally:
-            con.close()
+    for db, con in stored_databases(d, SETTINGS):
+        columns = con.sql(
+            "select table_name, column_name from information_schema.columns where table_catalog = current_database() "
+            "and table_schema = 'main' and (data_type = 'VARCHAR' or data_type = 'VARCHAR[]')"
+        ).fetchall()
+        for table, column in columns:
+            (n,) = con.sql(
+                f'select count(*) from "{table}" where contains("{column}"::varchar, $m)', params={"m": MARKER}
+            ).fetchall()[0]
+            assert n == 0, f"{db}: {table}.{column} holds a raw user id"
 
 
 def assert_pages_and_status_read_it(d: DataDir) -> None:
@@ -344,7 +341,7 @@ def test_random_landing_files_never_break_the_refresh(first: list[dict], second:
                     assert c.read == c.loaded + c.duplicates + c.quarantined, (stream, c)
                     assert sum(c.by_reason.values()) >= c.quarantined
                     totals[stream] += c.loaded
-            with q.reader(d) as con:  # every run staged a file (if only as unreadable): published
+            with published(d) as con:  # every run staged a file (if only as unreadable): published
                 for stream in ref.STREAMS:
                     assert con.sql(f"select count(*) from {stream}_events").fetchall() == [(totals[stream],)]
             assert_pages_and_status_read_it(d)

@@ -280,6 +280,29 @@ def test_user_key_is_bit_identical_to_python_hmac(tmp_path: Path, monkeypatch: p
     assert result.streams["engagement"].by_reason == {"user_id: missing": 1}
 
 
+@pytest.mark.parametrize("ext", ["csv", "csv.gz", "parquet", "jsonl"])
+def test_a_column_named_like_the_refresh_own_is_only_an_unknown_column(tmp_path: Path, ext: str) -> None:
+    """A file with columns named _line, _MALFORMED or _json (the names the refresh gives its
+    own): its rows load and quarantine with their real line numbers, and those columns are
+    reported as unknown. Found by the property test: a Parquet file's rows lost their line
+    numbers and its rejected rows were counted but never quarantined; a CSV file was called
+    unreadable."""
+    d = DataDir(tmp_path / "d").ensure()
+    rows = [view(1), view(2, event_type="wave"), view(3)]
+    rows = [{**r, "_line": str(40 + i), "_MALFORMED": "yes", "_json": "{}"} for i, r in enumerate(rows)]
+    write_file(d, f"engagement/a.{ext}", rows)
+    result = refresh(d)
+    c = result.streams["engagement"]
+    assert (c.read, c.loaded, c.quarantined) == (3, 2, 1)
+    assert result.files["unreadable"] == []
+    first = 2 if ext.startswith("csv") else 1  # a CSV header is line 1
+    assert count(d, "select line, reason from quarantine_rows") == [(first + 1, "event_type: unknown value")]
+    [unknown] = result.unknown_columns
+    assert len(unknown["columns"]) == 3 and all(
+        n.split(" ")[0] in ("_line", "_malformed", "_json") for n in unknown["columns"]
+    ), unknown
+
+
 # --- formats, timestamps, text ----------------------------------------------------------
 
 

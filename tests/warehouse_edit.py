@@ -41,3 +41,21 @@ def scratch(d: DataDir, settings: Settings | None = None) -> Iterator[duckdb.Duc
     """A read-write connection to the lake whose changes are rolled back at the end."""
     with _transaction(d, settings, commit=False) as con:
         yield con
+
+
+def stored_databases(d: DataDir, settings: Settings | None = None) -> Iterator[tuple[str, duckdb.DuckDBPyConnection]]:
+    """Every database the warehouse is stored in, opened for reading, one at a time: the lake
+    (its Parquet files are compressed: read them through DuckDB) and each page cache file.
+    Columns of the stored tables: `information_schema.columns` where `table_catalog =
+    current_database()`."""
+    con = connect_lake(settings or load_settings(), d)
+    try:
+        yield "lake", con
+    finally:
+        con.close()
+    for path in sorted((d.root / "lake" / "cache").glob("*.duckdb")):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            yield path.name, con
+        finally:
+            con.close()
