@@ -11,7 +11,9 @@ the cache can be deleted at any time.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from queries.lake import connect_lake, lake_location, latest_snapshot_id
 from queries.settings import Settings
 from queries.warehouse import connect_snapshot
 
+CACHE_FILE = re.compile(r"^snapshot-(\d+)\.duckdb$")
+BUILDING_FILE = re.compile(r"^\.snapshot-\d+\.duckdb\.\d+$")
 EVENT_TABLES = ("engagement_events", "referral_events", "safety_events")  # never copied: the pages read marts
 
 
@@ -94,3 +98,26 @@ def open_cached(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
     if snapshot is None or not path.exists():
         _, path = snapshot_cache(settings, d)
     return connect_snapshot(path)
+
+
+def prune_cache(settings: Settings, d: DataDir, building_before: dt.datetime) -> int:
+    """Remove the cache files of snapshots older than the latest and the temporary files of
+    builders that started before `building_before` (a live builder takes seconds; a dead one
+    left its file behind). A reader that has a removed file open keeps reading it (POSIX).
+    Returns how many files were removed."""
+    folder = cache_dir(d)
+    if not folder.is_dir():
+        return 0
+    con = connect_lake(settings, d)
+    try:
+        latest = latest_snapshot_id(con)
+    finally:
+        con.close()
+    removed = 0
+    for p in folder.iterdir():
+        old = (m := CACHE_FILE.match(p.name)) is not None and latest is not None and int(m[1]) < latest
+        dead = BUILDING_FILE.match(p.name) is not None and p.stat().st_mtime < building_before.timestamp()
+        if old or dead:
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed
