@@ -234,14 +234,28 @@ def refresh_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@cli.command("status", epilog="Example: pulse status --json")
+@cli.command("status", epilog="Example: pulse status --json --at 2026-11-30T18:00:00+07:00")
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
-def status_cmd(as_json: bool) -> None:
+@click.option(
+    "--at",
+    "at_text",
+    metavar="TIME",
+    default=None,
+    help="What was published at TIME: an ISO date-time with its offset, or a date (the end of that day in the "
+    "campaign timezone). Reaches back warehouse.keep_days (the lake's time travel).",
+)
+def status_cmd(as_json: bool, at_text: str | None) -> None:
     """Show what is published: rows per stream, days covered, last refresh, quarantine."""
-    from queries.status import snapshot_status
+    from queries.status import parse_at, snapshot_status
 
-    st = snapshot_status(data_dir(create=False), settings())
+    at = None
+    if at_text is not None:
+        try:
+            at = parse_at(at_text, settings().timezone)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="'--at'") from None
+    st = snapshot_status(data_dir(create=False), settings(), at)
     if as_json:
         click.echo(json.dumps(st, ensure_ascii=False))
         return
@@ -250,8 +264,9 @@ def status_cmd(as_json: bool) -> None:
         if more := run_lines(st):
             click.echo("\n".join(more))
         return
+    when = f" at {st['at']} (committed {st['snapshot_time']})" if at is not None else ""
     lines = [
-        f"Published snapshot {st['snapshot_id']}: {st['warehouse']}",
+        f"Published snapshot {st['snapshot_id']}{when}: {st['warehouse']}",
         f"  {'stream':<11}{'rows':>12}{'first day':>12}{'last day':>12}{'quarantined':>13}",
     ]
     for name, s in st["streams"].items():
