@@ -295,6 +295,45 @@ def run_lines(st: dict[str, Any]) -> list[str]:
     return lines
 
 
+@cli.command("duckdb", epilog="Example: pulse duckdb -c 'from ducklake_snapshots(\"lake\")'")
+@common_options
+@click.option("-c", "--command", "sql_text", default=None, help="Run this SQL on the lake and exit.")
+@click.option("--print", "print_only", is_flag=True, help="Print the statements that attach the lake, and exit.")
+def duckdb_cmd(sql_text: str | None, print_only: bool) -> None:
+    """Open DuckDB's own CLI on the lake, read-only, as catalog `lake`.
+
+    The extensions are loaded by path from the installed packages (never downloaded); the
+    refresh and the dashboard may run meanwhile. Without -c: an interactive shell.
+    """
+    setup = duckdb_cli_setup(settings(), data_dir(create=False))
+    if print_only:
+        click.echo(setup)
+        return
+    binary = Path(sys.executable).parent / "duckdb"
+    if not binary.exists():
+        raise PulseError(f"{binary}: missing; DuckDB's CLI comes with the project (PyPI duckdb-cli), reinstall it")
+    sys.stdout.flush()
+    os.execv(binary, [str(binary), "-cmd", setup, *(["-c", sql_text] if sql_text is not None else [])])
+
+
+def duckdb_cli_setup(s: Settings, d: DataDir) -> str:
+    """The statements that make DuckDB's CLI read this data dir's lake read-only, offline."""
+    from queries.lake import EXTENSIONS, extension_path, lake_location
+
+    where = lake_location(s, d)
+
+    def quoted(text: object) -> str:
+        return str(text).replace("'", "''")
+
+    loads = " ".join(f"LOAD '{quoted(extension_path(name))}';" for name in EXTENSIONS[where.kind])
+    override = ", OVERRIDE_DATA_PATH true" if where.follows_data_dir else ""
+    return (
+        "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
+        f"{loads} ATTACH 'ducklake:{quoted(where.catalog)}' AS lake "
+        f"(DATA_PATH '{quoted(where.data_path)}'{override}, READ_ONLY); USE lake;"
+    )
+
+
 @cli.command("serve", epilog="Example: pulse serve --port 4200")
 @common_options
 @click.option(
