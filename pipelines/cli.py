@@ -295,7 +295,7 @@ def run_lines(st: dict[str, Any]) -> list[str]:
     return lines
 
 
-@cli.command("duckdb", epilog="Example: pulse duckdb -c 'from ducklake_snapshots(\"lake\")'")
+@cli.command("duckdb", epilog="Example: pulse duckdb -c \"from ducklake_snapshots('lake')\"")
 @common_options
 @click.option("-c", "--command", "sql_text", default=None, help="Run this SQL on the lake and exit.")
 @click.option("--print", "print_only", is_flag=True, help="Print the statements that attach the lake, and exit.")
