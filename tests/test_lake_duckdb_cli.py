@@ -175,3 +175,21 @@ def test_duckdb_cli_counts_what_status_shows_while_serve_runs(batches, tmp_path:
     )
     assert "READ_ONLY); USE lake;" in printed and "/duckdb_extension_ducklake/extensions/v1.5.5/" in printed
     assert not (Path(clean_env["HOME"]) / ".duckdb").exists()  # no extension was installed or downloaded
+
+
+def test_the_catalog_is_in_wal_mode_so_readers_never_wait_for_a_commit(tmp_path: Path, monkeypatch) -> None:
+    """In rollback-journal mode a commit locked the catalog (~30 ms) and a reader then failed
+    with 'database is locked' (the sqlite scanner does not wait); in WAL mode readers read on."""
+    import sqlite3
+
+    from queries.datadir import DataDir
+    from queries.lake import connect_lake
+    from queries.settings import Settings
+
+    d = DataDir(tmp_path / "data").ensure()
+    connect_lake(Settings(), d).close()
+    db = sqlite3.connect(d.root / "lake" / "catalog.sqlite")
+    try:
+        assert db.execute("pragma journal_mode").fetchall() == [("wal",)]
+    finally:
+        db.close()
