@@ -237,14 +237,28 @@ def refresh_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@cli.command("status", epilog="Example: pulse status --json")
+@cli.command("status", epilog="Example: pulse status --json --at 2026-11-30T18:00:00+07:00")
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
-def status_cmd(as_json: bool) -> None:
+@click.option(
+    "--at",
+    "at_text",
+    metavar="TIME",
+    default=None,
+    help="What was published at TIME: an ISO date-time with its offset, or a date (the end of that day in the "
+    "campaign timezone). Reaches back warehouse.keep_days (the lake's time travel).",
+)
+def status_cmd(as_json: bool, at_text: str | None) -> None:
     """Show what is published: rows per stream, days covered, last refresh, quarantine."""
-    from queries.status import snapshot_status
+    from queries.status import parse_at, snapshot_status
 
-    st = snapshot_status(data_dir(create=False), settings())
+    at = None
+    if at_text is not None:
+        try:
+            at = parse_at(at_text, settings().timezone)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="'--at'") from None
+    st = snapshot_status(data_dir(create=False), settings(), at)
     if as_json:
         click.echo(json.dumps(st, ensure_ascii=False))
         return
@@ -253,8 +267,9 @@ def status_cmd(as_json: bool) -> None:
         if more := run_lines(st):
             click.echo("\n".join(more))
         return
+    when = f" at {st['at']} (committed {st['snapshot_time']})" if at is not None else ""
     lines = [
-        f"Published snapshot {st['snapshot_id']}: {st['warehouse']}",
+        f"Published snapshot {st['snapshot_id']}{when}: {st['warehouse']}",
         f"  {'stream':<11}{'rows':>12}{'first day':>12}{'last day':>12}{'quarantined':>13}",
     ]
     for name, s in st["streams"].items():
@@ -281,6 +296,45 @@ def run_lines(st: dict[str, Any]) -> list[str]:
             f"Prefect {st['schedule']['prefect_ui_url'] or st['schedule']['prefect_api_url']})"
         )
     return lines
+
+
+@cli.command("duckdb", epilog="Example: pulse duckdb -c \"from ducklake_snapshots('lake')\"")
+@common_options
+@click.option("-c", "--command", "sql_text", default=None, help="Run this SQL on the lake and exit.")
+@click.option("--print", "print_only", is_flag=True, help="Print the statements that attach the lake, and exit.")
+def duckdb_cmd(sql_text: str | None, print_only: bool) -> None:
+    """Open DuckDB's own CLI on the lake, read-only, as catalog `lake`.
+
+    The extensions are loaded by path from the installed packages (never downloaded); the
+    refresh and the dashboard may run meanwhile. Without -c: an interactive shell.
+    """
+    setup = duckdb_cli_setup(settings(), data_dir(create=False))
+    if print_only:
+        click.echo(setup)
+        return
+    binary = Path(sys.executable).parent / "duckdb"
+    if not binary.exists():
+        raise PulseError(f"{binary}: missing; DuckDB's CLI comes with the project (PyPI duckdb-cli), reinstall it")
+    sys.stdout.flush()
+    os.execv(binary, [str(binary), "-cmd", setup, *(["-c", sql_text] if sql_text is not None else [])])
+
+
+def duckdb_cli_setup(s: Settings, d: DataDir) -> str:
+    """The statements that make DuckDB's CLI read this data dir's lake read-only, offline."""
+    from queries.lake import EXTENSIONS, extension_path, lake_location
+
+    where = lake_location(s, d)
+
+    def quoted(text: object) -> str:
+        return str(text).replace("'", "''")
+
+    loads = " ".join(f"LOAD '{quoted(extension_path(name))}';" for name in EXTENSIONS[where.kind])
+    override = ", OVERRIDE_DATA_PATH true" if where.follows_data_dir else ""
+    return (
+        "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
+        f"{loads} ATTACH 'ducklake:{quoted(where.catalog)}' AS lake "
+        f"(DATA_PATH '{quoted(where.data_path)}'{override}, READ_ONLY); USE lake;"
+    )
 
 
 @cli.command("serve", epilog="Example: pulse serve --port 4200")

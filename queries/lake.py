@@ -134,6 +134,7 @@ def _attach(con: duckdb.DuckDBPyConnection, where: LakeLocation) -> None:
         return
     if where.catalog.startswith("sqlite:"):
         Path(where.catalog.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
+        _write_ahead_log(Path(where.catalog.removeprefix("sqlite:")))
     if "://" not in where.data_path:
         Path(where.data_path).mkdir(parents=True, exist_ok=True)
     # The catalog records the data path it was made with (its files' paths are relative to it):
@@ -153,6 +154,21 @@ def _detach_vanished(con: duckdb.DuckDBPyConnection) -> None:
             with suppress(duckdb.Error):
                 con.execute(f"detach {alias}")
             del _attached[alias]
+
+
+def _write_ahead_log(path: Path) -> None:
+    """Put a SQLite catalog in WAL mode (kept in the file), so that readers never wait for a
+    refresh. In SQLite's default rollback-journal mode a commit locks the whole catalog while
+    it writes (about 30 ms here), and the sqlite scanner has no busy timeout: a reader that
+    came then (a page, `pulse status`, DuckDB's CLI) failed with 'database is locked'. In WAL
+    mode readers read the last commit while a writer writes."""
+    db = sqlite3.connect(path, timeout=5)
+    try:
+        db.execute("pragma journal_mode = wal").fetchall()
+    except sqlite3.OperationalError:
+        pass  # another process holds it: the next attach switches it
+    finally:
+        db.close()
 
 
 def _quoted(text: str) -> str:

@@ -11,7 +11,9 @@ may still be reading the one before), older ones removed; the cache can be delet
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -24,6 +26,8 @@ from queries.settings import Settings
 from queries.warehouse import NothingPublished, connect_snapshot
 
 KEEP = 2  # cache files kept: the latest snapshot's and the one before
+CACHE_FILE = re.compile(r"^snapshot-(\d+)\.duckdb$")
+BUILDING_FILE = re.compile(r"^\.snapshot-\d+\.duckdb(\.\d+)+$")  # .snapshot-N.duckdb.<pid>.<thread>
 EVENT_TABLES = ("engagement_events", "referral_events", "safety_events")  # never copied: the pages read marts
 
 
@@ -82,15 +86,14 @@ def _build(con: duckdb.DuckDBPyConnection, d: DataDir, snapshot: str, path: Path
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
 
 
-def _snapshot_number(path: Path) -> int:
-    return int(path.stem.removeprefix("snapshot-"))
-
-
-def _prune(d: DataDir) -> None:
+def _prune(d: DataDir) -> int:
     """All but the KEEP newest cache files (a reader that has one open keeps reading it: POSIX)."""
-    files = sorted(cache_dir(d).glob("snapshot-*.duckdb"), key=_snapshot_number)
-    for old in files[:-KEEP]:
+    files = sorted(
+        (int(m[1]), p) for p in cache_dir(d).iterdir() if (m := CACHE_FILE.match(p.name)) is not None
+    )
+    for _, old in files[:-KEEP]:
         old.unlink(missing_ok=True)
+    return max(0, len(files) - KEEP)
 
 
 def open_cached(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
@@ -100,3 +103,19 @@ def open_cached(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
     if snapshot is None or not path.exists():
         _, path = snapshot_cache(settings, d)
     return connect_snapshot(path)
+
+
+def prune_cache(d: DataDir, building_before: dt.datetime) -> int:
+    """Remove the cache files of all but the KEEP newest snapshots and the temporary files of
+    builders that started before `building_before` (a live builder takes seconds; a dead one
+    left its file behind). A reader that has a removed file open keeps reading it (POSIX).
+    Returns how many files were removed."""
+    folder = cache_dir(d)
+    if not folder.is_dir():
+        return 0
+    removed = _prune(d)
+    for p in folder.iterdir():
+        if BUILDING_FILE.match(p.name) is not None and p.stat().st_mtime < building_before.timestamp():
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed

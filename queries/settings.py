@@ -101,8 +101,19 @@ class Schedule(_Section):
 class Warehouse(_Section):
     keep_snapshots: Annotated[
         StrictInt,
-        Field(ge=1, description="Published snapshot files kept on disk; older ones are removed after a publish."),
+        Field(
+            ge=1,
+            description="Deprecated, unused on the lake (see `keep_days`): published snapshot files kept on disk.",
+        ),
     ] = 3
+    keep_days: Annotated[
+        StrictInt,
+        Field(
+            ge=1,
+            description="Days of the lake's time travel: daily housekeeping expires older snapshots "
+            "(`pulse status --at` reaches back this far) and deletes the files only they used.",
+        ),
+    ] = 30
     catalog: Annotated[
         str | None,
         Field(

@@ -1,13 +1,18 @@
-"""What is published: the read side of `pulse status`."""
+"""What is published: the read side of `pulse status` (and `--at TIME`: what was published then,
+from the lake's snapshot of that time)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
 
 from queries.datadir import DataDir
-from queries.lake import lake_location
+from queries.errors import PulseError
+from queries.lake import connect_lake, lake_location
 from queries.reference import STREAMS
 from queries.runlog import last_outcomes
 from queries.schedule import schedule_interval, serving
@@ -15,8 +20,16 @@ from queries.settings import Settings
 from queries.warehouse import published, published_snapshot_id
 
 
-def snapshot_status(d: DataDir, settings: Settings) -> dict[str, Any]:
-    """Rows per stream, campaign-day range, last refresh and quarantine totals."""
+class NotPublishedThen(PulseError):
+    """`pulse status --at`: nothing was published at that time, or its snapshot is expired."""
+
+
+def snapshot_status(d: DataDir, settings: Settings, at: dt.datetime | None = None) -> dict[str, Any]:
+    """Rows per stream, campaign-day range, last refresh and quarantine totals: of the published
+    snapshot, or with `at` of the lake's snapshot that was the latest at that time (then also
+    `at` and that snapshot's `snapshot_time`; the run keys stay today's)."""
+    if at is not None:
+        return _status_at(d, settings, at)
     snapshot = published_snapshot_id(d)
     status: dict[str, Any] = {
         "data_dir": str(d.root),
@@ -27,41 +40,127 @@ def snapshot_status(d: DataDir, settings: Settings) -> dict[str, Any]:
     if snapshot is None:
         return status
     with published(d) as con:
-        streams = {}
-        for stream in STREAMS:
-            rows, first, last = con.sql(
-                f"select count(*), timezone($tz, min(event_at))::date, timezone($tz, max(event_at))::date "
-                f"from {stream}_events",
-                params={"tz": settings.timezone},
-            ).fetchall()[0]
-            quarantined = con.sql(
-                "select count(*) from quarantine_rows where stream = $s", params={"s": stream}
-            ).fetchall()[0][0]
-            streams[stream] = {
-                "rows": rows,
-                "first_day": _iso(first),
-                "last_day": _iso(last),
-                "quarantined": quarantined,
-            }
-        last_refresh, runs = con.sql("select max(finished_at), count(*) from refresh_runs").fetchall()[0]
-        files, unreadable = con.sql(
-            "select count(*), count(*) filter (where status = 'unreadable') from file_ledger"
-        ).fetchall()[0]
-    status.update(
-        {
-            "streams": streams,
-            "first_day": min((s["first_day"] for s in streams.values() if s["first_day"]), default=None),
-            "last_day": max((s["last_day"] for s in streams.values() if s["last_day"]), default=None),
-            "last_refresh": _iso(last_refresh),
-            "refreshes_published": runs,
-            "files_processed": files,
-            "quarantine": {
-                "rows": sum(s["quarantined"] for s in streams.values()),
-                "unreadable_files": unreadable,
-            },
-        }
-    )
+        status.update(_figures(con, settings, None))
     return status
+
+
+def _status_at(d: DataDir, settings: Settings, at: dt.datetime) -> dict[str, Any]:
+    con = connect_lake(settings, d)
+    try:
+        con.execute("begin transaction")  # the snapshots listed are the ones read
+        snapshot, committed = snapshot_at(con, settings, at)
+        status: dict[str, Any] = {
+            "data_dir": str(d.root),
+            "warehouse": lake_location(settings, d).catalog,
+            "snapshot_id": str(snapshot),
+            "at": at.isoformat(),
+            "snapshot_time": committed.isoformat(),
+        }
+        status.update(run_status(d))
+        status.update(_figures(con, settings, snapshot))
+        con.execute("rollback")
+    finally:
+        con.close()
+    return status
+
+
+def snapshot_at(con: duckdb.DuckDBPyConnection, settings: Settings, at: dt.datetime) -> tuple[int, dt.datetime]:
+    """The lake snapshot that was the latest at `at` and when it was committed; NotPublishedThen
+    when nothing was published by then or that snapshot is expired (older than keep_days)."""
+    snapshots = con.sql(
+        "select snapshot_id, snapshot_time from ducklake_snapshots(current_database()) order by snapshot_id"
+    ).fetchall()
+    then = [(s, t) for s, t in snapshots if t <= at]
+    if then and _has_refresh_runs(con, then[-1][0]):
+        snapshot, committed = then[-1]
+        return snapshot, committed.astimezone(dt.UTC)
+    first = _first_published(con, snapshots)
+    if snapshots and snapshots[0][0] > 0 and at < snapshots[0][1]:  # snapshot 0 (the lake's creation) expired
+        oldest, when = first or snapshots[0]
+        raise NotPublishedThen(
+            f"{at.isoformat()} is older than the lake keeps (warehouse.keep_days = {settings.warehouse.keep_days}): "
+            f"the oldest snapshot kept is {oldest}, committed at {when.astimezone(dt.UTC).isoformat()}"
+        )
+    if first is None:
+        raise NotPublishedThen(f"nothing was published at {at.isoformat()}; nothing is published yet")
+    raise NotPublishedThen(
+        f"nothing was published at {at.isoformat()}; the first refresh was published at "
+        f"{first[1].astimezone(dt.UTC).isoformat()}"
+    )
+
+
+def _first_published(con: duckdb.DuckDBPyConnection, snapshots: list[tuple[int, dt.datetime]]):
+    """The first snapshot that holds the tables (they stay once created): a binary search."""
+    lo, hi = 0, len(snapshots)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _has_refresh_runs(con, snapshots[mid][0]):
+            hi = mid
+        else:
+            lo = mid + 1
+    return snapshots[lo] if lo < len(snapshots) else None
+
+
+def _has_refresh_runs(con: duckdb.DuckDBPyConnection, snapshot: int) -> bool:
+    try:
+        con.sql("select 1 from refresh_runs at (version => $v) limit 0", params={"v": snapshot}).fetchall()
+    except duckdb.CatalogException:
+        return False  # before the first refresh created the tables
+    return True
+
+
+def _figures(con: duckdb.DuckDBPyConnection, settings: Settings, version: int | None) -> dict[str, Any]:
+    """The published figures of `con`'s snapshot, or of the lake's snapshot `version`."""
+    at = "" if version is None else " at (version => $version)"
+    ver = {} if version is None else {"version": version}
+    streams = {}
+    for stream in STREAMS:
+        rows, first, last = con.sql(
+            f"select count(*), timezone($tz, min(event_at))::date, timezone($tz, max(event_at))::date "
+            f"from {stream}_events{at}",
+            params={"tz": settings.timezone, **ver},
+        ).fetchall()[0]
+        quarantined = con.sql(
+            f"select count(*) from quarantine_rows{at} where stream = $s", params={"s": stream, **ver}
+        ).fetchall()[0][0]
+        streams[stream] = {
+            "rows": rows,
+            "first_day": _iso(first),
+            "last_day": _iso(last),
+            "quarantined": quarantined,
+        }
+    last_refresh, runs = con.sql(f"select max(finished_at), count(*) from refresh_runs{at}", params=ver).fetchall()[0]
+    files, unreadable = con.sql(
+        f"select count(*), count(*) filter (where status = 'unreadable') from file_ledger{at}", params=ver
+    ).fetchall()[0]
+    return {
+        "streams": streams,
+        "first_day": min((s["first_day"] for s in streams.values() if s["first_day"]), default=None),
+        "last_day": max((s["last_day"] for s in streams.values() if s["last_day"]), default=None),
+        "last_refresh": _iso(last_refresh),
+        "refreshes_published": runs,
+        "files_processed": files,
+        "quarantine": {
+            "rows": sum(s["quarantined"] for s in streams.values()),
+            "unreadable_files": unreadable,
+        },
+    }
+
+
+def parse_at(text: str, timezone: str) -> dt.datetime:
+    """`--at`: an ISO date-time with its offset, or a date (the end of that day in the campaign
+    timezone). ValueError naming what is expected."""
+    expected = "an ISO date-time with its offset (2026-11-30T18:00:00+07:00) or a date (2026-11-30)"
+    try:
+        if len(text.strip()) == 10:
+            day = dt.date.fromisoformat(text.strip())
+            return dt.datetime.combine(day, dt.time.max, tzinfo=ZoneInfo(timezone))
+        at = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not {expected}") from None
+    if at.tzinfo is None:
+        raise ValueError(f"{text!r} has no offset; give {expected}")
+    return at
 
 
 def run_status(d: DataDir, now: dt.datetime | None = None) -> dict[str, Any]:
