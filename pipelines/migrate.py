@@ -120,7 +120,9 @@ def _migrate(settings: Settings, d: DataDir, *, refuse_mixing: bool) -> Migratio
             con.execute("begin transaction")
             tables = _import(con, manifest, Path(tmp), snapshot.name)
             _check(con, manifest, snapshot.name)
-            con.execute("insert into warehouse_meta values ($name, $value)", {"name": MIGRATED_FROM, "value": snapshot.name})
+            con.execute(
+                "insert into warehouse_meta values ($name, $value)", {"name": MIGRATED_FROM, "value": snapshot.name}
+            )
             (alias,) = con.sql("select current_database()").fetchall()[0]
             con.execute(
                 f"call {alias}.set_commit_message('pulse migrate', 'pulse migrate', extra_info => $info)",

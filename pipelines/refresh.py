@@ -942,6 +942,7 @@ def run_refresh(
     lock = refresh_lock(d, wait_seconds)
     try:
         fault_point("after_lock")
+        __import__("pipelines.migrate").migrate.migrate_if_needed(settings, d)  # issue 16: the ledger first
         clean_leftovers(d)
         plan = discover_new_files(d, settle_seconds)
         fault_point("after_discover")
