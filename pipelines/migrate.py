@@ -43,6 +43,7 @@ LEGACY_DUCKDB = "2.0.1"  # the DuckDB release 1 wrote its snapshot files with
 UV_ENV = "PULSE_UV"
 PROJECT = Path(__file__).resolve().parent.parent
 EXPORTER = Path(legacy_export.__file__).resolve()
+EXPORT_PREFIX = ".migrate-"  # DATA_DIR/warehouse/.migrate-*: the snapshot's tables as Parquet, while it runs
 log = logging.getLogger("pulse.migrate")
 TOO_NEW = "Trying to read a database file with version number"  # DuckDB's refusal of a newer file
 
@@ -115,7 +116,9 @@ def _migrate(settings: Settings, d: DataDir, *, refuse_mixing: bool) -> Migratio
                 f"the lake ({lake_location(settings, d).catalog}) already holds {runs} published "
                 f"refresh{'es' if runs > 1 else ''}; {snapshot.name} is not migrated into it (the two would mix)"
             )
-        with tempfile.TemporaryDirectory(prefix=".migrate-", dir=d.warehouse) as tmp:
+        for left in d.warehouse.glob(f"{EXPORT_PREFIX}*"):  # a killed migration's export (the lock is ours)
+            shutil.rmtree(left, ignore_errors=True)
+        with tempfile.TemporaryDirectory(prefix=EXPORT_PREFIX, dir=d.warehouse) as tmp:
             manifest, read_with = _export(snapshot, Path(tmp))
             con.execute("begin transaction")
             tables = _import(con, manifest, Path(tmp), snapshot.name)

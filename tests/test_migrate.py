@@ -281,3 +281,15 @@ def test_uv_that_cannot_run_is_one_line(legacy: Path, monkeypatch: pytest.Monkey
         f"could not run {legacy / 'no-such-uv'} to read {LEGACY_SNAPSHOT} with duckdb 2.0.1: "
     )
     assert "\n" not in str(e.value)
+
+
+def test_a_migration_killed_before_its_commit_leaves_the_lake_as_it_was(legacy: Path, pulse) -> None:
+    env = lake_env(legacy)
+    killed = pulse("migrate", env={**env, "PULSE_FAULT_KILL_AT": "migrate_before_commit"})
+    assert killed.code == -9
+    d = DataDir(legacy / "data")
+    assert list(d.warehouse.glob(".migrate-*"))  # its export, left by the kill
+    assert migrate_if_needed(load_settings(), d) is not None  # nothing was committed: it runs again, whole
+    assert not list(d.warehouse.glob(".migrate-*"))
+    status = snapshot_status(d, load_settings())
+    assert (status["snapshot_id"], status["files_processed"], status["refreshes_published"]) == ("1", 47, 2)
