@@ -301,7 +301,7 @@ def migrate_cmd(as_json: bool, wait: float) -> None:
     """
     from pipelines.migrate import migrate
 
-    result = migrate(settings(), data_dir(), wait_seconds=wait)
+    result = migrate(settings(), data_dir(create=False), wait_seconds=wait)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
