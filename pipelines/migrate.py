@@ -152,20 +152,18 @@ def _migrate(settings: Settings, d: DataDir, *, refuse_mixing: bool) -> Migratio
 
 
 def _lake_state(con: duckdb.DuckDBPyConnection) -> tuple[str | None, int]:
-    """The snapshot the lake was migrated from (or None), and its number of published refreshes."""
-    present = {
-        t
-        for (t,) in con.sql(
-            "select table_name from duckdb_tables() where database_name = current_database()"
-        ).fetchall()
-    }
-    migrated = (
-        con.execute("select max(value) from warehouse_meta where name = ?", [MIGRATED_FROM]).fetchall()[0][0]
-        if "warehouse_meta" in present
-        else None
-    )
-    runs = con.sql("select count(*) from refresh_runs").fetchall()[0][0] if "refresh_runs" in present else 0
-    return migrated, runs
+    """The snapshot the lake was migrated from (or None), and its number of published
+    refreshes (counted only when it was not migrated: one query on a migrated lake, 45 ms)."""
+    try:
+        migrated = con.execute("select max(value) from warehouse_meta where name = ?", [MIGRATED_FROM]).fetchall()[0][0]
+    except duckdb.CatalogException:  # an empty lake: no table yet
+        return None, 0
+    if migrated is not None:
+        return migrated, 0
+    try:
+        return None, con.sql("select count(*) from refresh_runs").fetchall()[0][0]
+    except duckdb.CatalogException:
+        return None, 0
 
 
 # --- reading the snapshot file ----------------------------------------------------------
@@ -185,7 +183,9 @@ def _export(snapshot: Path, outdir: Path) -> tuple[dict[str, Any], str]:
         finally:
             con.close()
     uv = _uv(snapshot)
-    command = [uv, "run", "--no-project", "--python", sys.executable, "--with", f"duckdb=={LEGACY_DUCKDB}"]
+    # the interpreter this venv was made from: the project's packages (its duckdb 1.5.5) stay out
+    python = getattr(sys, "_base_executable", sys.executable)
+    command = [uv, "run", "--no-project", "--python", python, "--with", f"duckdb=={LEGACY_DUCKDB}"]
     command += ["python", str(EXPORTER), str(snapshot), str(outdir)]
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
     try:
