@@ -76,7 +76,7 @@ def migrate_if_needed(settings: Settings, d: DataDir) -> MigrationResult | None:
     """The first refresh after the upgrade (call it with the refresh lock held, before
     discovery, so the ledger comes over first): migrate when a snapshot file is published
     and the lake holds neither a migration nor a refresh; else None, at the cost of reading
-    `warehouse/CURRENT` and, when it exists, two small lake queries."""
+    `warehouse/CURRENT` and, when it exists, one small lake query (two on a lake never migrated)."""
     if not lake_enabled() or current_snapshot(d) is None:
         return None
     result = _migrate(settings, d, refuse_mixing=False)
