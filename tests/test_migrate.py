@@ -293,3 +293,12 @@ def test_a_migration_killed_before_its_commit_leaves_the_lake_as_it_was(legacy: 
     assert not list(d.warehouse.glob(".migrate-*"))
     status = snapshot_status(d, load_settings())
     assert (status["snapshot_id"], status["files_processed"], status["refreshes_published"]) == ("1", 47, 2)
+
+
+def test_after_migration_another_hmac_key_still_stops_a_refresh(legacy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, d = load_settings(), DataDir(legacy / "data")
+    migrate(settings, d)
+    write_file(d, "engagement/2026/10/26/late.csv", [{"event_id": "late-1", "event_time": "2026-10-25T05:00:00Z"}])
+    monkeypatch.setenv("PULSE_HMAC_KEY", "another key of at least thirty-two bytes, not the one")
+    with pytest.raises(PulseError, match="does not match the one this warehouse was built with"):
+        run_refresh(settings, d, settle_seconds=0)
