@@ -336,6 +336,33 @@ def duckdb_cli_setup(s: Settings, d: DataDir) -> str:
         f"(DATA_PATH '{quoted(where.data_path)}'{override}, READ_ONLY); USE lake;"
     )
 
+@cli.command("migrate", epilog="Example: pulse migrate --json")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print what was carried over as one JSON object.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for a refresh that is already running before giving up.",
+)
+def migrate_cmd(as_json: bool, wait: float) -> None:
+    """Carry the published snapshot file (warehouse/CURRENT) into the lake, once.
+
+    Every table in one lake transaction, checked before it commits (counts, distinct user
+    keys, the ledger, partner releases row for row). A snapshot written by a newer DuckDB
+    is read with that DuckDB through uv (PULSE_UV, .tools/bin/uv or uv on PATH). Nothing
+    to migrate, or already migrated: says so, exit 0. A lake that already holds refreshes
+    is never mixed with a snapshot file: one line, exit 1. The snapshot files stay.
+    """
+    from pipelines.migrate import migrate
+
+    result = migrate(settings(), data_dir(create=False), wait_seconds=wait)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        click.echo(result.message[:1].upper() + result.message[1:] + ".")
+
 
 @cli.command("serve", epilog="Example: pulse serve --port 4200")
 @common_options

@@ -69,6 +69,7 @@ def refresh(
         return Failed(message=outcomes.one_line(e))
     try:
         r.fault_point("after_lock")
+        r.migrate_release_1(settings, d)
         plan = discover_new_files(d, settle_seconds)
         r.fault_point("after_discover")
         staged, snapshot_id = load(settings, d, plan)

@@ -833,6 +833,14 @@ def _check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:
 # --- the whole refresh without Prefect (tests, benchmarks) -----------------------------
 
 
+def migrate_release_1(settings: Settings, d: DataDir) -> None:
+    """Under the refresh lock, before discovery: a data dir of release 1 (snapshot files) is
+    carried into the lake first, its ledger with it, so no landing file is read again."""
+    from pipelines.migrate import migrate_if_needed  # it builds on this module: imported here
+
+    migrate_if_needed(settings, d)
+
+
 def run_refresh(
     settings: Settings,
     d: DataDir,
@@ -844,6 +852,7 @@ def run_refresh(
     lock = refresh_lock(d, wait_seconds)
     try:
         fault_point("after_lock")
+        migrate_release_1(settings, d)
         plan = discover_new_files(d, settle_seconds)
         fault_point("after_discover")
         staged, snapshot_id = load(settings, d, plan, now)
