@@ -60,7 +60,6 @@ def test_duckdb_cli_counts_what_status_shows_while_serve_runs(batches, tmp_path:
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)  # the README's paths, from tmp_path
     env = {
         **clean_env,
-        "PULSE_WAREHOUSE_FORMAT": "lake",
         "PULSE_HMAC_KEY": KEY,
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
@@ -123,7 +122,7 @@ def test_duckdb_cli_counts_what_status_shows_while_serve_runs(batches, tmp_path:
         reader = subprocess.Popen(
             [sys.executable, "-c", HOLD_READER, str(d.root)],
             cwd=REPO,
-            env={**os.environ, "PULSE_WAREHOUSE_FORMAT": "lake"},
+            env=os.environ,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -156,7 +155,7 @@ def test_duckdb_cli_counts_what_status_shows_while_serve_runs(batches, tmp_path:
     res = subprocess.run(
         [str(PULSE), "--data-dir", "data", "duckdb", "-c", "select count(*) from engagement_events"],
         cwd=tmp_path,
-        env={**cli_env, "PULSE_WAREHOUSE_FORMAT": "lake"},
+        env=cli_env,
         capture_output=True,
         text=True,
         timeout=120,

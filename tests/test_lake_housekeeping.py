@@ -30,7 +30,6 @@ DAY = dt.timedelta(days=1)
 
 @pytest.fixture(autouse=True)
 def lake(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PULSE_WAREHOUSE_FORMAT", "lake")
     monkeypatch.setenv("PULSE_HMAC_KEY", KEY)
 
 

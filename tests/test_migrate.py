@@ -70,7 +70,6 @@ def legacy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "legacy"
     with tarfile.open(FIXTURE) as tar:
         tar.extractall(root, filter="data")
-    monkeypatch.setenv("PULSE_WAREHOUSE_FORMAT", "lake")
     monkeypatch.setenv("PULSE_CONFIG", str(REPO / "campaign.toml"))
     monkeypatch.setenv("UV_CACHE_DIR", UV_CACHE)
     for name in ("PULSE_HMAC_KEY", "PULSE_CATALOG", "PULSE_DATA_PATH", "PULSE_UV"):
@@ -81,7 +80,6 @@ def legacy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def lake_env(root: Path) -> dict[str, str]:
     return {
         "PULSE_DATA_DIR": str(root / "data"),
-        "PULSE_WAREHOUSE_FORMAT": "lake",
         "PULSE_CONFIG": str(REPO / "campaign.toml"),
         "UV_CACHE_DIR": UV_CACHE,
     }
@@ -253,7 +251,7 @@ def test_a_lake_that_holds_refreshes_is_never_mixed_with_a_snapshot_file(legacy:
 
 def test_no_legacy_warehouse_is_said_and_nothing_done(tmp_path: Path, pulse) -> None:
     d = DataDir(tmp_path / "fresh").ensure()
-    r = pulse("migrate", env={"PULSE_DATA_DIR": str(d.root), "PULSE_WAREHOUSE_FORMAT": "lake"})
+    r = pulse("migrate", env={"PULSE_DATA_DIR": str(d.root)})
     assert (r.code, r.err) == (0, "")
     assert r.out == f"No legacy warehouse in {d.root} (no warehouse/CURRENT): nothing to migrate.\n"
     assert not (d.root / "lake").exists()
@@ -261,7 +259,6 @@ def test_no_legacy_warehouse_is_said_and_nothing_done(tmp_path: Path, pulse) -> 
 
 def test_a_table_the_version_does_not_know_stops_the_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a snapshot file the pinned DuckDB can open is read in-process; an unknown table is one line
-    monkeypatch.setenv("PULSE_WAREHOUSE_FORMAT", "lake")
     d = DataDir(tmp_path / "data").ensure()
     con = duckdb.connect(str(d.warehouse / "pulse-1.duckdb"))
     con.execute("create table file_ledger as select 1 as x where false")
