@@ -1,15 +1,15 @@
-"""Benchmark (issue 16, stage 1): the DuckLake prototype against today's snapshot files.
+"""Benchmark (issue 16): what a refresh of the lake costs, by the warehouse's size.
 
-    .venv/bin/python -m benchmarks.lake --scale 10 [--json FILE]
+    .venv/bin/python -m benchmarks.lake --scale 10 [100 300] [--json FILE]
 
-For each warehouse kind (`files`: copy the published .duckdb and add the load; `lake`:
-PULSE_WAREHOUSE_FORMAT=lake, one DuckLake commit), on the same demo landing zone (scale 10 is
-about 1M events): the full refresh, then one new 10,000-row engagement file refreshed on top,
-each in a fresh process (benchmarks.measure) with the bytes that process wrote (/proc/self/io
-write_bytes: the snapshot copy, WAL, Parquet files, catalog, temp files), then the disk the
-warehouse uses; then every page's queries (benchmarks.pages, a new reader per run as the
-dashboard makes, 9 runs, median), and one mart query (`daily_trend`) 15 times on one warm
-connection.
+For each demo-data scale (10 is about 1M events, 100 about 10M, 300 about 30M): the full
+refresh, then one new 10,000-row engagement Parquet file refreshed on top, each in a fresh
+process (benchmarks.measure) with the bytes that process wrote (/proc/self/io write_bytes:
+Parquet files, catalog, temp files) against the bytes the file brought, the disk the lake
+uses, and every page's queries (benchmarks.pages, a new reader per run as the dashboard
+makes, 9 runs, median) and one mart query (`daily_trend`) 15 times on one warm connection.
+The incremental refresh's time at each scale is also given as a ratio to the first scale's,
+measured in the same run (the issue's target: 30M within 1.5x of 1M).
 """
 
 from __future__ import annotations
@@ -29,17 +29,6 @@ from benchmarks.measure import measured
 from benchmarks.refresh import BENCH_KEY, INCREMENT_ROWS, write_engagement_files
 
 END = dt.date(2026, 11, 24)
-KINDS = ("files", "lake")
-PAGE_READERS = {"files": ("files",), "lake": ("lake", "lake-cache")}
-
-
-def _env(kind: str) -> None:
-    os.environ["PULSE_HMAC_KEY"] = BENCH_KEY
-    os.environ["PULSE_LAKE_CACHE"] = "1" if kind == "lake-cache" else "0"
-    if kind.startswith("lake"):
-        os.environ["PULSE_WAREHOUSE_FORMAT"] = "lake"
-    else:
-        os.environ.pop("PULSE_WAREHOUSE_FORMAT", None)
 
 
 def _written_bytes() -> int:
@@ -47,8 +36,8 @@ def _written_bytes() -> int:
         return next(int(line.split()[1]) for line in f if line.startswith("write_bytes"))
 
 
-def refresh_in(kind: str, data_dir: str) -> dict[str, Any]:
-    _env(kind)
+def refresh_in(data_dir: str) -> dict[str, Any]:
+    os.environ["PULSE_HMAC_KEY"] = BENCH_KEY
     from pipelines.refresh import run_refresh
     from queries.datadir import DataDir
     from queries.settings import Settings
@@ -65,8 +54,7 @@ def refresh_in(kind: str, data_dir: str) -> dict[str, Any]:
     }
 
 
-def pages_in(kind: str, data_dir: str) -> dict[str, Any]:
-    _env(kind)
+def pages_in(data_dir: str) -> dict[str, Any]:
     from benchmarks.pages import PAGE_QUERIES, time_queries
     from queries import pages as q
     from queries.datadir import DataDir
@@ -95,43 +83,49 @@ def run(scale: float, work: Path | None = None) -> dict[str, Any]:
     from queries.datadir import DataDir
     from queries.settings import Settings
 
-    result: dict[str, Any] = {"scale": scale}
     with tempfile.TemporaryDirectory(prefix="pulse-bench-lake-", dir=work) as tmp:
-        src = DataDir(Path(tmp) / "src").ensure()
-        write_demo_data(Settings(), src, DemoSpec(days=60, scale=scale, seed=1, end=END))
+        d = DataDir(Path(tmp) / "data").ensure()
+        write_demo_data(Settings(), d, DemoSpec(days=60, scale=scale, seed=1, end=END))
         increment = Path(tmp) / "increment.parquet"
         measured(write_engagement_files, INCREMENT_ROWS, [increment], 2)
-        for kind in KINDS:
-            d = DataDir(Path(tmp) / kind).ensure()
-            shutil.copytree(src.landing, d.landing, dirs_exist_ok=True)
-            full = measured(refresh_in, kind, str(d.root))
-            shutil.copy(increment, d.stream_landing("engagement") / "increment.parquet")
-            inc = measured(refresh_in, kind, str(d.root))
-            store = d.root / "lake" if kind == "lake" else d.warehouse
-            result[kind] = {
-                "events": full.value["loaded"],
-                "full_refresh_s": round(full.seconds, 2),
-                "full_written_mb": round(full.value["written_bytes"] / 1e6, 1),
-                "increment_rows": inc.value["read"],
-                "incremental_s": round(inc.seconds, 2),
-                "incremental_written_mb": round(inc.value["written_bytes"] / 1e6, 1),
-                "incremental_timings": inc.value["timings"],
-                "disk_mb": disk_mb(store),
-                "snapshot_id": inc.value["snapshot_id"],
-            }
-            for reader in PAGE_READERS[kind]:
-                result[kind][f"pages_median_ms_{reader}"] = measured(pages_in, reader, str(d.root)).value
-        increment_mb = increment.stat().st_size / 1e6
-        result["increment_file_mb"] = round(increment_mb, 2)
-    return result
+        full = measured(refresh_in, str(d.root))
+        shutil.copy(increment, d.stream_landing("engagement") / "increment.parquet")
+        inc = measured(refresh_in, str(d.root))
+        brought = increment.stat().st_size
+        return {
+            "scale": scale,
+            "events": full.value["loaded"],
+            "full_refresh_s": round(full.seconds, 2),
+            "full_written_mb": round(full.value["written_bytes"] / 1e6, 1),
+            "increment_rows": inc.value["read"],
+            "increment_file_mb": round(brought / 1e6, 2),
+            "incremental_s": round(inc.seconds, 2),
+            "incremental_written_mb": round(inc.value["written_bytes"] / 1e6, 2),
+            "written_per_byte_brought": round(inc.value["written_bytes"] / brought, 1),
+            "incremental_timings": inc.value["timings"],
+            "disk_mb": disk_mb(d.root / "lake"),
+            "snapshot_id": inc.value["snapshot_id"],
+            "pages_median_ms": measured(pages_in, str(d.root)).value,
+        }
+
+
+def ladder(scales: list[float], work: Path | None = None) -> dict[str, Any]:
+    """`run` at each scale, and each incremental refresh's time as a ratio to the first's."""
+    runs = [run(scale, work) for scale in scales]
+    for r in runs:
+        r["incremental_vs_first"] = round(r["incremental_s"] / runs[0]["incremental_s"], 2)
+    return {"runs": runs}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=10.0, help="demo-data scale (10 is about 1M events)")
+    parser.add_argument(
+        "--scale", type=float, nargs="+", default=[10.0], help="demo-data scales (10 is about 1M events)"
+    )
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--work-dir", type=Path, help="where the temporary data dirs go (30M events need ~10 GB)")
     args = parser.parse_args()
-    r = run(args.scale)
+    r = ladder(args.scale, args.work_dir)
     print(json.dumps(r, indent=2))
     if args.json:
         args.json.write_text(json.dumps(r, indent=2) + "\n")
