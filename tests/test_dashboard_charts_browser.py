@@ -53,7 +53,11 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     s = Settings()
     now = dt.datetime.now(dt.UTC)
     launch = dt.datetime.combine(s.launch, dt.time(12), s.tz)
-    for i, at in enumerate([launch, now - dt.timedelta(minutes=30)]):
+    # an event of today in Cambodia: half an hour ago, or just after its midnight if that is
+    # later (run between 17:00 and 17:30 UTC, half an hour ago was yesterday there)
+    midnight = dt.datetime.combine(now.astimezone(s.tz).date(), dt.time(), s.tz)
+    recent = max(now - dt.timedelta(minutes=30), midnight + (now - midnight) / 2)
+    for i, at in enumerate([launch, recent]):
         write_file(
             d,
             f"engagement/{at:%Y/%m/%d}/engagement-{i}.csv",

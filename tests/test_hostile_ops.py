@@ -243,27 +243,10 @@ def test_prefect_that_cannot_start_fails_with_one_recorded_line(pulse, tmp_path:
     assert [(o["outcome"], o["trigger"], o["reason"]) for o in runs] == [("failure", "manual", reason)]
 
 
-def forget_lake(d: DataDir) -> None:
-    """Detach d's lake from this process's DuckDB instance (queries.lake attaches each lake once
-    per process). Once its disk is unmounted its catalog is gone, and any query that lists the
-    tables (duckdb_tables()) of another lake would fail on it."""
-    from queries import lake
-
-    where = lake.lake_location(Settings(), d)
-    con = lake.connect_lake(Settings(), d)
-    try:
-        con.execute("use memory")
-        con.execute(f"detach {where.alias}")
-    finally:
-        con.close()
-    lake._attached.discard(where.alias)
-
-
 @pytest.fixture
 def small_lake(d: DataDir, tiny_disk):
     """The lake (catalog and data files) on a 24 MB file system of its own."""
-    yield tiny_disk(d.root / "lake", "24m")
-    forget_lake(d)  # before tiny_disk unmounts it
+    return tiny_disk(d.root / "lake", "24m")
 
 
 def fill_the_lake_and_fail_twice(d: DataDir, monkeypatch, lake: Path) -> tuple[dict[str, object], list[str], Path]:
