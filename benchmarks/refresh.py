@@ -2,13 +2,16 @@
 
 - Full load: one engagement file of N rows (realistic demo rows, 0.5% bad, 0.2%
   duplicates) as Parquet, CSV and CSV.gz, each loaded by
-    DuckDB bare:  CREATE TABLE t AS SELECT * FROM read_parquet/read_csv(file) into a new file,
+    DuckDB bare:  CREATE TABLE t AS SELECT * FROM read_parquet/read_csv(file) into a new .duckdb
+                  file, and (Parquet) into a table of a new DuckLake (the warehouse's format),
     Polars bare:  read_parquet(file) / scan_csv(file).collect() into memory,
     ours:         the whole refresh without Prefect (hash the file, read, validate, hash user
-                  ids, dedupe, build marts, check and publish a snapshot).
+                  ids, dedupe, build marts, check and commit one lake snapshot).
 - Incremental: one new 10,000-row file on top of an N-row warehouse, for N = 1M, 3M, 10M
-  (those not above --rows), with its ratio to that full load; the full-load times and the
-  warehouse sizes at those N are the scaling curve (30M too when --rows asks for it).
+  (those not above --rows), with its ratio to that full load and to the first N's incremental,
+  the bytes that refresh wrote (/proc/self/io) per byte the file brought, and the lake's disk;
+  the full-load times and the lake's sizes at those N are the scaling curve (30M too when
+  --rows asks for it).
 - Replay: the same landing zone once more, everything already seen.
 Every contender runs in its own fresh process (see benchmarks.measure).
 """
@@ -75,6 +78,19 @@ def duckdb_bare_load(source: str, db: str) -> int:
     return n
 
 
+def duckdb_bare_lake_load(source: str, root: str) -> int:
+    """read_parquet into a table of a new DuckLake (SQLite catalog, Parquet files): the bare
+    cost of the warehouse's own format."""
+    from queries.lake import connect_lake
+
+    d = DataDir(Path(root)).ensure()
+    con = connect_lake(Settings(), d)
+    con.execute("create table t as select * from read_parquet($src)", {"src": source})
+    n = con.sql("select count(*) from t").fetchall()[0][0]
+    con.close()
+    return n
+
+
 def polars_bare_read(source: str) -> int:
     import polars as pl
 
@@ -82,19 +98,25 @@ def polars_bare_read(source: str) -> int:
     return df.height
 
 
+def _written_bytes() -> int:
+    with open("/proc/self/io") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("write_bytes"))
+
+
 def our_refresh(data_dir: str) -> dict[str, Any]:
     os.environ.setdefault("PULSE_HMAC_KEY", BENCH_KEY)
     from pipelines.refresh import run_refresh
 
+    before = _written_bytes()
     r = run_refresh(Settings(), DataDir(Path(data_dir)).ensure(), settle_seconds=0)
+    os.sync()  # what it wrote reaches the disk now and is counted
     c = r.streams["engagement"]
-    return {"read": c.read, "loaded": c.loaded, "timings": r.timings}
+    return {"read": c.read, "loaded": c.loaded, "timings": r.timings, "written_bytes": _written_bytes() - before}
 
 
 def warehouse_mb(d: DataDir) -> float:
-    """Size of the published snapshot file."""
-    name = (d.warehouse / "CURRENT").read_text().strip()
-    return round((d.warehouse / name).stat().st_size / 1e6, 1)
+    """Disk used by the lake: its catalog and every data file (every snapshot kept)."""
+    return round(sum(p.stat().st_size for p in (d.root / "lake").rglob("*") if p.is_file()) / 1e6, 1)
 
 
 def incremental(d: DataDir, seed: int) -> dict[str, Any]:
@@ -102,7 +124,16 @@ def incremental(d: DataDir, seed: int) -> dict[str, Any]:
     path = d.stream_landing("engagement") / f"increment-{seed}.parquet"
     measured(write_engagement_files, INCREMENT_ROWS, [path], seed)
     m = measured(our_refresh, str(d.root))
-    return {"rows": m.value["read"], "s": round(m.seconds, 2), "peak_rss_gb": round(m.peak_rss_gb, 2)}
+    brought = path.stat().st_size
+    return {
+        "rows": m.value["read"],
+        "s": round(m.seconds, 2),
+        "peak_rss_gb": round(m.peak_rss_gb, 2),
+        "file_mb": round(brought / 1e6, 2),
+        "written_mb": round(m.value["written_bytes"] / 1e6, 2),
+        "written_per_byte_brought": round(m.value["written_bytes"] / brought, 1),
+        "timings": m.value["timings"],
+    }
 
 
 def full_load(root: Path, rows: int) -> tuple[dict[str, Any], DataDir]:
@@ -115,6 +146,10 @@ def full_load(root: Path, rows: int) -> tuple[dict[str, Any], DataDir]:
         bare_db = root / f"bare-{ext}.duckdb"
         duck = measured(duckdb_bare_load, str(source), str(bare_db))
         bare_db.unlink(missing_ok=True)
+        lake = None
+        if ext == "parquet":
+            lake = measured(duckdb_bare_lake_load, str(source), str(root / "bare-lake"))
+            shutil.rmtree(root / "bare-lake")
         polars = measured(polars_bare_read, str(source))
         d = DataDir(root / f"data-{ext}").ensure()
         shutil.copy(source, d.stream_landing("engagement") / source.name)
@@ -131,6 +166,11 @@ def full_load(root: Path, rows: int) -> tuple[dict[str, Any], DataDir]:
             "ours_rows_per_s": round(n / ours.seconds),
             "ours_peak_rss_gb": round(ours.peak_rss_gb, 2),
             "ratio_to_duckdb": round(ours.seconds / duck.seconds, 2),
+            **(
+                {"duckdb_lake_s": round(lake.seconds, 2), "ratio_to_duckdb_lake": round(ours.seconds / lake.seconds, 2)}
+                if lake is not None
+                else {}
+            ),
             "ratio_to_polars": round(ours.seconds / polars.seconds, 2),
             "warehouse_mb": warehouse_mb(d),
             "ours_timings": ours.value["timings"],
@@ -160,7 +200,8 @@ def scaling(root: Path, rows: int, headline: dict[str, Any], headline_dir: DataD
         inc = incremental(d, seed=2)
         points.append(
             {"rows": n, "full_load_s": full_s, "warehouse_mb": mb, "incremental": inc,
-             "incremental_to_full_load": round(inc["s"] / full_s, 3)}
+             "incremental_to_full_load": round(inc["s"] / full_s, 3),
+             "incremental_to_first": round(inc["s"] / (points[0]["incremental"]["s"] if points else inc["s"]), 2)}
         )  # fmt: skip
         if d is not headline_dir:
             shutil.rmtree(d.root)

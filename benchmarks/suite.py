@@ -67,15 +67,23 @@ def report(r: dict[str, Any]) -> str:
             f"{f['ratio_to_duckdb']:>8.2f}x{f['ratio_to_polars']:>8.2f}x{f['ours_rows_per_s']:>11,}"
             f"{f['ours_peak_rss_gb']:>8.2f}{f['duckdb_peak_rss_gb']:>12.2f}"
         )
+        if "duckdb_lake_s" in f:
+            lines.append(
+                f"  {'':<8}{'':>7} DuckDB bare into a DuckLake table {f['duckdb_lake_s']:.2f} s: "
+                f"ours {f['ratio_to_duckdb_lake']:.2f}x"
+            )
     lines += [
         "",
         "Scaling (Parquet) and incremental (one new 10,000-row file on top)",
-        f"  {'rows':>12}{'full load s':>13}{'warehouse MB':>14}{'incremental s':>15}{'inc/full':>10}",
+        f"  {'rows':>12}{'full load s':>13}{'lake MB':>9}{'incremental s':>15}{'inc/full':>10}{'inc/first':>11}"
+        f"{'written MB':>12}{'/brought':>10}",
     ]
     for p in r["scaling"]:
+        i = p["incremental"]
         lines.append(
-            f"  {p['rows']:>12,}{p['full_load_s']:>13.2f}{p['warehouse_mb']:>14}{p['incremental']['s']:>15.2f}"
-            f"{p['incremental_to_full_load']:>10.3f}"
+            f"  {p['rows']:>12,}{p['full_load_s']:>13.2f}{p['warehouse_mb']:>9}{i['s']:>15.2f}"
+            f"{p['incremental_to_full_load']:>10.3f}{p['incremental_to_first']:>10.2f}x"
+            f"{i['written_mb']:>12.2f}{i['written_per_byte_brought']:>9.1f}x"
         )
     lines.append(f"  replay (everything already seen): {r['replay_s']:.2f} s")
     if "alerts_detect" in r:

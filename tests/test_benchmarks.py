@@ -42,13 +42,15 @@ def test_report_prints_every_section(tmp_path) -> None:
         "file_mb": 1.0, "rows": 10, "duckdb_s": 1.0, "duckdb_peak_rss_gb": 0.1, "polars_s": 1.0,
         "polars_peak_rss_gb": 0.1, "ours_s": 2.0, "ours_rows_per_s": 5, "ours_peak_rss_gb": 0.2,
         "ratio_to_duckdb": 2.0, "ratio_to_polars": 2.0, "warehouse_mb": 1.0, "ours_timings": {},
+        "duckdb_lake_s": 1.6, "ratio_to_duckdb_lake": 1.25,
     }  # fmt: skip
     r = {
         "rows": 10,
         "machine": {"cpus": 2, "memory_gb": 1.0, "python": "3.11", "load_average_at_start": [0.5, 0, 0]},
         "full_load": {"parquet": fmt},
-        "scaling": [{"rows": 10, "full_load_s": 2.0, "warehouse_mb": 1.0, "incremental": {"s": 1.0},
-                     "incremental_to_full_load": 0.5}],
+        "scaling": [{"rows": 10, "full_load_s": 2.0, "warehouse_mb": 1.0,
+                     "incremental": {"s": 1.0, "written_mb": 0.8, "written_per_byte_brought": 4.0},
+                     "incremental_to_full_load": 0.5, "incremental_to_first": 1.0}],
         "replay_s": 0.1,
         "prefect": {"ephemeral": {"trivial_flow_s": 8.0, "pulse_refresh_nothing_new_s": 9.5, "ours_beyond_prefect_s": 1.5}},
         "pages": {"scale": 0.1, "events": 10, "refresh_s": 1.0, "pages": {}},
@@ -56,6 +58,7 @@ def test_report_prints_every_section(tmp_path) -> None:
     }  # fmt: skip
     text = suite.report(r)
     assert "2.00x" in text and "ours beyond Prefect +1.50 s" in text and "0.500" in text
+    assert "DuckLake table 1.60 s: ours 1.25x" in text and "4.0x" in text  # the lake's bare load, bytes written
 
 
 def test_demo_data_benchmark_runs_at_a_tiny_scale() -> None:
