@@ -19,6 +19,7 @@ import click
 from queries.datadir import DATA_DIR_ENV, PRIVATE_UMASK, DataDir
 from queries.errors import PulseError
 from queries.reference import STREAMS
+from queries.schedule import isolate_prefect
 from queries.settings import CONFIG_ENV, Settings, load_settings
 
 _DATA_DIR_KEY = "pulse.data_dir"
@@ -79,7 +80,7 @@ def data_dir(*, create: bool = True) -> DataDir:
     if "pulse.datadir" not in ctx.meta:
         d = DataDir.resolve(ctx.meta.get(_DATA_DIR_KEY))
         d = d.ensure() if create else d.existing()
-        d.isolate_prefect()
+        isolate_prefect(d)
         ctx.meta["pulse.datadir"] = d
     return ctx.meta["pulse.datadir"]
 
@@ -164,7 +165,7 @@ def refresh_cmd(as_json: bool, settle: float, wait: float) -> None:
         logging.basicConfig(format="%(message)s", level=logging.WARNING)
         logging.getLogger("pulse").setLevel(logging.INFO)
     from pipelines import outcomes
-    from pipelines.refresh import refresh_lock
+    from pipelines.lake_write import refresh_lock
     from pipelines.secrets import check_key
 
     refresh_lock(d, wait).release()  # fail fast, before paying for Prefect's start-up
@@ -335,6 +336,7 @@ def duckdb_cli_setup(s: Settings, d: DataDir) -> str:
         f"{loads} ATTACH 'ducklake:{quoted(where.catalog)}' AS lake "
         f"(DATA_PATH '{quoted(where.data_path)}'{override}, READ_ONLY); USE lake;"
     )
+
 
 @cli.command("migrate", epilog="Example: pulse migrate --json")
 @common_options

@@ -12,6 +12,8 @@ from prefect.tasks import exponential_backoff
 
 from pipelines import notify, outcomes
 from pipelines import refresh as r
+from pipelines.lake_write import RefreshBusy, fault_point, refresh_lock
+from pipelines.migrate import migrate_if_needed
 from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.settings import load_settings
@@ -56,8 +58,8 @@ def refresh(
     d = DataDir(Path(data_dir))
     try:
         settings = load_settings(Path(config) if config else None)
-        lock = r.refresh_lock(d, wait_seconds)
-    except r.RefreshBusy as e:
+        lock = refresh_lock(d, wait_seconds)
+    except RefreshBusy as e:
         if trigger == "schedule":
             get_run_logger().warning("skipped: %s", e)
             outcomes.record(d, "skipped", trigger, str(e))
@@ -68,10 +70,10 @@ def refresh(
         notify.after_refresh(None, d, failure=outcomes.one_line(e))
         return Failed(message=outcomes.one_line(e))
     try:
-        r.fault_point("after_lock")
-        r.migrate_release_1(settings, d)
+        fault_point("after_lock")
+        migrate_if_needed(settings, d)  # release 1's data dir: its ledger first
         plan = discover_new_files(d, settle_seconds)
-        r.fault_point("after_discover")
+        fault_point("after_discover")
         staged, snapshot_id = load(settings, d, plan)
         result = r.RefreshResult.from_staged(staged, snapshot_id).to_json()
     except Exception as e:

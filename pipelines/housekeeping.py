@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from pipelines import outcomes
-from pipelines.refresh import refresh_lock
+from pipelines.lake_write import refresh_lock
 from queries.datadir import DataDir
 from queries.lake import connect_lake
 from queries.lake_cache import prune_cache

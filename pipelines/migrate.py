@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 
 from pipelines import legacy_export
-from pipelines.refresh import _check_counts, _prepare, fault_point, refresh_lock
+from pipelines.lake_write import check_counts, fault_point, prepare, refresh_lock
 from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.lake import connect_lake, lake_location, latest_snapshot_id
@@ -218,7 +218,7 @@ def _uv(snapshot: Path) -> str:
 
 def _import(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], src: Path, name: str) -> dict[str, int]:
     """Every exported table into the lake (inside con's open transaction); rows per table."""
-    _prepare(con)
+    prepare(con)
     schema = {
         t
         for (t,) in con.sql(
@@ -264,7 +264,7 @@ def _check(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], name: str) 
                 raise PulseError(
                     f"{name}: {table}.{column} has {expected} distinct values, the lake {got}; nothing migrated"
                 )
-    _check_counts(con, f"{name} migrated")
+    check_counts(con, f"{name} migrated")
     if legacy_export.RELEASES in manifest["tables"]:
         before = manifest["digests"][legacy_export.RELEASES]
         if legacy_export.rows_digest(con) != before:

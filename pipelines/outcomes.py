@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 
 from pipelines import notify
-from pipelines.refresh import RefreshBusy, RefreshResult, run_refresh
+from pipelines.lake_write import RefreshBusy
+from pipelines.refresh import RefreshResult, run_refresh
 from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.runlog import RunOutcome, read_outcomes

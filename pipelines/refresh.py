@@ -13,10 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
-import signal
-import threading
 import time
 import uuid
 from collections import Counter
@@ -25,9 +22,9 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from filelock import FileLock, Timeout
 
 from pipelines.alerts import record_alert_incidents
+from pipelines.lake_write import check_counts, fault_point, prepare, refresh_lock
 from pipelines.landing import (
     Discovery,
     LandingFile,
@@ -40,6 +37,7 @@ from pipelines.landing import (
     spelling_order,
     unchanged_since_discovery,
 )
+from pipelines.migrate import migrate_if_needed
 from pipelines.releases import release_closed_weeks
 from pipelines.secrets import fingerprint, hmac_key
 from pipelines.user_keys import keyed_user_ids
@@ -52,7 +50,6 @@ from queries.sqlfiles import mart_names, sql
 from queries.warehouse import KEY_FINGERPRINT, published_snapshot_id
 
 log = logging.getLogger("pulse.refresh")
-FAULT_ENV = "PULSE_FAULT_KILL_AT"  # test hook: SIGKILL this process at the named step
 DEFAULT_SETTLE_SECONDS = 5.0
 CHUNK_ROWS = 1_000_000  # rows validated at a time: bounds memory on a big file
 
@@ -69,25 +66,6 @@ EVENT_COLUMNS = {
     "safety": "event_id, event_at, user_key, province, age_band, language, action, target_type, target_id, "
     "policy, detection, views_at_action",
 }
-
-
-class RefreshBusy(PulseError):
-    """Another refresh holds the lock."""
-
-
-FAULT_DELAY_ENV = "PULSE_FAULT_DELAY_MS"  # with PULSE_FAULT_KILL_AT=in_commit: how long into the commit
-IN_COMMIT = "in_commit"
-
-
-def fault_point(name: str) -> None:
-    """Die here, as `kill -9` would, when a crash test asks for it. `in_commit` dies while the
-    commit runs: a timer started at `before_commit` kills the process PULSE_FAULT_DELAY_MS later."""
-    at = os.environ.get(FAULT_ENV)
-    if at == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-    elif at == IN_COMMIT and name == "before_commit":
-        delay = float(os.environ.get(FAULT_DELAY_ENV, "1")) / 1000
-        threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
 
 
 # --- results ---------------------------------------------------------------------------
@@ -194,22 +172,6 @@ class RefreshResult:
         }
 
 
-# --- the lock --------------------------------------------------------------------------
-
-
-def refresh_lock(d: DataDir, wait_seconds: float) -> FileLock:
-    """Held for a whole refresh; released by the OS if the process dies."""
-    lock = FileLock(d.warehouse / "refresh.lock")
-    try:
-        lock.acquire(timeout=wait_seconds)
-    except Timeout:
-        raise RefreshBusy(
-            f"another refresh is running on {d.root} (waited {wait_seconds:g} s); "
-            "try again when it ends, or pass --wait SECONDS"
-        ) from None
-    return lock
-
-
 # --- 1. discover -----------------------------------------------------------------------
 
 
@@ -285,7 +247,7 @@ def _load_into(
 ) -> bool:
     """Every candidate file, counts, ledger, marts, partner releases, alert incidents and the
     run record, on con; False when no file was processed (nothing to publish)."""
-    _prepare(con)
+    prepare(con)
     con.execute("delete from warehouse_meta where name = $name", {"name": KEY_FINGERPRINT})
     con.execute(
         "insert into warehouse_meta values ($name, $value)", {"name": KEY_FINGERPRINT, "value": fingerprint(key)}
@@ -337,13 +299,6 @@ def _load_into(
 # keep only its top 53 bits (distinct people merge). The lake stores it as a UUID (16 bytes);
 # staging keeps the UHUGEINT that landing_rows.sql joins from the two halves.
 STORED_USER_KEY = "format('{:032x}', user_key)::uuid as user_key"
-
-
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(sql("schema", "pipelines"))
-    con.execute(sql("macros", "pipelines"))
-    con.execute("create or replace temp table province_lookup (key varchar, code varchar)")
-    con.executemany("insert into province_lookup values (?, ?)", ref.province_keys())
 
 
 def _validation_params(settings: Settings, stream: str, now: dt.datetime) -> dict[str, Any]:
@@ -794,7 +749,7 @@ def _commit_lake(staged: Staged) -> str:
     con = staged.lake
     assert con is not None
     try:
-        _check_counts(con, f"load {staged.snapshot_id}")
+        check_counts(con, f"load {staged.snapshot_id}")
         (alias,) = con.sql("select current_database()").fetchall()[0]
         con.execute(
             f"call {alias}.set_commit_message('pulse refresh', $message, extra_info => $info)",
@@ -817,28 +772,7 @@ def load(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = N
     return staged, publish(d, staged)
 
 
-def _check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    for stream in ref.STREAMS:
-        events = con.sql(f"select count(*) from {stream}_events").fetchall()[0][0]
-        ledger = con.execute(
-            "select coalesce(sum(rows_loaded), 0) from file_ledger where stream = ?", [stream]
-        ).fetchall()[0][0]
-        if events != ledger:
-            raise PulseError(
-                f"snapshot {name}: {stream} has {events} rows but the ledger accounts for {ledger}; "
-                "not published, the previous snapshot stays"
-            )
-
-
 # --- the whole refresh without Prefect (tests, benchmarks) -----------------------------
-
-
-def migrate_release_1(settings: Settings, d: DataDir) -> None:
-    """Under the refresh lock, before discovery: a data dir of release 1 (snapshot files) is
-    carried into the lake first, its ledger with it, so no landing file is read again."""
-    from pipelines.migrate import migrate_if_needed  # it builds on this module: imported here
-
-    migrate_if_needed(settings, d)
 
 
 def run_refresh(
@@ -852,7 +786,7 @@ def run_refresh(
     lock = refresh_lock(d, wait_seconds)
     try:
         fault_point("after_lock")
-        migrate_release_1(settings, d)
+        migrate_if_needed(settings, d)  # release 1's data dir: its ledger first, so no file is read again
         plan = discover_new_files(d, settle_seconds)
         fault_point("after_discover")
         staged, snapshot_id = load(settings, d, plan, now)

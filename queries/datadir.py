@@ -159,16 +159,3 @@ class DataDir:
 
     def landing_is_empty(self) -> bool:
         return not any(p.is_file() for p in self.landing.rglob("*")) if self.landing.exists() else True
-
-    def isolate_prefect(self) -> None:
-        """Point Prefect's local state at this data dir, and keep it quiet and offline; use the
-        Prefect server of a `pulse serve` running on this data dir if there is one.
-        Call before prefect is imported; settings the user exported win, but PREFECT_HOME."""
-        os.environ["PREFECT_HOME"] = str(self.prefect_home)
-        for key, value in PREFECT_DEFAULTS.items():
-            os.environ.setdefault(key, value)
-        if "PREFECT_API_URL" not in os.environ:  # a running `pulse serve`'s server: its UI shows this run too
-            from queries.schedule import serving
-
-            if (state := serving(self)) is not None:
-                os.environ["PREFECT_API_URL"] = state.api_url

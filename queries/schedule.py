@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 
-from queries.datadir import DataDir
+from queries.datadir import PREFECT_DEFAULTS, DataDir
 from queries.settings import Settings
 
 
@@ -76,3 +76,15 @@ def schedule_interval(d: DataDir, settings: Settings) -> dt.timedelta:
     """The interval being served, else the one `schedule.cron` asks for."""
     state = serving(d)
     return state.interval() if state else cron_interval(settings.schedule.cron, settings.tz)
+
+
+def isolate_prefect(d: DataDir) -> None:
+    """Point Prefect's local state at this data dir, and keep it quiet and offline; use the
+    Prefect server of a `pulse serve` running on this data dir if there is one.
+    Call before prefect is imported; settings the user exported win, but PREFECT_HOME."""
+    os.environ["PREFECT_HOME"] = str(d.prefect_home)
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    # a running `pulse serve`'s server: its UI shows this run too
+    if "PREFECT_API_URL" not in os.environ and (state := serving(d)) is not None:
+        os.environ["PREFECT_API_URL"] = state.api_url

@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent(
     import sys
     from pathlib import Path
     from pipelines.outcomes import refresh_and_record
-    from pipelines.refresh import RefreshBusy
+    from pipelines.lake_write import RefreshBusy
     from queries.datadir import DataDir
     from queries.settings import Settings
     try:
@@ -143,7 +143,7 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
 
     land.drop("base.csv")
     refresh()
-    real_discover, real_sha, real_check = r.discover, r.content_sha256, r._check_counts
+    real_discover, real_sha, real_check = r.discover, r.content_sha256, r.check_counts
     for round_ in range(ROUNDS):
         # 1. SIGKILL mid-run, at several steps
         for point in KILL_POINTS[round_::ROUNDS]:
@@ -231,13 +231,13 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
             def full(*args, **kwargs):
                 raise OSError(errno.ENOSPC, "No space left on device", str(d.root / "lake"))
 
-            monkeypatch.setattr(r, "_check_counts", full)  # the commit's first step
+            monkeypatch.setattr(r, "check_counts", full)  # the commit's first step
         refresh(expect_ok=False)
         full_ok = consistent(d) == before and errors[-1].endswith(
             "free disk space under the data dir, the next run retries"
         )
         ballast.unlink(missing_ok=True)
-        monkeypatch.setattr(r, "_check_counts", real_check)
+        monkeypatch.setattr(r, "check_counts", real_check)
         refresh()
         survived_if("disk full, then freed", full_ok and consistent(d) > before)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.demo_data import DemoSpec, write_demo_data
-from pipelines.refresh import refresh_lock
+from pipelines.lake_write import refresh_lock
 from queries.datadir import DataDir
 from queries.settings import Settings
 

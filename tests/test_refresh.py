@@ -18,11 +18,12 @@ import polars as pl
 import pytest
 
 from pipelines.demo_data import BAD_KINDS, DemoSpec, write_demo_data
-from pipelines.refresh import RefreshBusy, refresh_lock, run_refresh
+from pipelines.lake_write import RefreshBusy, refresh_lock
+from pipelines.refresh import run_refresh
 from pipelines.secrets import KEY_ENV, hmac_key
 from queries.datadir import DataDir
-from queries.settings import Settings
 from queries.lake import connect_lake
+from queries.settings import Settings
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import define_load_tables, read_landing_file
 from tests.warehouse_edit import planted

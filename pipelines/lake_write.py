@@ -1,0 +1,72 @@
+"""Writing to the lake, the parts every writer shares (the refresh, `pulse migrate`,
+housekeeping): the one lock, the schema, the ledger check before a commit, and the crash
+tests' fault points."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import duckdb
+from filelock import FileLock, Timeout
+
+from queries import reference as ref
+from queries.datadir import DataDir
+from queries.errors import PulseError
+from queries.sqlfiles import sql
+
+FAULT_ENV = "PULSE_FAULT_KILL_AT"  # test hook: SIGKILL this process at the named step
+FAULT_DELAY_ENV = "PULSE_FAULT_DELAY_MS"  # with PULSE_FAULT_KILL_AT=in_commit: how long into the commit
+IN_COMMIT = "in_commit"
+
+
+def fault_point(name: str) -> None:
+    """Die here, as `kill -9` would, when a crash test asks for it. `in_commit` dies while the
+    commit runs: a timer started at `before_commit` kills the process PULSE_FAULT_DELAY_MS later."""
+    at = os.environ.get(FAULT_ENV)
+    if at == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif at == IN_COMMIT and name == "before_commit":
+        delay = float(os.environ.get(FAULT_DELAY_ENV, "1")) / 1000
+        threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
+
+
+class RefreshBusy(PulseError):
+    """Another refresh holds the lock."""
+
+
+def refresh_lock(d: DataDir, wait_seconds: float) -> FileLock:
+    """Held for a whole refresh; released by the OS if the process dies."""
+    lock = FileLock(d.warehouse / "refresh.lock")
+    try:
+        lock.acquire(timeout=wait_seconds)
+    except Timeout:
+        raise RefreshBusy(
+            f"another refresh is running on {d.root} (waited {wait_seconds:g} s); "
+            "try again when it ends, or pass --wait SECONDS"
+        ) from None
+    return lock
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """The lake's tables (pipelines/sql/schema.sql), macros and the province lookup, on con."""
+    con.execute(sql("schema", "pipelines"))
+    con.execute(sql("macros", "pipelines"))
+    con.execute("create or replace temp table province_lookup (key varchar, code varchar)")
+    con.executemany("insert into province_lookup values (?, ?)", ref.province_keys())
+
+
+def check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Every stream's rows equal what its ledger accounts for, inside the transaction about to
+    be committed; PulseError (nothing committed) when not."""
+    for stream in ref.STREAMS:
+        events = con.sql(f"select count(*) from {stream}_events").fetchall()[0][0]
+        ledger = con.execute(
+            "select coalesce(sum(rows_loaded), 0) from file_ledger where stream = ?", [stream]
+        ).fetchall()[0][0]
+        if events != ledger:
+            raise PulseError(
+                f"snapshot {name}: {stream} has {events} rows but the ledger accounts for {ledger}; "
+                "not published, the lake stays as it was"
+            )
