@@ -54,10 +54,15 @@ def build_warehouse(root: Path) -> DataDir:
     tests/dashboard_fixtures.ACCOUNTS."""
     d = build(root)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    # half an hour ago, or halfway since midnight in Cambodia if that is later (between 17:00 and
+    # 17:30 UTC, half an hour ago was yesterday there, and today would have no data)
+    tz = Settings().tz
+    midnight = dt.datetime.combine(now.astimezone(tz).date(), dt.time(), tz)
+    recent = max(now - dt.timedelta(minutes=30), midnight + (now - midnight) / 2).replace(microsecond=0)
     write_file(
         d,
         f"engagement/{now:%Y/%m/%d}/engagement-today.csv",
-        [eng(100, "u8", "view", event_time=(now - dt.timedelta(minutes=30)).isoformat().replace("+00:00", "Z"))],
+        [eng(100, "u8", "view", event_time=recent.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"))],
     )
     write_file(
         d,
