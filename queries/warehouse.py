@@ -53,6 +53,8 @@ def published_key_fingerprint(d: DataDir) -> tuple[bool, str | None]:
         return False, None
     try:
         rows = con.execute("select value from warehouse_meta where name = ?", [KEY_FINGERPRINT]).fetchall()
+    except duckdb.CatalogException:  # a lake made before warehouse_meta existed: nothing recorded
+        rows = []
     finally:
         con.close()
     return True, rows[0][0] if rows else None
