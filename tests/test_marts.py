@@ -179,3 +179,11 @@ def test_a_cycle_or_an_unknown_dependency_is_refused() -> None:
         MartDeclarationError, match=r"^mart_c depends on engagement_event: neither a mart nor a source table$"
     ):
         build_order((c,))
+
+
+def test_a_mart_declares_exactly_the_tables_and_marts_its_sql_reads() -> None:
+    names = {m.name for m in MARTS} | marts.SOURCES
+    for mart in MARTS:
+        body = re.sub(r"--[^\n]*", "", sql(f"marts/{mart.name}"))  # without the comments
+        read = {n for n in names if re.search(rf"\b(new_)?{n}\b", body)} - {mart.name}
+        assert read == set(mart.depends_on), mart.name
