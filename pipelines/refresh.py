@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import time
 import uuid
 from collections import Counter
@@ -37,6 +36,7 @@ from pipelines.landing import (
     spelling_order,
     unchanged_since_discovery,
 )
+from pipelines.marts import build_marts
 from pipelines.migrate import migrate_if_needed
 from pipelines.releases import release_closed_weeks
 from pipelines.secrets import fingerprint, hmac_key
@@ -46,7 +46,7 @@ from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.lake import connect_lake, latest_snapshot_id
 from queries.settings import Settings
-from queries.sqlfiles import mart_names, sql
+from queries.sqlfiles import sql
 from queries.warehouse import KEY_FINGERPRINT, published_snapshot_id
 
 log = logging.getLogger("pulse.refresh")
@@ -58,7 +58,6 @@ COLUMNS = {
     "referral": ref.COMMON_COLUMNS + ref.REFERRAL_COLUMNS,
     "safety": ref.COMMON_COLUMNS + ref.SAFETY_COLUMNS,
 }
-PEOPLE_MART = "mart_engagement_people_daily"  # the marts of distinct people read it
 EVENT_COLUMNS = {
     "engagement": "event_id, event_at, user_key, province, age_band, language, event_type, video_id, "
     "creator_id, hashtags, surface, watch_time_ms, partner_id, is_campaign",
@@ -280,7 +279,7 @@ def _load_into(
     _count_and_record(con, staged, snapshot_id)
     fault_point("after_count")
     t = time.perf_counter()
-    kind = _build_marts(con, settings, snapshot_id)
+    kind = build_marts(con, settings, snapshot_id)  # pipelines/marts.py
     staged.timings[f"marts_{kind}_s"] = time.perf_counter() - t
     fault_point("after_marts")
     t = time.perf_counter()
@@ -584,138 +583,6 @@ def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_i
             for f in staged.files
         ],
     )
-
-
-def _build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, snapshot_id: str) -> str:
-    """Build every mart whole on the first load (and when the timezone or the tracked hashtags
-    changed, or a mart is missing); else fold in this load, by the mart's own marker:
-    `-- merge: add(..) or(..)` adds its new events' rows; `-- merge: by difference for the
-    people a load brought` adds those people's rows now and subtracts them as they were
-    before (people_before); `-- rebuild: the people a load brought` rebuilds those people's
-    rows; any other mart is rebuilt for the days the load touched. Returns 'full' or 'incremental'."""
-    tracked = sorted(settings.tracked_hashtags)
-    state = con.sql("select timezone, tracked_hashtags from mart_state").fetchall()
-    existing = {
-        t
-        for (t,) in con.sql(
-            "select table_name from duckdb_tables() where database_name = current_database()"
-        ).fetchall()
-    }
-    # a mart added since the last load (a newer version of the product) needs every day too
-    full = state != [(settings.timezone, tracked)] or not set(mart_names()) <= existing
-    if state and state[0][1] != tracked:  # the campaign's hashtags changed: re-mark every event
-        con.execute(
-            "update engagement_events set is_campaign = coalesce(list_has_any(hashtags, $tracked), false)",
-            {"tracked": tracked},
-        )
-    days = (
-        []
-        if full
-        else [
-            d
-            for (d,) in con.sql(
-                " union ".join(
-                    f"select distinct timezone($tz, event_at)::date from {s}_events where load_id = $load_id"
-                    for s in ref.STREAMS
-                ),
-                params={"tz": settings.timezone, "load_id": snapshot_id},
-            ).fetchall()
-        ]
-    )
-    tz = settings.tz
-    first, last = (min(days), max(days)) if days else (dt.date(1970, 1, 1), dt.date(1970, 1, 1))
-    params = {
-        "tz": settings.timezone,
-        "tracked": tracked,
-        "full": full,
-        "days": days,
-        # the touched days as a UTC range, so unchanged row groups are skipped by their zone maps
-        "from_utc": dt.datetime.combine(first, dt.time(), tz),
-        "to_utc": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz),
-    }
-    con.execute(sql("number_users", "pipelines"), {"full": full, "load_id": snapshot_id})
-    con.execute(  # the people this load brought (none on a full build)
-        "create or replace temp table load_people as select distinct u.user_number from engagement_events as e "
-        "join user_numbers as u using (user_key) where not $full and e.load_id = $load_id",
-        {"full": full, "load_id": snapshot_id},
-    )
-    for name in mart_names():
-        select = sql(f"marts/{name}")
-        used = {k: v for k, v in params.items() if f"${k}" in select}
-        if name == PEOPLE_MART and not full:  # its rows of those people before this load
-            con.execute(
-                f"create or replace temp table people_before as select * from {name} "
-                "where user_number in (select user_number from load_people)"
-            )
-        if full:
-            con.execute(f"create or replace table {name} as {select}", used)
-        elif re.search(r"^-- merge: by difference for the people a load brought", select, re.M):
-            con.execute(f"create or replace temp table mart_delta as {select}", used)
-            _fold_delta(con, name, {"count_people": "add"})
-            con.execute(f"delete from {name} where count_people = 0")
-        elif merge := _mart_merge(select):
-            _merge_mart(con, name, select, merge, {**used, "full": True}, snapshot_id)
-        elif re.search(r"^-- rebuild: the people a load brought", select, re.M):  # rows per person
-            con.execute(f"delete from {name} where user_number in (select user_number from load_people)")
-            con.execute(f"insert into {name} {select}", used)
-        else:  # rebuilt for the days the load touched
-            con.execute(f"delete from {name} where list_contains($days, day)", {"days": days})
-            con.execute(f"insert into {name} {select}", used)
-        if name == PEOPLE_MART and full:
-            con.execute(f"create or replace temp table people_before as select * from {name} where false")
-    con.execute("delete from mart_state")
-    con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
-    return "full" if full else "incremental"
-
-
-def _mart_merge(select: str) -> dict[str, str]:
-    """A mart's `-- merge: add(a, b) or(c)` line: how its measures combine with a new load's
-    rows (counts and sums add up, flags or together). A mart without one (a distinct count
-    does not add up) is rebuilt for the days the load touched."""
-    line = re.search(r"^-- merge: (.*)$", select, re.MULTILINE)
-    if line is None:
-        return {}
-    return {
-        column.strip(): how
-        for how, columns in re.findall(r"(add|or)\(([^)]*)\)", line.group(1))
-        for column in columns.split(",")
-    }
-
-
-def _merge_mart(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    select: str,
-    merge: dict[str, str],
-    params: dict[str, Any],
-    snapshot_id: str,
-) -> None:
-    """Fold this load's rows into the mart: aggregate only the new events (the mart's own
-    statement over them), add to or or into the rows with the same key, insert the others.
-    The cost grows with the load, not with the warehouse."""
-    delta = select
-    for stream in ref.STREAMS:  # the mart's statement over this load's events only
-        delta = delta.replace(f"from {stream}_events", f"from (select * from {stream}_events where load_id = $load_id)")
-    con.execute(f"create or replace temp table mart_delta as {delta}", {**params, "load_id": snapshot_id})
-    _fold_delta(con, name, merge)
-
-
-def _fold_delta(con: duckdb.DuckDBPyConnection, name: str, merge: dict[str, str]) -> None:
-    """Fold the rows of temp table mart_delta into the mart: add to or or into the rows with
-    the same key (every column not in `merge`), insert the others."""
-    columns = [c for (c,) in con.sql("select column_name from (describe mart_delta)").fetchall()]
-    keys = [c for c in columns if c not in merge]
-    same_key = " and ".join(f"m.{k} is not distinct from d.{k}" for k in keys)
-    combine = ", ".join(
-        f"{c} = coalesce(m.{c} + d.{c}, m.{c}, d.{c})" if how == "add" else f"{c} = m.{c} or d.{c}"
-        for c, how in merge.items()
-    )
-    con.execute(f"update {name} as m set {combine} from mart_delta as d where {same_key}")
-    con.execute(
-        f"insert into {name} by name select * from mart_delta as d "
-        f"where not exists (select 1 from {name} as m where {same_key})"
-    )
-    con.execute("drop table mart_delta")
 
 
 def _record_run(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str, started: dt.datetime) -> None:

@@ -94,7 +94,8 @@ def prefect_api():
 
 
 def define_load_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The temp tables a full build of the people marts reads (pipelines/refresh.py _build_marts),
-    empty: no load, no rows before it. For tests that run a mart's statement themselves."""
-    con.execute("create or replace temp table load_people as select user_number from user_numbers where false")
-    con.execute("create or replace temp table people_before as select * from mart_engagement_people_daily where false")
+    """The relations a full build hands to the mart SQL (pipelines/marts.py): new_<stream>_events
+    the whole tables, no load_people, no rows before. For tests that run a mart's statement themselves."""
+    from pipelines.marts import define_full_build_inputs
+
+    define_full_build_inputs(con)

@@ -2,7 +2,7 @@
 -- The shared fields arrive typed from landing_rows.sql.
 -- Grain: one row per landing row; `reasons` is empty for a valid row.
 -- is_campaign: the video carries a tracked hashtag; set here, and recomputed for every row
--- when the tracked hashtags change (pipelines/refresh.py _build_marts).
+-- when the tracked hashtags change (pipelines/marts.py build_marts).
 with hashtag_values as (  -- a handful of distinct values: parsed once each (file_rows: see landing_rows.sql)
     select raw, hashtags, coalesce(list_has_any(hashtags, $tracked), false) as is_campaign, too_long as hashtags_too_long
     from (

@@ -1,14 +1,13 @@
--- Built whole on the first load (or when the timezone or tracked hashtags change, $full);
--- an incremental load folds its own events in (pipelines/refresh.py _merge_mart):
--- merge: add(count_events)
+-- Reads new_<stream>_events: every event on a full build, the load's own events on an
+-- incremental one, whose rows pipelines/marts.py folds into the mart by its grain (count_events add up).
 -- Grain: one row per stream × campaign-timezone day × hour of day (0-23), for the
 -- weekly-rhythm heatmap (day of week × hour).
 with events as (
-    select 'engagement' as stream, event_at from engagement_events
+    select 'engagement' as stream, event_at from new_engagement_events
     union all
-    select 'referral', event_at from referral_events
+    select 'referral', event_at from new_referral_events
     union all
-    select 'safety', event_at from safety_events
+    select 'safety', event_at from new_safety_events
 )
 select
     stream,
@@ -16,5 +15,4 @@ select
     hour(timezone($tz, event_at)) as hour,
     count(*) as count_events
 from events
-where $full or (event_at >= $from_utc and event_at < $to_utc and list_contains($days, timezone($tz, event_at)::date))
 group by all

@@ -1,5 +1,6 @@
 -- Rebuilt at each publish for every day in $days, all of them inside [$from_utc, $to_utc)
--- (or for all days when $full): a distinct count does not add up.
+-- (or for all days when $full): a distinct count does not add up (fold rebuild_days,
+-- pipelines/marts.py).
 -- Grain: one row per campaign-timezone day × province × age_band × language × creator_id:
 -- who posted a campaign video, so the distinct creators of a period read a few thousand rows,
 -- not every event. No page lists a creator.

@@ -1,8 +1,7 @@
 -- A person's row depends on all their days and on nobody else's, so a load rebuilds the rows
--- of the people it brought (pipelines/refresh.py _build_marts):
--- rebuild: the people a load brought
--- It reads mart_engagement_people_daily, which is built before it (marts build in name order).
--- Grain: one row per day × user_number: the people of mart_engagement_people_daily seen in more
+-- of the people it brought (load_people; fold rebuild_people in pipelines/marts.py). It reads
+-- mart_engagement_people_daily, which is built before it (its declared depends_on).
+-- Grain: one row per user_number (with the day of their second segment): the people of mart_engagement_people_daily seen in more
 -- than one segment (province × age band × language), on the day they were first seen in their
 -- second one. mart_people_returns counts such a person once per segment; the page queries count
 -- them once with a bitmap over their own rows (few: most people keep their segment).

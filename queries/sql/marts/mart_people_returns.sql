@@ -1,8 +1,8 @@
 -- A person's rows depend on all their days and on nobody else's, so a load folds in the
--- difference for the people it brought (pipelines/refresh.py _build_marts): their rows from
--- the people mart now, counted +1, and as they were before this load (people_before), -1.
--- merge: by difference for the people a load brought
--- It reads mart_engagement_people_daily, which is built before it (marts build in name order).
+-- difference for the people it brought (load_people): their rows from
+-- the people mart now, counted +1, and as they were before this load (people_before), -1
+-- (fold difference_people in pipelines/marts.py). It reads mart_engagement_people_daily,
+-- which is built before it (its declared depends_on).
 -- Grain: one row per measure (reach, engaged, hub) × campaign-timezone day × prev_day × province
 -- × age_band × language. count_people: the people who had that measure that day in that segment
 -- (a campaign view; a like, comment, share or favorite; a Hub visit) and whose previous such day

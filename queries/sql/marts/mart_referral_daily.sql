@@ -1,6 +1,7 @@
 -- Rebuilt at each publish for every day in $days, all of them inside [$from_utc, $to_utc)
 -- (or for all days when $full). count_users is a distinct count: it does not add up, so this
--- mart is rebuilt for the days a load touched rather than merged.
+-- mart is rebuilt for the days a load touched rather than merged (fold rebuild_days,
+-- pipelines/marts.py).
 -- Grain: one row per campaign-timezone day × province × age_band × language × partner_id
 -- × entry_point × channel × stage.
 select

@@ -1,6 +1,5 @@
--- Built whole on the first load (or when the timezone or tracked hashtags change, $full);
--- an incremental load folds its own events in (pipelines/refresh.py _merge_mart):
--- merge: add(count_events, count_zero_view, count_known_views)
+-- Reads new_<stream>_events: every event on a full build, the load's own events on an
+-- incremental one, whose rows pipelines/marts.py folds into the mart by its grain (counts add up).
 -- Grain: one row per campaign-timezone day × province × age_band × language × action
 -- × target_type × policy × detection.
 select
@@ -15,6 +14,5 @@ select
     count(*) as count_events,
     count(*) filter (where views_at_action = 0) as count_zero_view,
     count(views_at_action) as count_known_views
-from safety_events
-where $full or (event_at >= $from_utc and event_at < $to_utc and list_contains($days, timezone($tz, event_at)::date))
+from new_safety_events
 group by all

@@ -1,5 +1,6 @@
 -- Rebuilt at each publish for every day in $days (or for all days when $full), from the daily
--- marts of the three streams, which are built before it (marts build in name order).
+-- marts of the three streams, which are built before it (its declared depends_on,
+-- pipelines/marts.py).
 -- Grain: one row per campaign-timezone day × province × age_band × language: the Overview's
 -- counted figures (campaign views and posts, Hub visits, helpline clicks, reports), so its
 -- tiles and daily trend read a few thousand rows instead of three marts.
