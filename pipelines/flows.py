@@ -30,14 +30,12 @@ def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(exc, BaseException) and outcomes.is_transient(exc)
 
 
-# Results stay in memory: task inputs are DuckDB plans and open transactions, not data to cache.
-discover_new_files = task(r.discover_new_files, name="discover new files", cache_policy=NO_CACHE)
-# Staging and committing are one task: a full disk that was freed, or a catalog another process
-# held locked, is worth another attempt, with backoff, and a failed commit's transaction is
-# gone, so the attempt stages again.
+# Discovery, staging and the commit are one task: a full disk that was freed, or a catalog
+# another process held locked, is worth another attempt, with backoff; a failed commit's
+# transaction is gone, so the attempt discovers and stages again. Results stay in memory.
 load = task(
     r.load,
-    name="read, validate, stage and commit",
+    name="discover, read, validate, stage and commit",
     cache_policy=NO_CACHE,
     retries=RETRIES,
     retry_delay_seconds=exponential_backoff(2),
@@ -72,10 +70,7 @@ def refresh(
     try:
         fault_point("after_lock")
         migrate_if_needed(settings, d)  # release 1's data dir: its ledger first
-        plan = discover_new_files(d, settle_seconds)
-        fault_point("after_discover")
-        staged, snapshot_id = load(settings, d, plan)
-        result = r.RefreshResult.from_staged(staged, snapshot_id).to_json()
+        result = load(settings, d, settle_seconds).to_json()
     except Exception as e:
         outcomes.record(d, "failure", trigger, outcomes.one_line(e))
         notify.after_refresh(settings, d, failure=outcomes.one_line(e))

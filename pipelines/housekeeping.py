@@ -68,7 +68,7 @@ def prune_lake(settings: Settings, d: DataDir, now: dt.datetime | None = None) -
         "files_written_by_merge": sum(created for *_, created in merged),
         "files_removed": len(removed),
         "orphans_removed": len(orphans),
-        "cache_files_removed": prune_cache(d, now - CLEANUP_GRACE),
+        "cache_files_removed": prune_cache(d, dt.datetime.now(dt.UTC) - CLEANUP_GRACE),  # real builders' age
     }
     log.info("lake housekeeping took %.1f s", time.perf_counter() - started)
     return pruned

@@ -506,9 +506,9 @@ RESERVED = ("_line", "_malformed", "_json")
 
 
 def _unreserved(name: str) -> str:
-    """A file's column name, or for a reserved one the name it is reported by."""
-    n = name.strip().lower()
-    return f"{n} (a name the refresh reserves)" if n in RESERVED else name
+    """A file's column name, or for a reserved one the name it is reported by (in the file's
+    own spelling: `_line` and `_LINE` in one file stay two columns)."""
+    return f"{name.strip()} (a name the refresh reserves)" if name.strip().lower() in RESERVED else name
 
 
 def _tidy(df: pl.DataFrame, first_line: int) -> pl.DataFrame:
@@ -552,7 +552,7 @@ def _parquet_chunks(fh: BinaryIO, stream: str, chunk_rows: int) -> Iterator[pl.D
     for column in schema:
         name = column.name.strip().lower()
         if name not in COLUMNS[stream]:
-            unknown[_unreserved(name)] = None
+            unknown[_unreserved(column.name).strip().lower()] = None
         elif kind := _unusable(column.type):
             raise UnreadableFile(f"column {name}: {kind}, not text, a number or a timestamp")
         else:

@@ -6,7 +6,7 @@ by a newer DuckDB (release 1 wrote duckdb 2.0.1 files, which 1.5.5 refuses) is e
 `pipelines/legacy_export.py` run with that DuckDB through uv (`uv run --no-project --with
 duckdb==2.0.1`). Both ways give one Parquet file per table and a manifest (row counts,
 columns, distinct 128-bit keys, a digest of partner_releases). The import creates the lake's
-schema with the refresh's own `_prepare` (user_key is a UUID there), inserts every table,
+schema with the writers' own `lake_write.prepare` (user_key is a UUID there), inserts every table,
 and before it commits checks each table's count, the distinct keys, the ledger against the
 events and that partner_releases is row for row what it was. The commit records
 `warehouse_meta` 'migrated_from' = the snapshot's file name, so it never runs twice. The

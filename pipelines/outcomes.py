@@ -26,9 +26,14 @@ log = logging.getLogger("pulse.outcomes")
 
 # OS errors that go away on their own or when an operator frees space: worth a retry.
 TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EBUSY, errno.ETXTBSY, errno.EINTR}
-# DuckDB reports the same conditions as IOException text (a full disk, a snapshot file locked
+# DuckDB reports the same conditions as IOException text (a full disk, a file locked
 # by another process).
-TRANSIENT_DUCKDB = ("No space left on device", "Could not set lock on file", "Resource temporarily unavailable")
+TRANSIENT_DUCKDB = (
+    "No space left on device",
+    "Could not set lock on file",
+    "Resource temporarily unavailable",
+    "database is locked",  # the lake's SQLite catalog, held by another writer
+)
 
 
 class TransientError(PulseError):
@@ -91,11 +96,7 @@ def record(d: DataDir, outcome: str, trigger: str, reason: str | None = None, re
         fd = os.open(d.runs_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             end = os.fstat(fd).st_size
-            try:
-                written = os.write(fd, data)
-            except OSError:
-                written = -1
-            if written != len(data):  # a nearly full disk took part of the line: take it back whole
+            if os.write(fd, data) != len(data):  # a nearly full disk took part of the line: take it back
                 os.ftruncate(fd, end)
                 raise OSError(errno.ENOSPC, "No space left on device")
         finally:

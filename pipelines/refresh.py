@@ -43,9 +43,8 @@ from pipelines.secrets import fingerprint, hmac_key
 from pipelines.user_keys import keyed_user_ids
 from queries import reference as ref
 from queries.datadir import DataDir
-from queries.errors import PulseError
 from queries.lake import connect_lake, latest_snapshot_id
-from queries.settings import Settings
+from queries.settings import Settings, load_settings
 from queries.sqlfiles import sql
 from queries.warehouse import KEY_FINGERPRINT, published_snapshot_id
 
@@ -174,10 +173,12 @@ class RefreshResult:
 # --- 1. discover -----------------------------------------------------------------------
 
 
-def discover_new_files(d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> Plan:
+def discover_new_files(
+    d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECONDS, settings: Settings | None = None
+) -> Plan:
     """Files under landing/ not yet in the published ledger (by path, size and mtime)."""
     found: Discovery = discover(d, settle_seconds)
-    rows = _lake_ledger(d)
+    rows = _lake_ledger(d, settings)
     ledger = {(p, s, m) for p, s, m, _ in rows or ()}
     hashes = {h for *_, h in rows or ()}
     candidates, seen = [], []
@@ -186,11 +187,9 @@ def discover_new_files(d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECOND
     return Plan(candidates, found.waiting, seen, hashes, rows is not None, found.skipped)
 
 
-def _lake_ledger(d: DataDir) -> list[tuple[str, int, int, str]] | None:
+def _lake_ledger(d: DataDir, settings: Settings | None) -> list[tuple[str, int, int, str]] | None:
     """The lake's file ledger as of its latest snapshot (None before the first refresh)."""
-    from queries.settings import load_settings
-
-    con = connect_lake(load_settings(), d)
+    con = connect_lake(settings or load_settings(), d)
     try:
         return con.sql("select path, size_bytes, mtime_ns, file_sha256 from file_ledger").fetchall()
     except duckdb.CatalogException:
@@ -215,7 +214,7 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     staged.skipped = plan.skipped
     if not plan.published and not plan.candidates:
         return staged
-    key = hmac_key(d)  # before anything is written: another key than the warehouse's stops here
+    key = hmac_key(d, settings)  # before anything is written: another key than the warehouse's stops here
     if not plan.candidates:
         return staged
     snapshot_id = new_snapshot_id()
@@ -599,15 +598,8 @@ def _record_run(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str
 def publish(d: DataDir, staged: Staged) -> str | None:
     """Commit the staged load after checking its ledger inside the transaction: the lake's new
     snapshot id (the published one when there was nothing to load)."""
-    if staged.lake_snapshot is not None:  # committed already (a retry after a later step failed)
-        return staged.lake_snapshot
-    if staged.snapshot_id is None:
-        return published_snapshot_id(d)
     if staged.lake is None:
-        raise PulseError(
-            f"load {staged.snapshot_id} was rolled back when its commit failed; nothing of it is published, "
-            "the next refresh loads its files again"
-        )
+        return published_snapshot_id(d)
     return _commit_lake(staged)
 
 
@@ -632,11 +624,16 @@ def _commit_lake(staged: Staged) -> str:
         con.close()
 
 
-def load(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = None) -> tuple[Staged, str | None]:
-    """Stage and publish as one step: a retry after a failed commit stages again (a rolled-back
-    transaction cannot be committed later)."""
+def load(
+    settings: Settings, d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECONDS, now: dt.datetime | None = None
+) -> RefreshResult:
+    """Discover, stage and commit, as one step (call it with the refresh lock held): a retry
+    after a failed commit discovers and stages again (a rolled-back transaction cannot be
+    committed later, and what the ledger holds may have changed)."""
+    plan = discover_new_files(d, settle_seconds, settings)
+    fault_point("after_discover")
     staged = stage(settings, d, plan, now)
-    return staged, publish(d, staged)
+    return RefreshResult.from_staged(staged, publish(d, staged))
 
 
 # --- the whole refresh without Prefect (tests, benchmarks) -----------------------------
@@ -654,9 +651,6 @@ def run_refresh(
     try:
         fault_point("after_lock")
         migrate_if_needed(settings, d)  # release 1's data dir: its ledger first, so no file is read again
-        plan = discover_new_files(d, settle_seconds)
-        fault_point("after_discover")
-        staged, snapshot_id = load(settings, d, plan, now)
-        return RefreshResult.from_staged(staged, snapshot_id)
+        return load(settings, d, settle_seconds, now)
     finally:
         lock.release()

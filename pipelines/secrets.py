@@ -17,6 +17,7 @@ import secrets
 
 from queries.datadir import DataDir
 from queries.errors import PulseError
+from queries.settings import Settings
 from queries.warehouse import published_key_fingerprint
 
 KEY_ENV = "PULSE_HMAC_KEY"
@@ -34,10 +35,10 @@ def fingerprint(key: bytes) -> str:
     return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
 
 
-def hmac_key(d: DataDir) -> bytes:
+def hmac_key(d: DataDir, settings: Settings | None = None) -> bytes:
     """The key as bytes, checked against the published snapshot's fingerprint; generated
     (in the secrets file) only when neither the env nor the file has one and nothing is published."""
-    key = _key(d, create=True)
+    key = _key(d, create=True, settings=settings)
     assert key is not None
     return key
 
@@ -48,9 +49,9 @@ def check_key(d: DataDir) -> None:
     _key(d, create=False)
 
 
-def _key(d: DataDir, *, create: bool) -> bytes | None:
+def _key(d: DataDir, *, create: bool, settings: Settings | None = None) -> bytes | None:
     path = d.secrets / KEY_FILE
-    published, recorded = published_key_fingerprint(d)
+    published, recorded = published_key_fingerprint(d, settings)
     if env := os.environ.get(KEY_ENV):
         key, source = env.encode("utf-8"), KEY_ENV
         if len(key) < MIN_KEY_BYTES:

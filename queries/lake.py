@@ -124,7 +124,7 @@ def _process_instance() -> duckdb.DuckDBPyConnection:
 def _load(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
     for name in names:
         if name not in _loaded:
-            con.execute(f"load '{extension_path(name)}'")
+            con.execute(f"load '{_quoted(str(extension_path(name)))}'")
             _loaded.add(name)
 
 

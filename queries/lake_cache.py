@@ -75,7 +75,7 @@ def _build(con: duckdb.DuckDBPyConnection, d: DataDir, snapshot: str, path: Path
                 con.execute("rollback")
                 return False
             for table in cached_tables(con):
-                con.execute(f"create table {alias}.{table} as select * from {table}")
+                con.execute(f'create table {alias}."{table}" as select * from "{table}"')
             con.execute("commit")
         finally:
             con.execute(f"detach {alias}")
@@ -88,9 +88,7 @@ def _build(con: duckdb.DuckDBPyConnection, d: DataDir, snapshot: str, path: Path
 
 def _prune(d: DataDir) -> int:
     """All but the KEEP newest cache files (a reader that has one open keeps reading it: POSIX)."""
-    files = sorted(
-        (int(m[1]), p) for p in cache_dir(d).iterdir() if (m := CACHE_FILE.match(p.name)) is not None
-    )
+    files = sorted((int(m[1]), p) for p in cache_dir(d).iterdir() if (m := CACHE_FILE.match(p.name)) is not None)
     for _, old in files[:-KEEP]:
         old.unlink(missing_ok=True)
     return max(0, len(files) - KEEP)

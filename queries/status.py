@@ -12,7 +12,7 @@ import duckdb
 
 from queries.datadir import DataDir
 from queries.errors import PulseError
-from queries.lake import connect_lake, lake_location
+from queries.lake import connect_lake, lake_location, latest_snapshot_id
 from queries.reference import STREAMS
 from queries.runlog import last_outcomes
 from queries.schedule import schedule_interval, serving
@@ -30,16 +30,13 @@ def snapshot_status(d: DataDir, settings: Settings, at: dt.datetime | None = Non
     `at` and that snapshot's `snapshot_time`; the run keys stay today's)."""
     if at is not None:
         return _status_at(d, settings, at)
-    snapshot = published_snapshot_id(d)
-    status: dict[str, Any] = {
-        "data_dir": str(d.root),
-        "warehouse": lake_location(settings, d).catalog if snapshot else None,
-        "snapshot_id": snapshot,
-    }
+    status: dict[str, Any] = {"data_dir": str(d.root), "warehouse": None, "snapshot_id": None}
     status.update(run_status(d))
-    if snapshot is None:
+    if published_snapshot_id(d, settings) is None:
         return status
-    with published(d) as con:
+    with published(d, settings) as con:  # the id and the figures of one snapshot
+        status["warehouse"] = lake_location(settings, d).catalog
+        status["snapshot_id"] = str(latest_snapshot_id(con))
         status.update(_figures(con, settings, None))
     return status
 
@@ -189,12 +186,11 @@ def run_status(d: DataDir, now: dt.datetime | None = None) -> dict[str, Any]:
 
 def last_refresh(d: DataDir) -> tuple[str, dt.datetime] | None:
     """(snapshot id, when it was published) for the freshness banner: one tiny query."""
-    snapshot = published_snapshot_id(d)
-    if snapshot is None:
+    if published_snapshot_id(d) is None:
         return None
-    with published(d) as con:
+    with published(d) as con:  # the id and the time of one snapshot
         (finished,) = con.sql("select max(finished_at) from refresh_runs").fetchall()[0]
-    return snapshot, finished
+        return str(latest_snapshot_id(con)), finished
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:

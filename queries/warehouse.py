@@ -1,4 +1,4 @@
-"""The one place that opens the warehouse for reading.
+"""Where the warehouse is opened for reading (the lake itself is attached by queries/lake.py).
 
 The warehouse is a DuckLake (queries/lake.py): each refresh commits one transaction, which is
 the lake's next snapshot. A reader holds one transaction, so every query of a `with
@@ -19,6 +19,7 @@ import duckdb
 from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.lake import committed_snapshot, connect_lake, latest_snapshot_id
+from queries.settings import Settings, load_settings
 
 LEGACY_POINTER = "CURRENT"  # release 1: the published snapshot file's name
 KEY_FINGERPRINT = "hmac_key_fingerprint"  # warehouse_meta's row for the HMAC key (pipelines.secrets)
@@ -44,11 +45,11 @@ def connect_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def published_key_fingerprint(d: DataDir) -> tuple[bool, str | None]:
+def published_key_fingerprint(d: DataDir, settings: Settings | None = None) -> tuple[bool, str | None]:
     """Whether something is published, and the HMAC key fingerprint it records (None for a
     warehouse published before fingerprints were recorded)."""
     try:
-        con = open_published(d)
+        con = open_published(d, settings)
     except NothingPublished:
         return False, None
     try:
@@ -60,12 +61,11 @@ def published_key_fingerprint(d: DataDir) -> tuple[bool, str | None]:
     return True, rows[0][0] if rows else None
 
 
-def open_published(d: DataDir) -> duckdb.DuckDBPyConnection:
+def open_published(d: DataDir, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
     """A read connection held in one transaction: every query on it sees the latest snapshot
-    committed when it was opened. NothingPublished before the first refresh."""
-    from queries.settings import load_settings
-
-    con = connect_lake(load_settings(), d)
+    committed when it was opened. NothingPublished before the first refresh. The lake is the
+    one `settings` name (by default the config's: PULSE_CONFIG or ./campaign.toml)."""
+    con = connect_lake(settings or load_settings(), d)
     try:
         con.execute("begin transaction")
         if not con.sql(
@@ -78,16 +78,14 @@ def open_published(d: DataDir) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def published_snapshot_id(d: DataDir) -> str | None:
+def published_snapshot_id(d: DataDir, settings: Settings | None = None) -> str | None:
     """The lake's latest snapshot id, None before the first refresh. Read straight from a
     SQLite catalog (0.05 ms; a DuckLake transaction for the same answer costs 40-180 ms)."""
-    from queries.settings import load_settings
-
-    snapshot = committed_snapshot(load_settings(), d)
+    snapshot = committed_snapshot(settings or load_settings(), d)
     if snapshot is not None:
         return None if snapshot == "0" else snapshot  # 0: the empty lake DuckLake creates
     try:
-        con = open_published(d)
+        con = open_published(d, settings)
     except NothingPublished:
         return None
     try:
@@ -97,9 +95,9 @@ def published_snapshot_id(d: DataDir) -> str | None:
 
 
 @contextmanager
-def published(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
+def published(d: DataDir, settings: Settings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read connection to the latest published snapshot, closed afterwards."""
-    con = open_published(d)
+    con = open_published(d, settings)
     try:
         yield con
     finally:

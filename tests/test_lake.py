@@ -1,4 +1,4 @@
-"""The DuckLake warehouse (issue 16, stage 1): where it is, how it is attached, offline."""
+"""The DuckLake warehouse (issue 16): where it is, how it is attached, offline."""
 
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -112,11 +114,14 @@ def test_pages_read_the_lake_figures_from_its_cache(lake: DataDir) -> None:
     assert cached == ["snapshot-2.duckdb"]
 
 
-def test_another_hmac_key_stops_a_refresh_of_the_lake(lake: DataDir, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The key guard reads the fingerprint the lake records."""
+def test_another_hmac_key_stops_a_refresh_of_the_lake(
+    lake: DataDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key guard reads the fingerprint the lake records (on a copy: the module's lake stays)."""
     from pipelines.secrets import HmacKeyError, fingerprint
 
-    d = lake
+    d = DataDir(tmp_path / "data")
+    shutil.copytree(lake.root, d.root)
     monkeypatch.setenv("PULSE_HMAC_KEY", "another-key-0123456789abcdef0123456789ab")
     (d.landing / "engagement" / "late.csv").write_text("event_id,event_time,user_id,event_type\n")
     with pytest.raises(HmacKeyError) as e:

@@ -237,7 +237,7 @@ def test_a_lake_that_holds_refreshes_is_never_mixed_with_a_snapshot_file(legacy:
     settings, d = load_settings(), DataDir(legacy / "data")
     pointer = d.warehouse / "CURRENT"
     aside = pointer.with_name("CURRENT.aside")
-    pointer.rename(aside)  # a lake built by a refresh of its own (the prototype's users)
+    pointer.rename(aside)  # a lake built by a refresh of its own (a lake made by a refresh before any migration)
     run_refresh(settings, d, settle_seconds=0)
     aside.rename(pointer)
     assert migrate_if_needed(settings, d) is None  # the refresh goes on with the lake it has

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipelines import outcomes
 from pipelines import refresh as r
-from pipelines.refresh import refresh_lock
+from pipelines.lake_write import RefreshBusy, refresh_lock
 from queries.datadir import DataDir
 from queries.errors import PulseError
 from queries.runlog import last_outcomes, read_outcomes
@@ -76,6 +76,7 @@ def lake_rows(d: DataDir) -> dict[str, int]:
         (OSError(errno.EAGAIN, "Resource temporarily unavailable"), True),
         (duckdb.IOException('Could not write file "x.duckdb": No space left on device'), True),
         (duckdb.IOException('Could not set lock on file "x.duckdb": Conflicting lock is held'), True),
+        (duckdb.IOException("Failed to commit DuckLake transaction: database is locked"), True),
         (OSError(errno.EROFS, "Read-only file system"), False),
         (duckdb.IOException("Cannot open file: No such file or directory"), False),
         (PulseError("engagement: event_type: unknown value"), False),
@@ -101,7 +102,7 @@ def test_outcomes_are_recorded_and_a_failed_run_publishes_nothing(landed: DataDi
     assert published_snapshot_id(d) == first.snapshot_id and lake_rows(d) == rows  # untouched
     held = refresh_lock(d, 0)
     try:
-        with pytest.raises(r.RefreshBusy):
+        with pytest.raises(RefreshBusy):
             outcomes.refresh_and_record(Settings(), d, settle_seconds=0)
     finally:
         held.release()
@@ -134,7 +135,7 @@ def test_the_flow_retries_a_full_disk_with_backoff_but_never_a_validation_error(
         checks.append(name)
         raise PulseError(f"snapshot {name}: engagement has 21 rows but the ledger accounts for 20")
 
-    monkeypatch.setattr(r, "_check_counts", invalid)
+    monkeypatch.setattr(r, "check_counts", invalid)
     state = refresh(str(d.root), None, 0.0, trigger="schedule", return_state=True)
     assert state.is_failed() and len(checks) == 1  # not retried
     assert state.message.endswith("but the ledger accounts for 20")
