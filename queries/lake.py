@@ -16,6 +16,7 @@ loads them once (0.6 s) and attaches each lake once (autoinstall and autoload ar
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.util
 import os
@@ -178,14 +179,36 @@ def _quoted(text: str) -> str:
 def connect_lake(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
     """A connection (a cursor of the process's instance) whose default catalog is the lake."""
     where = lake_location(settings, d)
-    with _lock:
-        base = _process_instance()
-        _load(base, EXTENSIONS[where.kind])
-        _attach(base, where)
-    con = base.cursor()
-    con.execute("set TimeZone = 'UTC'")
-    con.execute(f"use {where.alias}")
+    try:
+        with _lock:
+            base = _process_instance()
+            _load(base, EXTENSIONS[where.kind])
+            _attach(base, where)
+        con = base.cursor()
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"use {where.alias}")
+    except duckdb.Error as e:
+        raise _disk_error(where, e) from e
     return con
+
+
+def _disk_error(where: LakeLocation, e: duckdb.Error) -> BaseException:
+    """A SQLite catalog that cannot be opened because of its disk, as the OSError it is (the
+    refresh's one-line reasons and retries know those): full, or a read-only file system (its
+    WAL-mode catalog needs to write its -shm file even to be read). Else the error itself."""
+    text = str(e)
+    if not where.catalog.startswith("sqlite:") or not ("disk I/O error" in text or "unable to open" in text):
+        return e
+    folder = Path(where.catalog.removeprefix("sqlite:")).parent
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return e
+    if fs.f_flag & os.ST_RDONLY:
+        return OSError(errno.EROFS, "Read-only file system", str(folder))
+    if fs.f_bavail == 0:
+        return OSError(errno.ENOSPC, "No space left on device", str(folder))
+    return e
 
 
 def latest_snapshot_id(con: duckdb.DuckDBPyConnection) -> int | None:
