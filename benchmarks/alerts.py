@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.datadir import DataDir
+from core.settings import Settings
 from pipelines.alerts import detect
-from queries.datadir import DataDir
-from queries.settings import Settings
 from queries.warehouse import open_published
 
 

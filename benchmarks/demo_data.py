@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
+import io
 import json
 import resource
 import sys
@@ -21,10 +23,29 @@ from pathlib import Path
 
 import polars as pl
 
+from core.datadir import DataDir
+from core.settings import Settings
 from pipelines.demo_data import DemoSpec, write_demo_data
-from queries.datadir import DataDir
-from queries.settings import Settings
-from tests.conftest import read_landing_file
+
+
+def read_landing_file(path: Path) -> pl.DataFrame:
+    """Read one landing file as text columns with lower-case names (a test-side reader,
+    independent of the pipeline's own, to check what demo-data wrote)."""
+    name = path.name.lower()
+    raw = path.read_bytes()
+    if name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+        name = name[:-3]
+    if name.endswith(".parquet"):
+        df = pl.read_parquet(io.BytesIO(raw))
+    elif name.endswith(".csv"):
+        df = pl.read_csv(io.BytesIO(raw), infer_schema=False)
+    else:
+        df = pl.read_ndjson(io.BytesIO(raw), infer_schema_length=None)
+    df = df.rename({c: c.lower() for c in df.columns})
+    return df.with_columns(
+        pl.col(c).list.join(" ") if isinstance(t, pl.List) else pl.col(c).cast(pl.String) for c, t in df.schema.items()
+    )
 
 
 def peak_rss_gb() -> float:

@@ -25,13 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard
+from core.datadir import DataDir
+from core.settings import Settings
 from pipelines.demo_data import DemoSpec, write_demo_data
 from pipelines.refresh import run_refresh
 from queries import pages as q
-from queries.datadir import DataDir
 from queries.filters import Filters
-from queries.settings import Settings
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard
 
 END = dt.date(2026, 11, 24)
 
@@ -87,8 +87,8 @@ BENCH_ACCOUNT = "bench-admin"
 def time_renders(d: DataDir, lang: str = "en") -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    from queries import accounts
-    from tests.browser import sign_in_form
+    from benchmarks.browser import sign_in_form
+    from core import accounts
 
     password = "bench admin password"
     if accounts.get(d, BENCH_ACCOUNT) is None:
@@ -119,7 +119,7 @@ def run(
 ) -> dict[str, Any]:
     """With `keep`, the warehouse is built in that folder once and reused by later runs of
     the same scale (so that runs compared with each other time the same data)."""
-    from queries import labels
+    from core import labels
 
     labels.use(lang)
     s = Settings()

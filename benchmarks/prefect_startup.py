@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from queries.datadir import PREFECT_DEFAULTS
-from tests.browser import free_port
+from benchmarks.browser import free_port
+from core.datadir import PREFECT_DEFAULTS
 
 BIN = Path(sys.executable).parent
 

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks.measure import measured
-from queries.datadir import DataDir
-from queries.settings import Settings
+from core.datadir import DataDir
+from core.settings import Settings
 
 END = dt.date(2026, 11, 24)
 FORMATS = ("parquet", "csv", "csv.gz")
@@ -81,7 +81,7 @@ def duckdb_bare_load(source: str, db: str) -> int:
 def duckdb_bare_lake_load(source: str, root: str) -> int:
     """read_parquet into a table of a new DuckLake (SQLite catalog, Parquet files): the bare
     cost of the warehouse's own format."""
-    from queries.lake import connect_lake
+    from core.lake import connect_lake
 
     d = DataDir(Path(root)).ensure()
     con = connect_lake(Settings(), d)

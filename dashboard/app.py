@@ -6,9 +6,9 @@ import datetime as dt
 
 import streamlit as st
 
+from core import labels
+from core.labels import N_, _, ngettext
 from dashboard import auth, layout, state
-from queries import labels
-from queries.labels import N_, _, ngettext
 from queries.status import freshness
 
 st.set_page_config(page_title="Wellbeing Pulse", page_icon=":material/favorite:", layout="wide")

@@ -1,4 +1,4 @@
-"""Sign-in for the dashboard: local accounts (queries/accounts.py) by default, Streamlit's own
+"""Sign-in for the dashboard: local accounts (core/accounts.py) by default, Streamlit's own
 OIDC single sign-on when `.streamlit/secrets.toml` has an [auth] section.
 
 The identity lives only in server-side `st.session_state` (key `pulse_identity`), set here
@@ -7,7 +7,7 @@ parameters, widget values, cookies) can set or change it. On every run the accou
 again, so an account removed, or whose role or partner changed, is signed out on its next
 interaction; a session idle for `auth.session_idle_minutes` expires.
 
-Failed sign-ins are counted per typed name and client address (queries/accounts.py): the
+Failed sign-ins are counted per typed name and client address (core/accounts.py): the
 form gives the same words for an unknown name and an existing one. A signed-in session
 registers itself with dashboard/downloads.py, so its download URLs serve only it, and
 only until it signs out, expires or its account changes.
@@ -21,10 +21,10 @@ import datetime as dt
 
 import streamlit as st
 
+from core import accounts, audit, labels
+from core.accounts import Identity
+from core.labels import _
 from dashboard import downloads, state
-from queries import accounts, audit, labels
-from queries.accounts import Identity
-from queries.labels import _
 
 __all__ = ["Identity", "identity", "record_export", "require_identity", "sign_out", "sso_enabled"]
 

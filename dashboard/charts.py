@@ -22,7 +22,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from queries.labels import N_, _, bound, digits
+from core.labels import N_, _, bound, digits
 
 STREAM_COLORS = {
     "views": "#1F7A6B",  # engagement
@@ -72,8 +72,8 @@ WRAPPED_LABELS = "split(datum.label, '\\n')"
 
 
 def _count_text(value: pl.Expr, percent: bool) -> pl.Expr:
+    from core import labels
     from dashboard import format as fmt
-    from queries import labels
 
     if percent:
         return (value * 100).round(1).map_elements(labels.bound(fmt.percent), return_dtype=pl.String)
@@ -450,7 +450,7 @@ KHMER_NUMERALS = list("០១២៣៤៥៦៧៨៩")
 
 
 def _day_month(day: dt.date) -> str:
-    from queries import labels
+    from core import labels
 
     return labels.digits(_("{day} {month}").format(day=f"{day:%d}", month=labels.label("month_short", day.month)))
 

@@ -4,7 +4,7 @@ with `?digits=khmer`, in Khmer digits (០១២៣…). "<10" and "hidden" are 
 
 from __future__ import annotations
 
-from queries import labels
+from core import labels
 
 
 def number(n: int | float, decimals: int = 0) -> str:

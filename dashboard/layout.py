@@ -8,7 +8,7 @@ import html
 
 import streamlit as st
 
-from queries.labels import _
+from core.labels import _
 
 PHONE = 640  # px: Streamlit stacks columns below this width
 

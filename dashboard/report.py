@@ -12,9 +12,10 @@ import altair as alt
 import polars as pl
 import vl_convert as vlc
 
+from core import labels
+from core.labels import _
 from dashboard import charts
-from queries import labels, partner
-from queries.labels import _
+from queries import partner
 
 KHMER_FONTS = Path("/usr/share/fonts/truetype/khmeros")  # Debian's fonts-khmeros (.ci/setup --browser)
 FONT = "Khmer OS"  # one family with Latin and Khmer glyphs: a fallback font would not shape Khmer

@@ -13,9 +13,9 @@ import pandas  # noqa: F401
 import streamlit as st
 from starlette.middleware import Middleware
 
+from core import labels
 from dashboard import charts  # noqa: F401
 from dashboard.downloads import Guard
-from queries import labels
 
 labels.warm_up()
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import streamlit as st
 
+from core import labels
+from core.datadir import DataDir
+from core.labels import _
+from core.reference import AGE_BANDS, PROVINCES
+from core.settings import Settings, load_settings
 from dashboard import layout
-from queries import labels, pages, partner
-from queries.datadir import DataDir
+from queries import pages, partner
 from queries.filters import COMPARISONS, Comparison, Filters, compare, span
-from queries.labels import _
-from queries.reference import AGE_BANDS, PROVINCES
-from queries.settings import Settings, load_settings
 from queries.warehouse import published_snapshot_id
 
 LANGUAGE_NAMES = labels.LABELS["language"]  # English source words; read them with labels.label("language", …)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from core import csvfile, labels
+from core.labels import _
 from dashboard import auth, charts, downloads, state
 from dashboard import format as fmt
-from queries import csvfile, labels
 from queries.filters import Comparison, Filters
-from queries.labels import _
 from queries.privacy import suppress
 
 NOT_COUNTS = {"day_of_week", "hour"}  # integer columns that are labels, not counts
@@ -76,7 +76,7 @@ def download(df: pl.DataFrame, name: str, f: Filters | None, label: str | None =
 
 def export_button(data: bytes | pl.DataFrame, file_name: str, label: str, mime: str = "text/csv") -> None:
     """A download of prepared bytes (a report or PNG) or of a table, written as CSV through
-    queries/csvfile.py (formula-like cells quoted); recorded in the audit log on click like
+    core/csvfile.py (formula-like cells quoted); recorded in the audit log on click like
     `download`."""
     if isinstance(data, pl.DataFrame):
         data = csvfile.to_bytes(data, bom=csvfile.bom_for(labels.language()))

@@ -20,8 +20,8 @@ from typing import Any
 
 import duckdb
 
-from queries.settings import Settings
-from queries.sqlfiles import sql
+from core.settings import Settings
+from core.sqlfiles import sql
 
 log = logging.getLogger("pulse.alerts")
 

@@ -32,13 +32,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from queries.datadir import DataDir
-from queries.reference import (
+from core.datadir import DataDir
+from core.reference import (
     AGE_BANDS,
     PROVINCES,
     VIDEO_EVENT_TYPES,
 )
-from queries.settings import Settings
+from core.settings import Settings
 
 # Events per stream at scale 1 (about 100,000 in all, before restores, funnel steps and duplicates).
 ENGAGEMENT_PER_SCALE = 85_000

@@ -10,13 +10,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Cancelled, Failed
 from prefect.tasks import exponential_backoff
 
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.settings import load_settings
 from pipelines import notify, outcomes
 from pipelines import refresh as r
 from pipelines.lake_write import RefreshBusy, fault_point, refresh_lock
 from pipelines.migrate import migrate_if_needed
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.settings import load_settings
 
 RETRIES = 3  # waits 2, 4 and 8 s: enough for a file lock to go, or an operator to free space
 

@@ -17,13 +17,13 @@ import time
 from typing import Any
 from uuid import UUID
 
+from core.datadir import DataDir
+from core.lake import connect_lake
+from core.settings import Settings
+from core.sqlfiles import sql
 from pipelines import outcomes
 from pipelines.lake_write import refresh_lock
-from queries.datadir import DataDir
-from queries.lake import connect_lake
 from queries.lake_cache import prune_cache
-from queries.settings import Settings
-from queries.sqlfiles import sql
 
 log = logging.getLogger("pulse.housekeeping")
 FLOW_NAMES = ["refresh", "housekeeping"]

@@ -11,10 +11,10 @@ import threading
 import duckdb
 from filelock import FileLock, Timeout
 
-from queries import reference as ref
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.sqlfiles import sql
+from core import reference as ref
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.sqlfiles import sql
 
 FAULT_ENV = "PULSE_FAULT_KILL_AT"  # test hook: SIGKILL this process at the named step
 FAULT_DELAY_ENV = "PULSE_FAULT_DELAY_MS"  # with PULSE_FAULT_KILL_AT=in_commit: how long into the commit

@@ -30,9 +30,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from queries import reference as ref
-from queries.datadir import DataDir
-from queries.reference import STREAMS
+from core import reference as ref
+from core.datadir import DataDir
+from core.reference import STREAMS
 
 # extension -> reader format; matched case-insensitively on the end of the name
 FORMATS = {

@@ -1,6 +1,6 @@
 """The marts the pages read, declared as data and built in one open lake transaction.
 
-Each mart is one SELECT in queries/sql/marts/<name>.sql (its grain stated in its header) and
+Each mart is one SELECT in pipelines/sql/marts/<name>.sql (its grain stated in its header) and
 one `Mart` below: its grain (the columns that make a row unique), what it reads (depends_on:
 event tables, user_numbers or other marts) and how a load folds in (`Fold`). `build_marts`
 builds every mart whole on the first load (and when the timezone or the tracked hashtags
@@ -24,10 +24,10 @@ from typing import Any
 
 import duckdb
 
-from queries import reference as ref
-from queries.errors import PulseError
-from queries.settings import Settings
-from queries.sqlfiles import sql
+from core import reference as ref
+from core.errors import PulseError
+from core.settings import Settings
+from core.sqlfiles import sql
 
 PEOPLE_MART = "mart_engagement_people_daily"  # the marts of distinct people read it
 EVENT_TABLES = tuple(f"{s}_events" for s in ref.STREAMS)
@@ -80,7 +80,7 @@ class Mart:
 
     @property
     def select(self) -> str:
-        return sql(f"marts/{self.name}")
+        return sql(f"marts/{self.name}", "pipelines")
 
 
 SEGMENT = ("day", "province", "age_band", "language")

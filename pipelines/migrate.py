@@ -29,13 +29,13 @@ from typing import Any
 
 import duckdb
 
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.lake import connect_lake, lake_location, latest_snapshot_id
+from core.settings import Settings
+from core.sqlfiles import mart_names
 from pipelines import legacy_export
 from pipelines.lake_write import check_counts, fault_point, prepare, refresh_lock
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.lake import connect_lake, lake_location, latest_snapshot_id
-from queries.settings import Settings
-from queries.sqlfiles import mart_names
 from queries.warehouse import legacy_snapshot
 
 MIGRATED_FROM = "migrated_from"  # warehouse_meta's row: the snapshot file the lake was migrated from

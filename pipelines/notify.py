@@ -22,10 +22,10 @@ from typing import Any
 
 import apprise
 
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.settings import ENV_REF, AlertRoute, Settings
 from queries import alerts as qa
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.settings import ENV_REF, AlertRoute, Settings
 from queries.status import freshness
 from queries.warehouse import NothingPublished, open_published
 

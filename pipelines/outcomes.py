@@ -1,5 +1,5 @@
 """Refresh outcomes: what can be retried, the one line an operator reads, and the append-only
-runs log (`DATA_DIR/runs.jsonl`, read by `queries.runlog`) that keeps failures visible,
+runs log (`DATA_DIR/runs.jsonl`, read by `core.runlog`) that keeps failures visible,
 since a failed run publishes nothing into a snapshot.
 """
 
@@ -14,13 +14,13 @@ from typing import Any
 
 import duckdb
 
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.runlog import RunOutcome, read_outcomes
+from core.settings import Settings
 from pipelines import notify
 from pipelines.lake_write import RefreshBusy
 from pipelines.refresh import RefreshResult, run_refresh
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.runlog import RunOutcome, read_outcomes
-from queries.settings import Settings
 
 log = logging.getLogger("pulse.outcomes")
 

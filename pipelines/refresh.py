@@ -2,7 +2,7 @@
 (commit) them. The Prefect flow in `pipelines.flows` only orders these; tests call them directly.
 
 All or nothing: rows, quarantine, the file ledger, marts, partner releases, alert incidents and
-the run record are written in one DuckLake transaction (queries/lake.py), which becomes the
+the run record are written in one DuckLake transaction (core/lake.py), which becomes the
 lake's next snapshot only when publish commits it, after the ledger was checked inside it.
 A refresh that dies at any point leaves the lake as it was (the Parquet files it had written
 are orphans, removed by housekeeping); the next one gets the same result.
@@ -22,6 +22,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from core import reference as ref
+from core.datadir import DataDir
+from core.lake import connect_lake, latest_snapshot_id
+from core.settings import Settings, load_settings
+from core.sqlfiles import sql
 from pipelines.alerts import record_alert_incidents
 from pipelines.lake_write import check_counts, fault_point, prepare, refresh_lock
 from pipelines.landing import (
@@ -41,11 +46,6 @@ from pipelines.migrate import migrate_if_needed
 from pipelines.releases import release_closed_weeks
 from pipelines.secrets import fingerprint, hmac_key
 from pipelines.user_keys import keyed_user_ids
-from queries import reference as ref
-from queries.datadir import DataDir
-from queries.lake import connect_lake, latest_snapshot_id
-from queries.settings import Settings, load_settings
-from queries.sqlfiles import sql
 from queries.warehouse import KEY_FINGERPRINT, published_snapshot_id
 
 log = logging.getLogger("pulse.refresh")

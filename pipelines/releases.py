@@ -16,10 +16,10 @@ import logging
 import duckdb
 import polars as pl
 
+from core.settings import Settings
+from core.sqlfiles import sql
 from queries.partner import CATEGORIES, DIMENSIONS, MEASURES, TIP_MEASURE, week_days
 from queries.privacy import SHOWN, SMALL, protect
-from queries.settings import Settings
-from queries.sqlfiles import sql
 
 log = logging.getLogger(__name__)
 

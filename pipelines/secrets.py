@@ -15,9 +15,9 @@ import hmac
 import os
 import secrets
 
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.settings import Settings
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.settings import Settings
 from queries.warehouse import published_key_fingerprint
 
 KEY_ENV = "PULSE_HMAC_KEY"

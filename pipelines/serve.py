@@ -28,10 +28,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.schedule import ServeState, serving
-from queries.settings import Settings
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.schedule import ServeState, serving
+from core.settings import Settings
 
 SERVER_START_SECONDS = 180.0  # healthy in ~11 s idle; much longer on a busy 2-core machine
 STOP_SECONDS = 20.0

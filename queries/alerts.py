@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 import duckdb
 import polars as pl
 
-from queries.labels import N_, gettext, label
-from queries.settings import Settings
-from queries.sqlfiles import sql
+from core.labels import N_, gettext, label
+from core.settings import Settings
+from core.sqlfiles import sql
 
 METRICS = {  # code -> words; N_ marks them for the catalog, gettext translates on a page
     "reports": N_("Reports"),

@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from queries.labels import N_, _, digits, label, ngettext
-from queries.settings import Settings
+from core.labels import N_, _, digits, label, ngettext
+from core.settings import Settings
 
 
 @dataclass(frozen=True)

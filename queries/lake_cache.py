@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 
-from queries.datadir import DataDir
-from queries.lake import committed_snapshot, connect_lake, latest_snapshot_id
-from queries.settings import Settings
+from core.datadir import DataDir
+from core.lake import committed_snapshot, connect_lake, latest_snapshot_id
+from core.settings import Settings
 from queries.warehouse import NothingPublished, connect_snapshot
 
 KEEP = 2  # cache files kept: the latest snapshot's and the one before

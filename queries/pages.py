@@ -12,12 +12,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from queries.datadir import DataDir
+from core.datadir import DataDir
+from core.reference import REFERRAL_STAGES, SAFETY_ACTIONS
+from core.settings import Settings
+from core.sqlfiles import sql
 from queries.filters import Filters
 from queries.lake_cache import open_cached, snapshot_cache
-from queries.reference import REFERRAL_STAGES, SAFETY_ACTIONS
-from queries.settings import Settings
-from queries.sqlfiles import sql
 from queries.warehouse import connect_snapshot
 
 
@@ -25,7 +25,7 @@ from queries.warehouse import connect_snapshot
 def reader(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the latest snapshot's local cache (queries.lake_cache) with
     the page macros defined."""
-    from queries.settings import load_settings
+    from core.settings import load_settings
 
     con = open_cached(load_settings(), d)
     try:
@@ -43,7 +43,7 @@ class Readers:
     the idle ones now and the lent ones when they come back."""
 
     def __init__(self, d: DataDir) -> None:
-        from queries.settings import load_settings
+        from core.settings import load_settings
 
         self.snapshot, self.path = snapshot_cache(load_settings(), d)
         self._idle: list[duckdb.DuckDBPyConnection] = []

@@ -14,17 +14,17 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from queries import labels
-from queries import reference as ref
+from core import labels
+from core import reference as ref
+from core.settings import Settings
 from queries.privacy import SHOWN, WITHHELD
-from queries.settings import Settings
 
 REFERRAL_MEASURES = ("shown", "clicked", "contacted")
 TIP_MEASURE = "tip_video_views"
 MEASURES = (*REFERRAL_MEASURES, TIP_MEASURE)
 DIMENSIONS = ("day", "entry_point", "channel", "province", "age_band", "language")
 
-# English source words (queries/labels.py); read them through measure_name() / dimension_name().
+# English source words (core/labels.py); read them through measure_name() / dimension_name().
 MEASURE_NAMES = labels.LABELS["measure"]
 DIMENSION_NAMES = labels.LABELS["dimension"]
 
@@ -60,7 +60,7 @@ def dimension_name(dimension: str) -> str:
 
 
 def label(dimension: str, category: str) -> str:
-    """A category as a person reads it (queries/labels.py): province names, 'Mon 23 Nov' for days."""
+    """A category as a person reads it (core/labels.py): province names, 'Mon 23 Nov' for days."""
     if dimension == "day":
         day = dt.date.fromisoformat(category)
         return labels.digits(

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.lake import connect_lake, lake_location, latest_snapshot_id
-from queries.reference import STREAMS
-from queries.runlog import last_outcomes
-from queries.schedule import schedule_interval, serving
-from queries.settings import Settings
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.lake import connect_lake, lake_location, latest_snapshot_id
+from core.reference import STREAMS
+from core.runlog import last_outcomes
+from core.schedule import schedule_interval, serving
+from core.settings import Settings
 from queries.warehouse import published, published_snapshot_id
 
 

@@ -1,6 +1,6 @@
-"""Where the warehouse is opened for reading (the lake itself is attached by queries/lake.py).
+"""Where the warehouse is opened for reading (the lake itself is attached by core/lake.py).
 
-The warehouse is a DuckLake (queries/lake.py): each refresh commits one transaction, which is
+The warehouse is a DuckLake (core/lake.py): each refresh commits one transaction, which is
 the lake's next snapshot. A reader holds one transaction, so every query of a `with
 published(d)` block sees one whole snapshot, the latest committed when it began, and a
 refresh committing meanwhile never blocks it. `connect_snapshot` opens a native DuckDB file
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.lake import committed_snapshot, connect_lake, latest_snapshot_id
-from queries.settings import Settings, load_settings
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.lake import committed_snapshot, connect_lake, latest_snapshot_id
+from core.settings import Settings, load_settings
 
 LEGACY_POINTER = "CURRENT"  # release 1: the published snapshot file's name
 KEY_FINGERPRINT = "hmac_key_fingerprint"  # warehouse_meta's row for the HMAC key (pipelines.secrets)

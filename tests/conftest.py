@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import io
 import os
 import subprocess
 import sys
@@ -11,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
+
+from benchmarks.demo_data import read_landing_file  # noqa: F401  (the tests' reader of landing files)
 
 REPO = Path(__file__).resolve().parent.parent
 PULSE = Path(sys.executable).parent / "pulse"
@@ -52,26 +51,6 @@ def pulse(tmp_path: Path, clean_env: dict[str, str]):
         return Result(p.returncode, p.stdout, p.stderr)
 
     return run
-
-
-def read_landing_file(path: Path) -> pl.DataFrame:
-    """Read one landing file as text columns with lower-case names (a test-side reader,
-    independent of the pipeline's own, to check what demo-data wrote)."""
-    name = path.name.lower()
-    raw = path.read_bytes()
-    if name.endswith(".gz"):
-        raw = gzip.decompress(raw)
-        name = name[:-3]
-    if name.endswith(".parquet"):
-        df = pl.read_parquet(io.BytesIO(raw))
-    elif name.endswith(".csv"):
-        df = pl.read_csv(io.BytesIO(raw), infer_schema=False)
-    else:
-        df = pl.read_ndjson(io.BytesIO(raw), infer_schema_length=None)
-    df = df.rename({c: c.lower() for c in df.columns})
-    return df.with_columns(
-        pl.col(c).list.join(" ") if isinstance(t, pl.List) else pl.col(c).cast(pl.String) for c, t in df.schema.items()
-    )
 
 
 # Prefect, when a test imports it, keeps its state in a throwaway folder and stays offline.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from core.datadir import DataDir
+from core.settings import Settings
 from pipelines.refresh import run_refresh
-from queries.datadir import DataDir
-from queries.settings import Settings
 from tests.test_refresh import write_file
 
 DAY = "2026-10-12T05:00:00Z"  # 12 Oct 2026, noon in Phnom Penh

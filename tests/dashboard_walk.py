@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from playwright.sync_api import Page
 
+from benchmarks.browser import sign_in_form
+from core.datadir import DataDir
+from core.settings import Settings
 from pipelines.refresh import run_refresh
-from queries.datadir import DataDir
-from queries.settings import Settings
-from tests.browser import sign_in_form
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
 from tests.test_refresh import write_file
 from tests.warehouse_edit import planted

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from queries.datadir import DataDir
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard
+from core.datadir import DataDir
 from tests.dashboard_walk import (
     PAGES,
     WIDTHS,

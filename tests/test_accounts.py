@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from queries import accounts, audit
-from queries.accounts import AccountError, Identity
-from queries.authdb import connect, db_path
-from queries.datadir import DataDir
-from queries.errors import ConfigError
-from queries.settings import Settings, settings_from_dict
+from core import accounts, audit
+from core.accounts import AccountError, Identity
+from core.authdb import connect, db_path
+from core.datadir import DataDir
+from core.errors import ConfigError
+from core.settings import Settings, settings_from_dict
 
 T0 = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
 PW = "correct horse battery"

@@ -19,13 +19,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.settings import Settings, settings_from_dict
 from pipelines import notify
 from pipelines.alerts import record_alert_incidents
 from pipelines.demo_data import DemoSpec, write_demo_data
 from pipelines.outcomes import refresh_and_record
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.settings import Settings, settings_from_dict
 from queries.warehouse import published, published_snapshot_id
 from tests.warehouse_edit import planted, scratch
 

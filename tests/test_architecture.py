@@ -1,6 +1,8 @@
-"""The layout's rules, read from the code (every import, at any depth): `pipelines/` writes,
-`queries/` reads, `dashboard/` renders. Imports run one way (README, "Architecture"):
-dashboard -> queries, pipelines -> queries, never back; and no import cycle between modules."""
+"""The layout's rules, read from the code (every import, at any depth): `core/` is what every
+side shares, `pipelines/` writes, `queries/` reads, `dashboard/` renders, `cli/` is the command
+line over all of them. Imports run one way (README, "Architecture"):
+cli -> dashboard | pipelines -> queries -> core, never back; `benchmarks/` times the product and
+never imports `tests/`; and no import cycle between modules."""
 
 from __future__ import annotations
 
@@ -9,11 +11,14 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-PACKAGES = ("dashboard", "queries", "pipelines", "benchmarks", "tests")
+PACKAGES = ("core", "queries", "pipelines", "dashboard", "cli", "benchmarks", "tests")
 FORBIDDEN = {  # importer -> packages it must never import
-    "queries": {"pipelines", "dashboard", "benchmarks", "tests"},
-    "dashboard": {"pipelines", "benchmarks", "tests"},
-    "pipelines": {"dashboard", "tests"},  # `pulse bench` (pipelines/cli.py) runs benchmarks/
+    "core": {"queries", "pipelines", "dashboard", "cli", "benchmarks", "tests"},
+    "queries": {"pipelines", "dashboard", "cli", "benchmarks", "tests"},
+    "pipelines": {"dashboard", "cli", "benchmarks", "tests"},
+    "dashboard": {"pipelines", "cli", "benchmarks", "tests"},
+    "cli": {"tests"},  # `pulse bench` (cli/bench.py) runs benchmarks/
+    "benchmarks": {"cli", "tests"},
 }
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from queries import audit
-from queries.authdb import connect, db_path
-from queries.datadir import DataDir
+from core import audit
+from core.authdb import connect, db_path
+from core.datadir import DataDir
 
 
 def test_record_and_read_back(tmp_path: Path) -> None:

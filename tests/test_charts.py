@@ -178,7 +178,7 @@ def test_weekly_rhythm_labels_all_seven_days_by_name() -> None:
 
 
 def test_campaign_days_from_the_config() -> None:
-    from queries.settings import CampaignEvent
+    from core.settings import CampaignEvent
 
     events = (
         CampaignEvent(date=dt.date(2026, 10, 10), label="Launch"),

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from queries.errors import ConfigError
-from queries.settings import Settings, documented_keys, load_settings, normalize_hashtag
+from core.errors import ConfigError
+from core.settings import Settings, documented_keys, load_settings, normalize_hashtag
 from tests.conftest import REPO
 
 GOOD = (REPO / "campaign.toml").read_text(encoding="utf-8")

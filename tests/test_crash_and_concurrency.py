@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from core.datadir import DataDir
+from core.settings import Settings
 from pipelines.demo_data import DemoSpec, write_demo_data
 from pipelines.refresh import run_refresh
-from queries.datadir import DataDir
-from queries.settings import Settings
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import REPO
 
@@ -45,8 +45,8 @@ REFRESH_SCRIPT = textwrap.dedent(
     import sys
     from pathlib import Path
     from pipelines.refresh import run_refresh
-    from queries.datadir import DataDir
-    from queries.settings import Settings
+    from core.datadir import DataDir
+    from core.settings import Settings
     run_refresh(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)
     """
 )
@@ -170,7 +170,7 @@ READER_SCRIPT = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from queries.datadir import DataDir
+    from core.datadir import DataDir
     from queries.pages import reader
     from queries.warehouse import published
     d = DataDir(Path(sys.argv[1]))

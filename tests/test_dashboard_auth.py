@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from queries import accounts, audit
-from queries.accounts import Identity
-from queries.datadir import DataDir
-from queries.settings import Settings
+from core import accounts, audit
+from core.accounts import Identity
+from core.datadir import DataDir
+from core.settings import Settings
 from tests.conftest import REPO
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
 from tests.test_dashboard_pages import APP, PAGES, sign_in

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from queries import audit
-from queries.datadir import DataDir
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
+from core import audit
+from core.datadir import DataDir
 from tests.conftest import REPO
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
+from core.settings import Settings
 from pipelines.refresh import run_refresh
-from queries.settings import Settings
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
 from tests.conftest import REPO
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
 from tests.test_refresh import write_file

@@ -135,8 +135,8 @@ def test_the_hub_counts_tip_video_watch_time(tmp_path: Path, monkeypatch: pytest
     """CONTRACT §2: a tip video is watched too; the Hub says for how long in all (1.5 h + 0.5 h)."""
     import datetime as dt
 
+    from core.settings import Settings
     from pipelines.refresh import run_refresh
-    from queries.settings import Settings
     from tests.dashboard_fixtures import eng
     from tests.test_refresh import write_file
 
@@ -167,9 +167,9 @@ def test_a_new_snapshot_shows_on_the_next_run_and_the_old_one_is_let_go(
     and the connections to a snapshot two refreshes old are closed."""
     import datetime as dt
 
+    from core.settings import Settings
     from dashboard import state
     from pipelines.refresh import run_refresh
-    from queries.settings import Settings
     from tests.dashboard_fixtures import eng
     from tests.test_refresh import write_file
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from queries import accounts
-from queries.datadir import DataDir
-from queries.settings import Settings
+from core import accounts
+from core.datadir import DataDir
+from core.settings import Settings
 from tests.dashboard_fixtures import ACCOUNTS
 from tests.test_dashboard_pages import APP, sign_in
 from tests.test_dashboard_pages import app as app  # noqa: F401

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from benchmarks.browser import DashboardDidNotStart, running_dashboard
+from core import audit
+from core.datadir import DataDir
+from core.settings import Settings
 from pipelines.refresh import run_refresh
-from queries import audit
-from queries.datadir import DataDir
-from queries.settings import Settings
-from tests.browser import DashboardDidNotStart, running_dashboard
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
 from tests.test_dashboard_browser import ARTIFACTS, open_page, shot, sign_in, wait_idle
 from tests.test_dashboard_browser import browser as browser  # noqa: F401  (the module's fixtures)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard
 from tests.dashboard_walk import (
     FILTER_PAGES,
     PAGES,

@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from core.datadir import DataDir
+from core.reference import AGE_BANDS, POLICIES, PROVINCES
+from core.settings import Settings
 from pipelines.demo_data import BAD_KINDS, DemoSpec, write_demo_data
-from queries.datadir import DataDir
-from queries.reference import AGE_BANDS, POLICIES, PROVINCES
-from queries.settings import Settings
 from tests.conftest import read_landing_file
 
 END = dt.date(2026, 11, 24)

@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.datadir import DataDir
+from core.sqlfiles import sql
 from queries import pages as q
-from queries.datadir import DataDir
 from queries.filters import Filters
-from queries.sqlfiles import sql
 from queries.warehouse import published
 from tests.conftest import define_load_tables
 from tests.test_refresh import SETTINGS, count, refresh, write_file
@@ -174,7 +174,7 @@ def test_an_incremental_load_with_late_days_and_new_segments_counts_exactly(
     with published(d) as con:
         define_load_tables(con)
         for name in ("mart_people_returns", "mart_people_movers"):
-            fresh = sql(f"marts/{name}")
+            fresh = sql(f"marts/{name}", "pipelines")
             diff = con.execute(
                 f"with fresh as ({fresh}) select count(*) from ((select * from {name} except all from fresh) "
                 f"union all (from fresh except all select * from {name}))",
@@ -193,7 +193,7 @@ def test_an_incremental_load_with_late_days_and_new_segments_counts_exactly(
     ],
 )
 def test_the_page_marts_have_their_documented_grain(people_warehouse: DataDir, mart: str, grain: str) -> None:
-    assert grain.split(", ")[0] in sql(f"marts/{mart}")
+    assert grain.split(", ")[0] in sql(f"marts/{mart}", "pipelines")
     rows, distinct = count(people_warehouse, f"select count(*), count(distinct ({grain})) from {mart}")[0]
     assert rows == distinct > 0
 

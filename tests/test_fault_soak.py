@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.settings import Settings
 from pipelines import outcomes
 from pipelines import refresh as r
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.settings import Settings
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import REPO, read_landing_file
 
@@ -41,8 +41,8 @@ SCRIPT = textwrap.dedent(
     from pathlib import Path
     from pipelines.outcomes import refresh_and_record
     from pipelines.lake_write import RefreshBusy
-    from queries.datadir import DataDir
-    from queries.settings import Settings
+    from core.datadir import DataDir
+    from core.settings import Settings
     try:
         refresh_and_record(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)
     except RefreshBusy:

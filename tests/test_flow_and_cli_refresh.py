@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.datadir import DataDir
+from core.settings import Settings
 from pipelines.demo_data import DemoSpec, write_demo_data
 from pipelines.lake_write import refresh_lock
-from queries.datadir import DataDir
-from queries.settings import Settings
 
 SPEC = DemoSpec(days=14, scale=0.05, seed=9, end=dt.date(2026, 11, 24))
 

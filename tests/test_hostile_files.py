@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.cli import refresh_line, refresh_table
+from cli.data import refresh_line, refresh_table
+from core.datadir import DataDir
+from core.settings import Settings, load_settings
 from pipelines.refresh import RefreshResult, run_refresh
-from queries.datadir import DataDir
-from queries.settings import Settings, load_settings
 from queries.warehouse import published
 from tests.conftest import PULSE, REPO
 from tests.test_refresh import NOW, view, write_file
@@ -175,7 +175,7 @@ def test_a_gzip_of_blank_lines_is_counted_not_parsed_with_bounded_memory(tmp_pat
             out.write(z.compress(last + b"\n") + z.flush())
     script = (
         "import sys; from pathlib import Path; from pipelines.refresh import run_refresh; "
-        "from queries.datadir import DataDir; from queries.settings import Settings; "
+        "from core.datadir import DataDir; from core.settings import Settings; "
         "run_refresh(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)"
     )
     _, _, peak_kb, _ = run_measured([sys.executable, "-c", script, str(d.root)], REPO, clean_env, 1_000_000)

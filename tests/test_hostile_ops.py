@@ -16,14 +16,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.lake import lake_location
+from core.runlog import read_outcomes
+from core.settings import Settings
 from pipelines import outcomes
 from pipelines import refresh as r
 from pipelines.secrets import KEY_ENV
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.lake import lake_location
-from queries.runlog import read_outcomes
-from queries.settings import Settings
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import PULSE
 from tests.warehouse_edit import planted

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from core.datadir import DataDir
+from core.errors import ConfigError
+from core.settings import Settings, settings_from_dict
 from pipelines.demo_data import DemoSpec, write_demo_data
 from pipelines.refresh import run_refresh
 from queries import pages as q
-from queries.datadir import DataDir
-from queries.errors import ConfigError
 from queries.filters import Filters
-from queries.settings import Settings, settings_from_dict
 from queries.status import snapshot_status
 from tests.test_refresh import NOW, count, refresh, view, write_file
 

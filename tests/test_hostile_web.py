@@ -16,9 +16,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from queries import csvfile, partner
-from queries.datadir import DataDir
-from queries.settings import Settings
+from core import csvfile
+from core.datadir import DataDir
+from core.settings import Settings
+from queries import partner
 from queries.warehouse import published
 from tests.conftest import REPO
 from tests.dashboard_fixtures import add_accounts, build
@@ -96,7 +97,7 @@ def test_pulse_export_of_normal_data_is_byte_identical(data_root: Path, tmp_path
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, data_root: Path):
-    from tests.browser import DashboardDidNotStart, running_dashboard
+    from benchmarks.browser import DashboardDidNotStart, running_dashboard
 
     log = tmp_path_factory.mktemp("log") / "dashboard.log"
     try:
@@ -110,7 +111,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, data_root: Path):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+    from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS
 
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run .ci/setup --browser"
     with sync_playwright() as p:
@@ -128,7 +129,7 @@ def new_context(browser, client: str | None = None):
 
 
 def signed_in_page(context, url: str, name: str, password: str | None = None):
-    from tests.browser import sign_in_form
+    from benchmarks.browser import sign_in_form
     from tests.dashboard_fixtures import ACCOUNTS
     from tests.test_dashboard_browser import open_page, wait_idle
 
@@ -277,7 +278,7 @@ ATTACKER, ADMIN_HOME = "203.0.113.66", "198.51.100.7"
 
 
 def test_an_attacker_elsewhere_cannot_lock_out_the_admin(server: str, browser, data_root: Path) -> None:
-    from queries import accounts, audit
+    from core import accounts, audit
     from tests.test_dashboard_browser import open_page
 
     attacker = new_context(browser, ATTACKER)
@@ -314,7 +315,7 @@ def test_unknown_and_existing_names_get_the_same_answers(tmp_path: Path, monkeyp
 
     from streamlit.testing.v1 import AppTest
 
-    from queries import accounts
+    from core import accounts
     from tests.test_dashboard_pages import APP, sign_in
 
     d = DataDir(tmp_path / "data").ensure()
@@ -345,8 +346,8 @@ def test_unknown_and_existing_names_get_the_same_answers(tmp_path: Path, monkeyp
 
 
 def test_lockout_counts_per_name_and_client_and_throttles_a_client(tmp_path: Path) -> None:
-    from queries import accounts
-    from queries.settings import settings_from_dict
+    from core import accounts
+    from core.settings import settings_from_dict
 
     d = DataDir(tmp_path / "data").ensure()
     s = settings_from_dict({"auth": {"max_failed_sign_ins": 3, "lockout_minutes": 15}})

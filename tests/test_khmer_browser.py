@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from queries import accounts
-from queries.settings import Settings
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
+from core import accounts
+from core.settings import Settings
 from tests.dashboard_fixtures import ACCOUNTS
 from tests.dashboard_walk import (
     PAGES,

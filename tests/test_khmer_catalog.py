@@ -1,5 +1,5 @@
-"""The Khmer catalog (queries/locale/km/LC_MESSAGES/messages.po) against the template
-(queries/locale/messages.pot): complete, in sync, placeholders and markdown kept, compiled by
+"""The Khmer catalog (core/locale/km/LC_MESSAGES/messages.po) against the template
+(core/locale/messages.pot): complete, in sync, placeholders and markdown kept, compiled by
 `.ci/setup` (the .mo in the tree matches the .po), and a missing translation reads English."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from queries import labels
+from core import labels
 from tests.conftest import REPO
 
-LOCALE = REPO / "queries" / "locale"
+LOCALE = REPO / "core" / "locale"
 POT = LOCALE / "messages.pot"
 PO = LOCALE / "km" / "LC_MESSAGES" / "messages.po"
 MO = LOCALE / "km" / "LC_MESSAGES" / "messages.mo"
@@ -103,7 +103,7 @@ def test_translations_are_khmer_script(po) -> None:
 
 
 def test_provinces_have_khmer_names(po) -> None:
-    from queries import reference as ref
+    from core import reference as ref
 
     names = {name: po[name].string for _, name, _ in ref.PROVINCES}
     assert names["Phnom Penh"] == "ភ្នំពេញ"

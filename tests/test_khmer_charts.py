@@ -9,8 +9,8 @@ import datetime as dt
 
 import polars as pl
 
+from core import labels
 from dashboard import charts, report
-from queries import labels
 
 TOTALS = pl.DataFrame({"week_start": [dt.date(2026, 10, 12)], "measure": ["Shown"], "value": [12], "text": ["12"]})
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from queries import csvfile
+from core import csvfile
 from tests.conftest import REPO
 from tests.dashboard_fixtures import build
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from core import accounts, labels
+from core.authdb import db_path
+from core.datadir import DataDir
+from core.settings import Settings
 from dashboard.state import accepted_language
-from queries import accounts, labels
-from queries.authdb import db_path
-from queries.datadir import DataDir
-from queries.settings import Settings
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel import Locale
 
+from core import labels
 from dashboard import format as fmt
-from queries import labels
 from queries.filters import span
 
 TZ = ZoneInfo("Asia/Phnom_Penh")

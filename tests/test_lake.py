@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from queries.datadir import DataDir
-from queries.errors import ConfigError
-from queries.lake import lake_location
-from queries.settings import settings_from_dict
+from core.datadir import DataDir
+from core.errors import ConfigError
+from core.lake import lake_location
+from core.settings import settings_from_dict
 from tests.conftest import REPO
 
 
@@ -66,9 +66,9 @@ OFFLINE = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from queries.datadir import DataDir
-    from queries.lake import connect_lake, latest_snapshot_id
-    from queries.settings import Settings
+    from core.datadir import DataDir
+    from core.lake import connect_lake, latest_snapshot_id
+    from core.settings import Settings
     d = DataDir(Path(sys.argv[1]))
     con = connect_lake(Settings(), d)
     con.execute("create table t (a integer)")
@@ -115,9 +115,9 @@ MOVED = textwrap.dedent(
     """
     import shutil, sys
     from pathlib import Path
-    from queries.datadir import DataDir
-    from queries.lake import connect_lake
-    from queries.settings import Settings
+    from core.datadir import DataDir
+    from core.lake import connect_lake
+    from core.settings import Settings
     first, second = Path(sys.argv[1]), Path(sys.argv[2])
     con = connect_lake(Settings(), DataDir(first))
     con.execute("create table t as select range as a from range(3)")

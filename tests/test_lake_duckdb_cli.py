@@ -31,7 +31,7 @@ HOLD_READER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from queries.datadir import DataDir
+    from core.datadir import DataDir
     from queries.warehouse import published
     with published(DataDir(Path(sys.argv[1]))) as con:  # one lake transaction, held open
         print(con.sql("select count(*) from engagement_events").fetchall()[0][0], flush=True)
@@ -54,7 +54,7 @@ def readme_lines() -> str:
 @pytest.mark.slow
 def test_duckdb_cli_counts_what_status_shows_while_serve_runs(batches, tmp_path: Path, clean_env) -> None:
     src, a, b = batches
-    from queries.datadir import DataDir
+    from core.datadir import DataDir
 
     d = DataDir(tmp_path / "data").ensure()
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)  # the README's paths, from tmp_path
@@ -181,9 +181,9 @@ def test_the_catalog_is_in_wal_mode_so_readers_never_wait_for_a_commit(tmp_path:
     with 'database is locked' (the sqlite scanner does not wait); in WAL mode readers read on."""
     import sqlite3
 
-    from queries.datadir import DataDir
-    from queries.lake import connect_lake
-    from queries.settings import Settings
+    from core.datadir import DataDir
+    from core.lake import connect_lake
+    from core.settings import Settings
 
     d = DataDir(tmp_path / "data").ensure()
     connect_lake(Settings(), d).close()

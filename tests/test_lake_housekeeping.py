@@ -15,12 +15,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.datadir import DataDir
+from core.lake import connect_lake
+from core.settings import Settings
 from pipelines.housekeeping import prune_data_dir
 from pipelines.refresh import run_refresh
-from queries.datadir import DataDir
-from queries.lake import connect_lake
 from queries.lake_cache import cache_dir, open_cached
-from queries.settings import Settings
 from tests.conftest import REPO
 from tests.test_crash_and_concurrency import KEY, REFRESH_SCRIPT, batches, consistent, fingerprint, land
 

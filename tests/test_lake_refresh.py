@@ -14,11 +14,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from core.datadir import DataDir
+from core.lake import connect_lake
+from core.settings import Settings
 from pipelines.refresh import run_refresh
 from pipelines.secrets import hmac_key
-from queries.datadir import DataDir
-from queries.lake import connect_lake
-from queries.settings import Settings
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import read_landing_file
 from tests.test_crash_and_concurrency import KEY, batches, land
@@ -87,9 +87,9 @@ def test_pages_read_the_lake_figures_from_its_cache(lake: DataDir) -> None:
     """Every page query gives the same frame on the snapshot's local cache (built by its
     first reader) as on the lake itself."""
     from benchmarks.pages import PAGE_QUERIES
+    from core.sqlfiles import sql
     from queries import pages as q
     from queries.filters import Filters
-    from queries.sqlfiles import sql
 
     s = Settings()
     f = Filters(s.launch, dt.date(2026, 11, 24))

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.datadir import DataDir
+from core.lake import connect_lake
+from core.settings import Settings
 from pipelines.housekeeping import prune_data_dir
 from pipelines.refresh import run_refresh
-from queries.datadir import DataDir
-from queries.lake import connect_lake
-from queries.settings import Settings
 from tests.test_crash_and_concurrency import KEY, batches, consistent, land
 
 __all__ = ["batches"]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import pipelines.marts as marts
+from core.datadir import DataDir
+from core.sqlfiles import mart_names, sql
 from pipelines.demo_data import DemoSpec, write_demo_data
 from pipelines.marts import MARTS, Mart, MartDeclarationError, build_order, merge
-from queries.datadir import DataDir
-from queries.sqlfiles import mart_names, sql
 from queries.warehouse import published
 from tests.conftest import define_load_tables
 from tests.test_refresh import SETTINGS, count, refresh, view, write_file
@@ -40,7 +40,7 @@ def differences_from_a_whole_build(d: DataDir) -> dict[str, int]:
     with published(d) as con:
         define_load_tables(con)
         for mart in MARTS:
-            select = sql(f"marts/{mart.name}")
+            select = sql(f"marts/{mart.name}", "pipelines")
             used = {k: v for k, v in full_build_params().items() if f"${k}" in select}
             out[mart.name] = con.execute(
                 f"with fresh as ({select}) select count(*) from ((select * from {mart.name} except all from fresh) "
@@ -95,7 +95,7 @@ def test_every_mart_file_is_declared_once_and_every_declaration_has_its_file() -
 
 def test_the_mart_sql_states_its_grain_and_carries_no_fold_marker() -> None:
     for mart in MARTS:
-        text = sql(f"marts/{mart.name}")
+        text = sql(f"marts/{mart.name}", "pipelines")
         assert re.search(r"^-- Grain: one row per ", text, re.M), mart.name
         assert not re.search(r"^-- (merge|rebuild):", text, re.M), mart.name
 
@@ -184,6 +184,6 @@ def test_a_cycle_or_an_unknown_dependency_is_refused() -> None:
 def test_a_mart_declares_exactly_the_tables_and_marts_its_sql_reads() -> None:
     names = {m.name for m in MARTS} | marts.SOURCES
     for mart in MARTS:
-        body = re.sub(r"--[^\n]*", "", sql(f"marts/{mart.name}"))  # without the comments
+        body = re.sub(r"--[^\n]*", "", sql(f"marts/{mart.name}", "pipelines"))  # without the comments
         read = {n for n in names if re.search(rf"\b(new_)?{n}\b", body)} - {mart.name}
         assert read == set(mart.depends_on), mart.name

@@ -14,12 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.lake import connect_lake
+from core.settings import load_settings
 from pipelines.migrate import migrate, migrate_if_needed
 from pipelines.refresh import run_refresh
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.lake import connect_lake
-from queries.settings import load_settings
 from queries.status import snapshot_status
 from queries.warehouse import legacy_snapshot
 from tests.conftest import REPO, read_landing_file

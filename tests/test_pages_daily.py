@@ -9,9 +9,9 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from core.settings import Settings
 from queries import pages
 from queries.filters import Filters
-from queries.settings import Settings
 from tests.dashboard_fixtures import build
 
 WEEK = Filters(dt.date(2026, 10, 10), dt.date(2026, 10, 16))

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from queries import accounts
-from queries.datadir import DataDir
-from queries.settings import load_settings
+from core import accounts
+from core.datadir import DataDir
+from core.settings import load_settings
 from tests.conftest import REPO
 from tests.dashboard_fixtures import add_accounts, build
 from tests.test_dashboard_auth import everything_shown

@@ -13,12 +13,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from core import audit
+from core.datadir import DataDir
+from core.reference import CHANNELS, ENTRY_POINTS
+from core.settings import Settings
 from pipelines.refresh import run_refresh
 from pipelines.releases import weeks_due
-from queries import audit, partner
-from queries.datadir import DataDir
-from queries.reference import CHANNELS, ENTRY_POINTS
-from queries.settings import Settings
+from queries import partner
 from queries.warehouse import published
 from tests.attacker import attack
 from tests.test_refresh import write_file

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.sqlfiles import sql
 from queries.privacy import suppress
-from queries.sqlfiles import sql
 
 
 @given(

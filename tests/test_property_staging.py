@@ -28,12 +28,12 @@ import polars as pl
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from core import reference as ref
+from core.datadir import DataDir
+from core.settings import Settings
 from pipelines.refresh import COLUMNS, run_refresh
 from queries import pages as q
-from queries import reference as ref
-from queries.datadir import DataDir
 from queries.filters import Filters
-from queries.settings import Settings
 from queries.status import snapshot_status
 from queries.warehouse import published
 from tests.warehouse_edit import stored_databases

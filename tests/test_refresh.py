@@ -17,13 +17,13 @@ import duckdb
 import polars as pl
 import pytest
 
+from core.datadir import DataDir
+from core.lake import connect_lake
+from core.settings import Settings
 from pipelines.demo_data import BAD_KINDS, DemoSpec, write_demo_data
 from pipelines.lake_write import RefreshBusy, refresh_lock
 from pipelines.refresh import run_refresh
 from pipelines.secrets import KEY_ENV, hmac_key
-from queries.datadir import DataDir
-from queries.lake import connect_lake
-from queries.settings import Settings
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import define_load_tables, read_landing_file
 from tests.warehouse_edit import planted
@@ -533,9 +533,9 @@ MART_GRAIN = {
 def test_marts_have_their_documented_grain_and_add_up(demo_warehouse, mart: str) -> None:
     d, _, _ = demo_warehouse
     grain = MART_GRAIN[mart]
-    from queries.sqlfiles import sql
+    from core.sqlfiles import sql
 
-    assert grain.replace(", ", " × ").split(" × ")[0] in sql(f"marts/{mart}")
+    assert grain.replace(", ", " × ").split(" × ")[0] in sql(f"marts/{mart}", "pipelines")
     rows, distinct = count(d, f"select count(*), count(distinct ({grain})) from {mart}")[0]
     assert rows == distinct > 0
     total = count(d, f"select sum(count_events) from {mart}")[0][0]
@@ -587,7 +587,7 @@ def test_campaign_videos_are_those_with_a_tracked_hashtag(demo_warehouse) -> Non
 
 
 def test_incremental_marts_equal_a_full_rebuild(warehouse_copy) -> None:
-    from queries.sqlfiles import mart_names, sql
+    from core.sqlfiles import mart_names, sql
 
     d, _, _ = warehouse_copy
     write_file(d, "engagement/late.csv", [view(900 + i, event_time=f"2026-10-{10 + i}T05:00:00Z") for i in range(3)])
@@ -619,7 +619,7 @@ def test_incremental_marts_equal_a_full_rebuild(warehouse_copy) -> None:
     with published(d) as con:
         define_load_tables(con)
         for name in mart_names():
-            select = sql(f"marts/{name}")
+            select = sql(f"marts/{name}", "pipelines")
             used = {k: v for k, v in params.items() if f"${k}" in select}
             diff = con.execute(
                 f"with fresh as ({select}) select count(*) from ((select * from {name} except all from fresh) "

@@ -15,13 +15,13 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.runlog import last_outcomes, read_outcomes
+from core.settings import Settings
 from pipelines import outcomes
 from pipelines import refresh as r
 from pipelines.lake_write import RefreshBusy, refresh_lock
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.runlog import last_outcomes, read_outcomes
-from queries.settings import Settings
 from queries.status import freshness
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import REPO

@@ -1,4 +1,4 @@
-"""Words, not codes: the label catalog (queries/labels.py), its .pot, and every page's visible
+"""Words, not codes: the label catalog (core/labels.py), its .pot, and every page's visible
 text as a person reads it (AppTest: titles, captions, tiles, tables, widget options, chart
 titles, axes and categories, and every CSV download)."""
 
@@ -21,16 +21,16 @@ from streamlit.runtime.media_file_storage import MediaFileKind
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from core import reference as ref
+from core.settings import Settings
 from pipelines.refresh import run_refresh
-from queries import reference as ref
-from queries.settings import Settings
 from tests.conftest import REPO
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
 from tests.test_refresh import write_file
 
 APP = str(REPO / "dashboard" / "app.py")
 PYBABEL = Path(sys.executable).parent / "pybabel"
-POT = REPO / "queries" / "locale" / "messages.pot"
+POT = REPO / "core" / "locale" / "messages.pot"
 
 # CONTRACT §2's enums, and the other codes the pages show.
 ENUMS = {
@@ -55,7 +55,7 @@ ENUMS = {
 
 @pytest.mark.parametrize("kind", list(ENUMS))
 def test_every_contract_enum_has_a_word(kind: str) -> None:
-    from queries import labels
+    from core import labels
 
     for code in ENUMS[kind]:
         word = labels.label(kind, code)
@@ -64,13 +64,13 @@ def test_every_contract_enum_has_a_word(kind: str) -> None:
 
 
 def test_unknown_reads_the_same_everywhere() -> None:
-    from queries import labels
+    from core import labels
 
     assert {labels.label(k, ref.UNKNOWN) for k in ("province", "age_band", "language")} == {"Unknown"}
 
 
 def test_figures_of_the_pages_have_words() -> None:
-    from queries import labels
+    from core import labels
 
     assert labels.label("metric", "helpline_clicks") == "Helpline card taps"
     assert labels.label("weekday", 1) == "Monday" and labels.label("weekday", 7) == "Sunday"
@@ -79,7 +79,7 @@ def test_figures_of_the_pages_have_words() -> None:
 
 
 def test_campaign_time_names_its_zone() -> None:
-    from queries import labels
+    from core import labels
 
     s = Settings()
     at = dt.datetime(2026, 12, 1, 7, 5, tzinfo=dt.UTC)
@@ -88,7 +88,7 @@ def test_campaign_time_names_its_zone() -> None:
 
 
 def test_ngettext_picks_the_form() -> None:
-    from queries import labels
+    from core import labels
 
     assert labels.ngettext("{n} value", "{n} values", 1).format(n=1) == "1 value"
     assert labels.ngettext("{n} value", "{n} values", 3).format(n=3) == "3 values"
@@ -116,6 +116,7 @@ def test_the_pot_is_up_to_date(tmp_path: Path) -> None:
             str(fresh),
             "dashboard",
             "queries",
+            "core",
         ],
         cwd=REPO,
         capture_output=True,
@@ -133,7 +134,7 @@ def test_a_translation_is_used_when_one_is_compiled(tmp_path: Path) -> None:
     from babel.messages.catalog import Catalog
     from babel.messages.mofile import write_mo
 
-    from queries import labels
+    from core import labels
 
     cat = Catalog(locale="fr")
     cat.add("Bullying and harassment", "Harcèlement")

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 import duckdb
 
-from queries.datadir import DataDir
-from queries.lake import connect_lake
-from queries.settings import Settings, load_settings
+from core.datadir import DataDir
+from core.lake import connect_lake
+from core.settings import Settings, load_settings
 
 
 @contextmanager

@@ -5,9 +5,9 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
+from core import accounts, audit, labels
+from core.labels import _
 from dashboard import auth, state, widgets
-from queries import accounts, audit, labels
-from queries.labels import _
 
 ident = auth.identity()
 if ident.role != "admin":  # app.py never routes others here; this is a second lock

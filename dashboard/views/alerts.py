@@ -6,10 +6,11 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
+from core import labels
+from core.labels import N_, _
 from dashboard import state
 from dashboard.widgets import glossary_link
-from queries import alerts, labels
-from queries.labels import N_, _
+from queries import alerts
 
 s = state.settings()
 snap = state.snapshot_id()

@@ -5,10 +5,10 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
+from core import labels
+from core.labels import _
 from dashboard import format as fmt
 from dashboard import state, widgets
-from queries import labels
-from queries.labels import _
 from queries.status import snapshot_status
 
 s = state.settings()

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from core import labels
+from core.labels import _
 from dashboard import state
-from queries import labels
-from queries.labels import _
 
 s = state.settings()
 n = s.privacy.min_cell

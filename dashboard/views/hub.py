@@ -3,10 +3,10 @@
 import polars as pl
 import streamlit as st
 
+from core import labels
+from core.labels import _
 from dashboard import charts, state, widgets
 from dashboard.widgets import alert_days, compared, download, glossary_link, kpi
-from queries import labels
-from queries.labels import _
 
 s = state.settings()
 f = state.filters()

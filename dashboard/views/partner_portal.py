@@ -6,10 +6,11 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
+from core import labels
+from core.labels import _, ngettext
 from dashboard import auth, charts, report, state, widgets
 from dashboard import format as fmt
-from queries import labels, partner
-from queries.labels import _, ngettext
+from queries import partner
 
 s = state.settings()
 me = next(p for p in s.partners if p.id == auth.identity().partner_id)

@@ -3,11 +3,11 @@
 import polars as pl
 import streamlit as st
 
+from core import labels
+from core.labels import _
 from dashboard import charts, state, widgets
 from dashboard import format as fmt
 from dashboard.widgets import alert_days, download, glossary_link
-from queries import labels
-from queries.labels import _
 from queries.privacy import protect_columns
 
 s = state.settings()

@@ -3,11 +3,11 @@
 import polars as pl
 import streamlit as st
 
+from core import labels
+from core.labels import _
 from dashboard import charts, state, widgets
 from dashboard import format as fmt
 from dashboard.widgets import alert_days, compared, download, glossary_link, kpi
-from queries import labels
-from queries.labels import _
 from queries.privacy import suppress
 
 s = state.settings()

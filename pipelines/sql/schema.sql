@@ -1,4 +1,4 @@
--- The tables of the lake (queries/lake.py). Every loaded row carries the load that added it.
+-- The tables of the lake (core/lake.py). Every loaded row carries the load that added it.
 -- user_key is HMAC-SHA-256 of the raw user_id, its first 128 bits as a UUID (16 bytes: a
 -- UHUGEINT would be written to Parquet as a DOUBLE); the raw value is stored nowhere
 -- (quarantine_rows shows the same 128 bits as 32 hex digits).

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 
-from queries.datadir import PREFECT_DEFAULTS, DataDir
-from queries.settings import Settings
+from core.datadir import PREFECT_DEFAULTS, DataDir
+from core.settings import Settings
 
 
 @dataclass(frozen=True)

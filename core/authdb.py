@@ -3,7 +3,7 @@ CLI (`pulse users`) and every dashboard session. WAL mode and a busy timeout let
 and one writer at a time work without "database is locked"; every connection is short-lived.
 
 Tables: `accounts`, `sign_in_failures` (per typed name and client) and `client_failures`
-(per client) (see queries/accounts.py), and `audit_log` (see queries/audit.py), which
+(per client) (see core/accounts.py), and `audit_log` (see core/audit.py), which
 triggers make append-only.
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from queries.datadir import DataDir
-from queries.errors import PulseError
+from core.datadir import DataDir
+from core.errors import PulseError
 
 DB_NAME = "accounts.sqlite"
 

@@ -5,7 +5,7 @@ It records account names, actions and a short detail such as a page or a file na
 user-level data and never a password. Call `record` from anywhere that signs someone in or
 writes an export:
 
-    from queries import audit
+    from core import audit
     audit.record(data_dir, "tpo-manager", audit.EXPORT, "pulse export --partner tpo-cambodia -> march.csv")
 """
 
@@ -15,8 +15,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from queries.authdb import connect
-from queries.datadir import DataDir
+from core.authdb import connect
+from core.datadir import DataDir
 
 log = logging.getLogger("pulse.audit")
 

@@ -1,5 +1,5 @@
-"""Shared by the browser tests and the page benchmark: Debian's Chromium as Playwright
-launches it here, and `pulse dashboard` started on a free port until it answers."""
+"""Shared by the page benchmark and the browser tests (which import it from here): Debian's
+Chromium as Playwright launches it here, and `pulse dashboard` started on a free port until it answers."""
 
 from __future__ import annotations
 

@@ -32,10 +32,10 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from queries.authdb import connect
-from queries.datadir import DataDir
-from queries.errors import PulseError
-from queries.settings import Settings
+from core.authdb import connect
+from core.datadir import DataDir
+from core.errors import PulseError
+from core.settings import Settings
 
 ROLES = ("policy", "partner", "admin")
 LANGUAGES = ("km", "en")  # an account's default language of the dashboard (None: the browser's)

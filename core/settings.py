@@ -26,8 +26,8 @@ from pydantic import (
     model_validator,
 )
 
-from queries.errors import ConfigError
-from queries.reference import CHANNELS
+from core.errors import ConfigError
+from core.reference import CHANNELS
 
 CONFIG_ENV = "PULSE_CONFIG"
 DEFAULT_CONFIG_NAME = "campaign.toml"

@@ -22,8 +22,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from queries.errors import DataDirError
-from queries.reference import STREAMS
+from core.errors import DataDirError
+from core.reference import STREAMS
 
 DATA_DIR_ENV = "PULSE_DATA_DIR"
 PRIVATE_UMASK = 0o077  # files 0600, folders 0700, whatever the caller's umask

@@ -2,7 +2,7 @@
 text), for the dashboard and the command line alike.
 
 - `_()` / `gettext()` and `ngettext()` translate a message; `N_()` only marks a literal for
-  `pybabel extract` (babel.cfg at the repository root writes `queries/locale/messages.pot`).
+  `pybabel extract` (babel.cfg at the repository root writes `core/locale/messages.pot`).
 - `label(kind, code)` is an enum value or page code as a person reads it: entry points,
   channels, policies, actions, event types, surfaces, detections, target types, age bands,
   languages, provinces, stages, streams, the Overview's metrics, weekdays. Every kind's
@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from queries import reference as ref
+from core import reference as ref
 
 DOMAIN = "messages"
 LOCALE_DIR = Path(__file__).parent / "locale"

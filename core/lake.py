@@ -28,9 +28,9 @@ from pathlib import Path
 
 import duckdb
 
-from queries.datadir import DataDir
-from queries.errors import ConfigError, PulseError
-from queries.settings import Settings, check_catalog, check_data_path
+from core.datadir import DataDir
+from core.errors import ConfigError, PulseError
+from core.settings import Settings, check_catalog, check_data_path
 
 CATALOG_ENV = "PULSE_CATALOG"
 DATA_PATH_ENV = "PULSE_DATA_PATH"

@@ -1,4 +1,5 @@
-"""SQL lives in .sql files, one statement (or one set of macros) per file."""
+"""SQL lives in .sql files, one statement (or one set of macros) per file: the read side's in
+queries/sql/, the write side's (schema, staging, marts, housekeeping) in pipelines/sql/."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 ROOTS = {
-    "queries": Path(__file__).parent / "sql",
+    "queries": Path(__file__).parent.parent / "queries" / "sql",
     "pipelines": Path(__file__).parent.parent / "pipelines" / "sql",
 }
 
@@ -18,4 +19,4 @@ def sql(name: str, package: str = "queries") -> str:
 
 
 def mart_names() -> list[str]:
-    return sorted(p.stem for p in (ROOTS["queries"] / "marts").glob("*.sql"))
+    return sorted(p.stem for p in (ROOTS["pipelines"] / "marts").glob("*.sql"))

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from queries.datadir import DataDir
+from core.datadir import DataDir
 
 OUTCOMES = ("success", "failure", "skipped")
 
