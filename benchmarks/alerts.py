@@ -44,7 +44,7 @@ def detection(d: DataDir, settings: Settings | None = None, repeats: int = 5) ->
 
 def main() -> None:
     from pipelines.demo_data import DemoSpec, write_demo_data
-    from pipelines.refresh import run_refresh
+    from pipelines.refresh import refresh
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--scale", type=float, default=1.0)
@@ -54,7 +54,7 @@ def main() -> None:
         d = DataDir(Path(tmp)).ensure()
         s = Settings()
         write_demo_data(s, d, DemoSpec(days=a.days, scale=a.scale, seed=1, end=dt.date(2026, 11, 30)))
-        run_refresh(s, d, settle_seconds=0)
+        refresh(s, d, settle_seconds=0)
         print(detection(d, s))
 
 

@@ -29,7 +29,7 @@ from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, running_dashboard
 from core.datadir import DataDir
 from core.settings import Settings
 from pipelines.demo_data import DemoSpec, write_demo_data
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from queries import pages as q
 from queries.filters import Filters
 
@@ -136,7 +136,7 @@ def run(
             d.ensure()
             write_demo_data(s, d, DemoSpec(days=60, scale=scale, seed=1, end=END))
             started = time.perf_counter()
-            refreshed = run_refresh(s, d, settle_seconds=0)
+            refreshed = refresh(s, d, settle_seconds=0)
             known = {
                 "scale": scale,
                 "events": sum(c.loaded for c in refreshed.streams.values()),

@@ -105,10 +105,10 @@ def _written_bytes() -> int:
 
 def our_refresh(data_dir: str) -> dict[str, Any]:
     os.environ.setdefault("PULSE_HMAC_KEY", BENCH_KEY)
-    from pipelines.refresh import run_refresh
+    from pipelines.refresh import refresh
 
     before = _written_bytes()
-    r = run_refresh(Settings(), DataDir(Path(data_dir)).ensure(), settle_seconds=0)
+    r = refresh(Settings(), DataDir(Path(data_dir)).ensure(), settle_seconds=0)
     os.sync()  # what it wrote reaches the disk now and is counted
     c = r.streams["engagement"]
     return {"read": c.read, "loaded": c.loaded, "timings": r.timings, "written_bytes": _written_bytes() - before}

@@ -1,4 +1,4 @@
-"""The Prefect flows: thin recipes over the plain functions in `pipelines.refresh`."""
+"""The Prefect flows: thin wrappers of `pipelines.refresh.refresh` and `pipelines.housekeeping`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from core.errors import PulseError
 from core.settings import load_settings
 from pipelines import notify, outcomes
 from pipelines import refresh as r
-from pipelines.lake_write import RefreshBusy, fault_point, refresh_lock
-from pipelines.migrate import migrate_if_needed
+from pipelines.lake_write import RefreshBusy
 
 RETRIES = 3  # waits 2, 4 and 8 s: enough for a file lock to go, or an operator to free space
 
@@ -51,37 +50,28 @@ def refresh(
     wait_seconds: float = 0,
     trigger: str = "manual",
 ) -> dict[str, Any]:
-    """Load new landing files, commit them as one lake snapshot. Its outcome goes to DATA_DIR/runs.jsonl.
-    A scheduled run (trigger "schedule") that finds another refresh running is skipped."""
+    """`pipelines.refresh.refresh` with its load step as the retried task above. Its outcome goes
+    to DATA_DIR/runs.jsonl. A scheduled run (trigger "schedule") that finds another refresh
+    running is skipped (Cancelled); an environmental error fails the run with one line."""
     d = DataDir(Path(data_dir))
     try:
         settings = load_settings(Path(config) if config else None)
-        lock = refresh_lock(d, wait_seconds)
-    except RefreshBusy as e:
-        if trigger == "schedule":
-            get_run_logger().warning("skipped: %s", e)
-            outcomes.record(d, "skipped", trigger, str(e))
-            return Cancelled(message=f"skipped: {e}")
-        return Failed(message=str(e))  # one line for the operator, no traceback
-    except (PulseError, OSError) as e:
+    except PulseError as e:  # the config file is wrong: recorded like any failed run
         outcomes.record(d, "failure", trigger, outcomes.one_line(e))
         notify.after_refresh(None, d, failure=outcomes.one_line(e))
         return Failed(message=outcomes.one_line(e))
     try:
-        fault_point("after_lock")
-        migrate_if_needed(settings, d)  # release 1's data dir: its ledger first
-        result = load(settings, d, settle_seconds).to_json()
-    except Exception as e:
-        outcomes.record(d, "failure", trigger, outcomes.one_line(e))
-        notify.after_refresh(settings, d, failure=outcomes.one_line(e))
-        if isinstance(e, PulseError) or outcomes.is_environmental(e):
-            return Failed(message=outcomes.one_line(e))
-        raise  # a bug: keep its traceback
-    finally:
-        lock.release()
-    outcomes.record(d, "success", trigger, result=result)
-    notify.after_refresh(settings, d)  # alerts: after the publish, never blocking it (pipelines/notify.py)
-    return result
+        result = r.refresh(
+            settings, d, settle_seconds=settle_seconds, wait_seconds=wait_seconds, trigger=trigger, load_step=load
+        )
+    except RefreshBusy as e:
+        if trigger == "schedule":
+            get_run_logger().warning("skipped: %s", e)
+            return Cancelled(message=f"skipped: {e}")
+        return Failed(message=str(e))  # one line for the operator, no traceback
+    except PulseError as e:
+        return Failed(message=str(e))
+    return result.to_json()
 
 
 @flow(name="housekeeping", validate_parameters=False, log_prints=False)

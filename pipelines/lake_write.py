@@ -60,11 +60,12 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 def check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Every stream's rows equal what its ledger accounts for, inside the transaction about to
     be committed; PulseError (nothing committed) when not."""
-    for stream in ref.STREAMS:
-        events = con.sql(f"select count(*) from {stream}_events").fetchall()[0][0]
-        ledger = con.execute(
-            "select coalesce(sum(rows_loaded), 0) from file_ledger where stream = ?", [stream]
-        ).fetchall()[0][0]
+    counts = " union all ".join(
+        f"select '{s}', (select count(*) from {s}_events), "
+        f"(select coalesce(sum(rows_loaded), 0) from file_ledger where stream = '{s}')"
+        for s in ref.STREAMS
+    )
+    for stream, events, ledger in con.sql(counts).fetchall():  # one statement: one look at the catalog
         if events != ledger:
             raise PulseError(
                 f"snapshot {name}: {stream} has {events} rows but the ledger accounts for {ledger}; "

@@ -169,11 +169,13 @@ BUILD_ORDER = build_order(MARTS)
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    for (kind,) in con.execute(
-        "select table_type from information_schema.tables where table_catalog = 'temp' and table_name = $name",
-        {"name": name},
-    ).fetchall():
-        con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} temp.main.{name}")
+    """Drop the temp table or view `name` if there is one (not through information_schema: that
+    would list the lake's catalog too, ~80 ms a call)."""
+    for kind in ("view", "table"):
+        try:
+            con.execute(f"drop {kind} if exists temp.main.{name}")
+        except duckdb.CatalogException:  # the name is held by the other kind
+            continue
 
 
 def define_new_events(con: duckdb.DuckDBPyConnection, load_id: str | None) -> None:

@@ -17,10 +17,6 @@ import duckdb
 from core.datadir import DataDir
 from core.errors import PulseError
 from core.runlog import RunOutcome, read_outcomes
-from core.settings import Settings
-from pipelines import notify
-from pipelines.lake_write import RefreshBusy
-from pipelines.refresh import RefreshResult, run_refresh
 
 log = logging.getLogger("pulse.outcomes")
 
@@ -103,27 +99,6 @@ def record(d: DataDir, outcome: str, trigger: str, reason: str | None = None, re
             os.close(fd)
     except OSError as e:
         log.warning("could not record the refresh outcome in %s: %s", d.runs_log, e.strerror)
-
-
-def refresh_and_record(settings: Settings, d: DataDir, trigger: str = "manual", **kwargs: Any) -> RefreshResult:
-    """`run_refresh` (no Prefect) with its outcome in the runs log. Environmental errors become
-    a one-line PulseError (TransientError when worth a retry); a busy lock is recorded as skipped."""
-    try:
-        result = run_refresh(settings, d, **kwargs)
-    except RefreshBusy as e:
-        record(d, "skipped", trigger, str(e))
-        raise
-    except Exception as e:
-        record(d, "failure", trigger, one_line(e))
-        notify.after_refresh(settings, d, failure=one_line(e))
-        if is_transient(e):
-            raise TransientError(one_line(e)) from e
-        if is_environmental(e):
-            raise PulseError(one_line(e)) from e
-        raise
-    record(d, "success", trigger, result=result.to_json())
-    notify.after_refresh(settings, d)  # alerts: after the publish (pipelines/notify.py)
-    return result
 
 
 def prune_outcomes(d: DataDir, keep_days: int, now: dt.datetime | None = None) -> int:

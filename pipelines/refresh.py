@@ -1,5 +1,8 @@
-"""The refresh, as plain functions: discover new files -> stage them into the lake -> publish
-(commit) them. The Prefect flow in `pipelines.flows` only orders these; tests call them directly.
+"""The refresh, one function (`refresh`) that the Prefect flow wraps and every test and benchmark
+calls. Its stages, one module each: pipelines/discover.py (which landing files are new) ->
+read.py (a file as text, chunk by chunk) -> validate.py (CONTRACT §2, in SQL) -> stage.py (rows,
+quarantine, ledger, marts.py, releases, alerts into one open lake transaction) -> publish.py
+(the ledger checked, then committed).
 
 All or nothing: rows, quarantine, the file ledger, marts, partner releases, alert incidents and
 the run record are written in one DuckLake transaction (core/lake.py), which becomes the
@@ -11,125 +14,19 @@ are orphans, removed by housekeeping); the next one gets the same result.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
-import time
-import uuid
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-import polars as pl
-
-from core import reference as ref
 from core.datadir import DataDir
-from core.lake import connect_lake, latest_snapshot_id
-from core.settings import Settings, load_settings
-from core.sqlfiles import sql
-from pipelines.alerts import record_alert_incidents
-from pipelines.lake_write import check_counts, fault_point, prepare, refresh_lock
-from pipelines.landing import (
-    Discovery,
-    LandingFile,
-    UnreadableFile,
-    UnusableContent,
-    content_sha256,
-    discover,
-    first_filled,
-    iter_rows,
-    spelling_order,
-    unchanged_since_discovery,
-)
-from pipelines.marts import build_marts
+from core.errors import PulseError
+from core.settings import Settings
+from pipelines import notify, outcomes
+from pipelines.discover import DEFAULT_SETTLE_SECONDS, discover_new_files
+from pipelines.lake_write import RefreshBusy, fault_point, refresh_lock
 from pipelines.migrate import migrate_if_needed
-from pipelines.releases import release_closed_weeks
-from pipelines.secrets import fingerprint, hmac_key
-from pipelines.user_keys import keyed_user_ids
-from queries.warehouse import KEY_FINGERPRINT, published_snapshot_id
-
-log = logging.getLogger("pulse.refresh")
-DEFAULT_SETTLE_SECONDS = 5.0
-CHUNK_ROWS = 1_000_000  # rows validated at a time: bounds memory on a big file
-
-COLUMNS = {
-    "engagement": ref.COMMON_COLUMNS + ref.ENGAGEMENT_COLUMNS,
-    "referral": ref.COMMON_COLUMNS + ref.REFERRAL_COLUMNS,
-    "safety": ref.COMMON_COLUMNS + ref.SAFETY_COLUMNS,
-}
-EVENT_COLUMNS = {
-    "engagement": "event_id, event_at, user_key, province, age_band, language, event_type, video_id, "
-    "creator_id, hashtags, surface, watch_time_ms, partner_id, is_campaign",
-    "referral": "event_id, event_at, user_key, province, age_band, language, partner_id, stage, entry_point, channel",
-    "safety": "event_id, event_at, user_key, province, age_band, language, action, target_type, target_id, "
-    "policy, detection, views_at_action",
-}
-
-
-# --- results ---------------------------------------------------------------------------
-
-
-@dataclass
-class FileResult:
-    rel: str
-    stream: str
-    sha256: str
-    size: int
-    mtime_ns: int
-    status: str  # loaded | unreadable | duplicate_file
-    reason: str | None = None
-    read: int = 0
-    loaded: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    unknown_columns: list[str] = field(default_factory=list)
-
-
-@dataclass
-class StreamCounts:
-    read: int = 0
-    loaded: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    by_reason: Counter[str] = field(default_factory=Counter)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "loaded": self.loaded,
-            "duplicates": self.duplicates,
-            "quarantined": {"total": self.quarantined, "by_reason": dict(sorted(self.by_reason.items()))},
-        }
-
-
-@dataclass
-class Plan:
-    """What discovery found: files to read, and what it already knows it will not read."""
-
-    candidates: list[LandingFile]
-    waiting: list[str]
-    seen: list[str]  # same path, size and mtime as a file in the ledger
-    known_hashes: set[str]
-    published: bool  # the lake holds a published load (its ledger was read)
-    skipped: list[dict[str, str]] = field(default_factory=list)  # never read (links): path and reason
-
-
-@dataclass
-class Staged:
-    """A load staged in an open lake transaction (`lake`), not yet committed. `snapshot_id`
-    is the load's own id (refresh_runs.snapshot_id, the rows' load_id), None when there was
-    nothing to load."""
-
-    snapshot_id: str | None
-    files: list[FileResult]
-    streams: dict[str, StreamCounts]
-    waiting: list[str]
-    seen: list[str]
-    started_at: dt.datetime
-    timings: dict[str, float] = field(default_factory=dict)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    lake: duckdb.DuckDBPyConnection | None = None  # the lake's open transaction, committed by publish
-    lake_snapshot: str | None = None  # the DuckLake snapshot that commit made
+from pipelines.publish import publish
+from pipelines.stage import Staged, StreamCounts, stage
 
 
 @dataclass
@@ -170,464 +67,6 @@ class RefreshResult:
         }
 
 
-# --- 1. discover -----------------------------------------------------------------------
-
-
-def discover_new_files(
-    d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECONDS, settings: Settings | None = None
-) -> Plan:
-    """Files under landing/ not yet in the published ledger (by path, size and mtime)."""
-    found: Discovery = discover(d, settle_seconds)
-    rows = _lake_ledger(d, settings)
-    ledger = {(p, s, m) for p, s, m, _ in rows or ()}
-    hashes = {h for *_, h in rows or ()}
-    candidates, seen = [], []
-    for f in found.candidates:
-        (seen if (f.rel, f.size, f.mtime_ns) in ledger else candidates).append(f)
-    return Plan(candidates, found.waiting, seen, hashes, rows is not None, found.skipped)
-
-
-def _lake_ledger(d: DataDir, settings: Settings | None) -> list[tuple[str, int, int, str]] | None:
-    """The lake's file ledger as of its latest snapshot (None before the first refresh)."""
-    con = connect_lake(settings or load_settings(), d)
-    try:
-        return con.sql("select path, size_bytes, mtime_ns, file_sha256 from file_ledger").fetchall()
-    except duckdb.CatalogException:
-        return None
-    finally:
-        con.close()
-
-
-# --- 2. stage --------------------------------------------------------------------------
-
-
-def new_snapshot_id() -> str:
-    """Sortable by creation time (to the microsecond, from the wall clock), unique by its suffix."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
-
-
-def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = None) -> Staged:
-    """Read, validate and load every candidate file into one open lake transaction."""
-    started = time.perf_counter()
-    now = now or dt.datetime.now(dt.UTC)
-    staged = Staged(None, [], {s: StreamCounts() for s in ref.STREAMS}, plan.waiting, plan.seen, now)
-    staged.skipped = plan.skipped
-    if not plan.published and not plan.candidates:
-        return staged
-    key = hmac_key(d, settings)  # before anything is written: another key than the warehouse's stops here
-    if not plan.candidates:
-        return staged
-    snapshot_id = new_snapshot_id()
-    con = connect_lake(settings, d)
-    # DuckLake 1.5.5 turns a join's dynamic filter (the event ids of a chunk) into SQL of its
-    # own for the file list, without escaping: an event_id with a quote broke the refresh
-    # (found by tests/test_property_staging.py). This connection does not push join filters.
-    con.execute("set disabled_optimizers = 'join_filter_pushdown'")
-    try:
-        con.execute("begin transaction")
-        if not _load_into(con, settings, plan, staged, key, snapshot_id, now, started):
-            con.execute("rollback")
-            con.close()
-            return staged
-    except BaseException:
-        con.close()  # rolls the transaction back
-        raise
-    staged.snapshot_id, staged.lake = snapshot_id, con
-    staged.timings["stage_s"] = time.perf_counter() - started
-    return staged
-
-
-def _load_into(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    plan: Plan,
-    staged: Staged,
-    key: bytes,
-    snapshot_id: str,
-    now: dt.datetime,
-    started: float,
-) -> bool:
-    """Every candidate file, counts, ledger, marts, partner releases, alert incidents and the
-    run record, on con; False when no file was processed (nothing to publish)."""
-    prepare(con)
-    con.execute("delete from warehouse_meta where name = $name", {"name": KEY_FINGERPRINT})
-    con.execute(
-        "insert into warehouse_meta values ($name, $value)", {"name": KEY_FINGERPRINT, "value": fingerprint(key)}
-    )
-    fault_point("after_schema")
-    batch_hashes: set[str] = set()
-    for f in plan.candidates:
-        seq = len(staged.files)
-        result = _stage_file(con, settings, key, f, snapshot_id, now, plan.known_hashes | batch_hashes)
-        if result is None:
-            staged.waiting.append(f.rel)
-            continue
-        staged.files.append(result)
-        batch_hashes.add(result.sha256)
-        log.info(
-            "[%d/%d] %s: %s, %d rows read, %d quarantined",
-            seq + 1,
-            len(plan.candidates),
-            f.rel,
-            result.reason or result.status.replace("_", " "),
-            result.read,
-            result.quarantined,
-        )
-        if seq == 0:
-            fault_point("after_first_file")
-    staged.timings["stage_files_s"] = time.perf_counter() - started
-    if not staged.files:
-        return False
-    fault_point("before_count")
-    _count_and_record(con, staged, snapshot_id)
-    fault_point("after_count")
-    t = time.perf_counter()
-    kind = build_marts(con, settings, snapshot_id)  # pipelines/marts.py
-    staged.timings[f"marts_{kind}_s"] = time.perf_counter() - t
-    fault_point("after_marts")
-    t = time.perf_counter()
-    release_closed_weeks(con, settings, snapshot_id, now)
-    staged.timings["partner_releases_s"] = time.perf_counter() - t
-    fault_point("after_releases")
-    t = time.perf_counter()
-    record_alert_incidents(con, settings, snapshot_id, now)  # incidents in this snapshot (pipelines/alerts.py)
-    staged.timings["alerts_s"] = time.perf_counter() - t
-    fault_point("after_alerts")
-    _record_run(con, staged, snapshot_id, now)
-    return True
-
-
-# DuckDB writes a UHUGEINT to Parquet as a DOUBLE: in the lake, the 128-bit user_key would
-# keep only its top 53 bits (distinct people merge). The lake stores it as a UUID (16 bytes);
-# staging keeps the UHUGEINT that landing_rows.sql joins from the two halves.
-STORED_USER_KEY = "format('{:032x}', user_key)::uuid as user_key"
-
-
-def _validation_params(settings: Settings, stream: str, now: dt.datetime) -> dict[str, Any]:
-    earliest = settings.validation.earliest
-    common = {
-        "now": now,
-        "earliest": dt.datetime.combine(earliest, dt.time(), settings.tz),  # 00:00 in the campaign timezone
-        "earliest_day": earliest.isoformat(),
-        "age_bands": list(ref.AGE_BANDS),
-    }
-    if stream == "engagement":
-        return {
-            **common,
-            "event_types": list(ref.ENGAGEMENT_TYPES),
-            "video_types": list(ref.VIDEO_EVENT_TYPES),
-            "watch_types": list(ref.WATCH_TIME_TYPES),
-            "surfaces": list(ref.SURFACES),
-            "partners": list(settings.partner_ids),
-            "tracked": sorted(settings.tracked_hashtags),
-        }
-    if stream == "referral":
-        return {
-            **common,
-            "partners": list(settings.partner_ids),
-            "stages": list(ref.REFERRAL_STAGES),
-            "entry_points": list(ref.ENTRY_POINTS),
-            "channels": list(ref.CHANNELS),
-        }
-    return {
-        **common,
-        "platform_actions": list(ref.PLATFORM_ACTIONS),
-        "actions": list(ref.SAFETY_ACTIONS),
-        "target_types": list(ref.TARGET_TYPES),
-        "policies": list(ref.POLICIES),
-        "detections": list(ref.DETECTIONS),
-    }
-
-
-def _stage_file(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    key: bytes,
-    f: LandingFile,
-    snapshot_id: str,
-    now: dt.datetime,
-    known: set[str],
-) -> FileResult | None:
-    """Load one file, chunk by chunk: its rows go in whole or not at all.
-    None when the file changed while being read (it waits for the next run)."""
-    f = replace(f, max_bytes=settings.validation.max_file_bytes)
-    try:
-        sha, unusable = content_sha256(f), None
-    except UnusableContent as e:  # empty, or over a line or file limit: recorded, never read
-        sha, unusable = e.sha256, str(e)
-    except (FileNotFoundError, UnreadableFile):  # removed, or replaced by a link, since discovery
-        return None
-    if not unchanged_since_discovery(f):
-        return None
-    if unusable is not None:  # before the duplicate check: every empty file has the same hash
-        return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=unusable)
-    result = FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "loaded")
-    if sha in known:
-        result.status = "duplicate_file"
-        return result
-    expected = COLUMNS[f.stream]
-    unknown: set[str] = set()
-    params = {"load_id": snapshot_id, "sha": sha}
-    try:
-        for chunk in iter_rows(f, CHUNK_ROWS):
-            rows, extra = _json_fields(con, chunk, expected) if "_json" in chunk.columns else _fields(chunk, expected)
-            unknown.update(extra)
-            read, quarantined = _stage_chunk(con, settings, key, f, rows, sha, snapshot_id, now)
-            result.read += read
-            result.quarantined += quarantined
-    except UnreadableFile as e:
-        # Damaged after some chunks loaded: take them out again; the file is recorded whole
-        # (unless it changed meanwhile: a file being rewritten waits for the next run).
-        _unload(con, f.stream, params)
-        if not unchanged_since_discovery(f):
-            return None
-        return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=str(e))
-    if not unchanged_since_discovery(f):  # rewritten while we read it: the next run takes it
-        _unload(con, f.stream, params)
-        return None
-    result.unknown_columns = sorted(unknown)
-    return result
-
-
-def _unload(con: duckdb.DuckDBPyConnection, stream: str, params: dict[str, str]) -> None:
-    """Take one file's rows of this load out again. Not a transaction around the file:
-    DuckDB keeps a transaction's appends in memory, and files can be large."""
-    con.execute(f"delete from {stream}_events where load_id = $load_id and file_sha256 = $sha", params)
-    con.execute("delete from quarantine_rows where load_id = $load_id and file_sha256 = $sha", params)
-
-
-def _stage_chunk(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    key: bytes,
-    f: LandingFile,
-    rows: pl.DataFrame,
-    sha: str,
-    snapshot_id: str,
-    now: dt.datetime,
-) -> tuple[int, int]:
-    """Hash, type and validate one chunk in one pass; quarantine what breaks a rule; insert
-    the first sighting of each new event_id (earlier loads, files and lines come first)."""
-    con.register("file_rows", rows)
-    con.register("keyed_ids", keyed_user_ids(rows, key))
-    try:
-        con.execute(
-            "create or replace temp table checked as "
-            f"with landing_rows as ({sql('landing_rows', 'pipelines')}) "
-            f"select _line, reasons, {EVENT_COLUMNS[f.stream]} from ({sql(f'validate_{f.stream}', 'pipelines')})",
-            _validation_params(settings, f.stream, now),
-        )
-    finally:
-        con.unregister("file_rows")
-        con.unregister("keyed_ids")
-    # Rejected rows keep their values, with user_id replaced by its hash. They are few:
-    # Polars picks them out of the chunk, so DuckDB does not scan the whole chunk again.
-    bad = con.sql(
-        "select _line, reasons, format('{:032x}', user_key) as user_hex from checked where len(reasons) > 0"
-    ).pl()
-    if bad.height:
-        con.register("rejected_rows", rows.filter(pl.col("_line").is_in(bad["_line"].implode())))
-        con.register("rejected", bad)
-        try:
-            con.execute(
-                """
-                insert into quarantine_rows
-                select $load_id, $stream, $path, $sha, c._line, split_part(c.reasons[1], ':', 1), c.reasons[1],
-                       c.reasons, to_json(v)::varchar
-                from rejected as c
-                join (select f.* exclude (_malformed) replace (k.user_hex as user_id)
-                      from rejected_rows as f join rejected as k using (_line)) as v using (_line)
-                """,
-                {"sha": sha, "load_id": snapshot_id, "stream": f.stream, "path": f.rel},
-            )
-        finally:
-            con.unregister("rejected_rows")
-            con.unregister("rejected")
-    # Which valid rows are not new: ids already loaded (the hash table is built on the chunk,
-    # not the warehouse), and every sighting but the first of an id repeated in the chunk.
-    # Two small tables and anti joins: cheaper than a window over the whole chunk.
-    con.execute(
-        f"create or replace temp table seen as select e.event_id from {f.stream}_events as e "
-        "semi join checked as c on c.event_id = e.event_id"
-    )
-    con.execute(
-        "create or replace temp table repeated as select event_id, min(_line) as first_line from checked "
-        "where len(reasons) = 0 group by event_id having count(*) > 1"
-    )
-    con.execute(
-        f"""
-        insert into {f.stream}_events by name
-        select {_stored_columns(f.stream)}, $load_id as load_id, $sha as file_sha256
-        from checked as c
-        anti join seen as s on s.event_id = c.event_id
-        anti join repeated as r on r.event_id = c.event_id and r.first_line <> c._line
-        where len(c.reasons) = 0
-        """,
-        {"load_id": snapshot_id, "sha": sha},
-    )
-    return con.sql("select count(*), count(*) filter (where len(reasons) > 0) from checked").fetchall()[0]
-
-
-def _stored_columns(stream: str) -> str:
-    """The event columns as the lake stores them (user_key as a UUID)."""
-    return EVENT_COLUMNS[stream].replace(" user_key,", f" {STORED_USER_KEY},", 1)
-
-
-def _fields(rows: pl.DataFrame, expected: tuple[str, ...]) -> tuple[pl.DataFrame, list[str]]:
-    """Exactly the contract's columns (missing ones empty), and the names of the others."""
-    unknown = sorted(c for c in rows.columns if c not in expected and c != "_line")
-    return rows.select(
-        "_line",
-        pl.lit(None, dtype=pl.String).alias("_malformed"),
-        *[pl.col(c) if c in rows.columns else pl.lit(None, dtype=pl.String).alias(c) for c in expected],
-    ), unknown
-
-
-def _json_fields(
-    con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, expected: tuple[str, ...]
-) -> tuple[pl.DataFrame, list[str]]:
-    """Pull the contract's fields out of JSON lines, matching keys case-insensitively, line by
-    line: every spelling of a field seen in the chunk is extracted, and each line takes the
-    first of them that is not blank (the lower-case spelling first, then the others sorted;
-    as CSV and Parquet columns, pipelines.landing), so one `USER_ID` line among `user_id`
-    lines is read like the others."""
-    con.register("json_lines", rows)
-    try:
-        keys = [
-            k
-            for (k,) in con.sql(
-                "select distinct unnest(json_keys(_json)) from json_lines "
-                "where json_valid(_json) and json_type(_json) = 'OBJECT'"
-            ).fetchall()
-        ]
-        if rows.height and not keys:
-            raise UnreadableFile("not readable as JSON lines (no line is a JSON object)")
-        spellings: dict[str, list[str]] = {}
-        for k in keys:
-            spellings.setdefault(k.strip().lower(), []).append(k)
-        spellings = {name: spelling_order(name, found) for name, found in spellings.items()}
-        wanted = [(c, k) for c in expected for k in spellings.get(c, [])]
-        paths = ["$." + json.dumps(k) for _, k in wanted] or ["$." + json.dumps("\0none")]
-        table = con.sql(
-            """
-            select _line,
-                   case when not json_valid(_json) then 'row: not valid JSON'
-                        when json_type(_json) <> 'OBJECT' then 'row: not a JSON object' end as _malformed,
-                   case when json_valid(_json) and json_type(_json) = 'OBJECT'
-                        then json_extract_string(_json, $paths) end as v
-            from json_lines
-            where _json is not null
-            """,
-            params={"paths": paths},
-        ).to_arrow_table()
-    finally:
-        con.unregister("json_lines")
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    value = {i: pl.col("v").list.get(i, null_on_oob=True) for i in range(len(wanted))}
-    out = df.select(
-        pl.col("_line").cast(pl.Int64),
-        "_malformed",
-        *[
-            first_filled([value[i] for i, (c2, _) in enumerate(wanted) if c2 == c] or [pl.lit(None, pl.String)]).alias(
-                c
-            )
-            for c in expected
-        ],
-    )
-    unknown = sorted(name for name in spellings if name not in expected)
-    return out, unknown
-
-
-def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str) -> None:
-    """Per-file and per-stream counts of this load, then the ledger rows that account for it."""
-    loaded = {
-        (stream, sha): n
-        for stream in ref.STREAMS
-        for sha, n in con.sql(
-            f"select file_sha256, count(*) from {stream}_events where load_id = $load_id group by all",
-            params={"load_id": snapshot_id},
-        ).fetchall()
-    }
-    for f in staged.files:
-        if f.status == "loaded":
-            f.loaded = loaded.get((f.stream, f.sha256), 0)
-            f.duplicates = f.read - f.quarantined - f.loaded
-        c = staged.streams[f.stream]
-        c.read += f.read
-        c.loaded += f.loaded
-        c.duplicates += f.duplicates
-        c.quarantined += f.quarantined
-    for stream, reason, n in con.execute(
-        "select stream, split_part(r, ':', 1) || ':' || split_part(r, ':', 2), count(*) "
-        "from (select stream, unnest(reasons) as r from quarantine_rows where load_id = $load_id) group by all",
-        {"load_id": snapshot_id},
-    ).fetchall():
-        staged.streams[stream].by_reason[reason.split(" (")[0]] += n
-    con.executemany(
-        "insert into file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                f.sha256,
-                f.stream,
-                f.rel,
-                f.size,
-                f.mtime_ns,
-                f.status,
-                f.reason,
-                f.read,
-                f.loaded,
-                f.duplicates,
-                f.quarantined,
-                f.unknown_columns,
-                snapshot_id,
-                staged.started_at,
-            )
-            for f in staged.files
-        ],
-    )
-
-
-def _record_run(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str, started: dt.datetime) -> None:
-    summary = {s: c.to_json() for s, c in staged.streams.items()}
-    con.execute(
-        "insert into refresh_runs values ($id, $started, now(), $summary)",
-        {"id": snapshot_id, "started": started, "summary": json.dumps(summary)},
-    )
-
-
-# --- 3. publish ------------------------------------------------------------------------
-
-
-def publish(d: DataDir, staged: Staged) -> str | None:
-    """Commit the staged load after checking its ledger inside the transaction: the lake's new
-    snapshot id (the published one when there was nothing to load)."""
-    if staged.lake is None:
-        return published_snapshot_id(d)
-    return _commit_lake(staged)
-
-
-def _commit_lake(staged: Staged) -> str:
-    """Check the ledger inside the transaction, then commit it: the lake's new snapshot."""
-    con = staged.lake
-    assert con is not None
-    try:
-        check_counts(con, f"load {staged.snapshot_id}")
-        (alias,) = con.sql("select current_database()").fetchall()[0]
-        con.execute(
-            f"call {alias}.set_commit_message('pulse refresh', $message, extra_info => $info)",
-            {"message": f"load {staged.snapshot_id}", "info": json.dumps({"load_id": staged.snapshot_id})},
-        )
-        fault_point("before_commit")
-        con.execute("commit")
-        staged.lake_snapshot = str(latest_snapshot_id(con))
-        fault_point("after_commit")
-        return staged.lake_snapshot
-    finally:
-        staged.lake = None
-        con.close()
-
-
 def load(
     settings: Settings, d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECONDS, now: dt.datetime | None = None
 ) -> RefreshResult:
@@ -640,21 +79,44 @@ def load(
     return RefreshResult.from_staged(staged, publish(d, staged))
 
 
-# --- the whole refresh without Prefect (tests, benchmarks) -----------------------------
-
-
-def run_refresh(
+def refresh(
     settings: Settings,
     d: DataDir,
     *,
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     wait_seconds: float = 0,
     now: dt.datetime | None = None,
+    trigger: str = "manual",
+    load_step: Callable[..., RefreshResult] = load,
 ) -> RefreshResult:
-    lock = refresh_lock(d, wait_seconds)
+    """The refresh, whole: take the lock, migrate a release 1 data dir once, discover, stage and
+    commit (`load_step`: `load`, or the Prefect task around it that retries), then record the
+    outcome in DATA_DIR/runs.jsonl and tell the alert channels (pipelines/notify.py). The
+    Prefect flow (pipelines/flows.py), the tests and the benchmarks all call this.
+
+    Raises RefreshBusy when another refresh holds the lock (recorded as skipped), PulseError
+    for an environmental error (TransientError when a later attempt may succeed; recorded as
+    a failure), and any other exception as it is: a bug keeps its traceback."""
     try:
-        fault_point("after_lock")
-        migrate_if_needed(settings, d)  # release 1's data dir: its ledger first, so no file is read again
-        return load(settings, d, settle_seconds, now)
-    finally:
-        lock.release()
+        lock = refresh_lock(d, wait_seconds)
+        try:
+            fault_point("after_lock")
+            migrate_if_needed(settings, d)  # release 1's data dir: its ledger first, so no file is read again
+            result = load_step(settings, d, settle_seconds, now)
+        finally:
+            lock.release()
+    except RefreshBusy as e:
+        outcomes.record(d, "skipped", trigger, str(e))
+        raise
+    except Exception as e:
+        reason = outcomes.one_line(e)
+        outcomes.record(d, "failure", trigger, reason)
+        notify.after_refresh(settings, d, failure=reason)
+        if outcomes.is_transient(e):
+            raise outcomes.TransientError(reason) from e
+        if outcomes.is_environmental(e) and not isinstance(e, PulseError):
+            raise PulseError(reason) from e
+        raise
+    outcomes.record(d, "success", trigger, result=result.to_json())
+    notify.after_refresh(settings, d)  # alerts: after the publish, never blocking it
+    return result

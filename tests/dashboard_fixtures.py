@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.datadir import DataDir
 from core.settings import Settings
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from tests.test_refresh import write_file
 
 DAY = "2026-10-12T05:00:00Z"  # 12 Oct 2026, noon in Phnom Penh
@@ -113,7 +113,7 @@ def build(root: Path) -> DataDir:
             },
         ],
     )
-    result = run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    result = refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
     assert result.published and sum(c.quarantined for c in result.streams.values()) == 0
     return d
 

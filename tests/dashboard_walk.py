@@ -14,7 +14,7 @@ from playwright.sync_api import Page
 from benchmarks.browser import sign_in_form
 from core.datadir import DataDir
 from core.settings import Settings
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
 from tests.test_refresh import write_file
 from tests.warehouse_edit import planted
@@ -80,7 +80,7 @@ def build_warehouse(root: Path) -> DataDir:
             }
         ],
     )
-    result = run_refresh(Settings(), d, settle_seconds=0, now=now)
+    result = refresh(Settings(), d, settle_seconds=0, now=now)
     assert result.published and sum(c.quarantined for c in result.streams.values()) == 0
     with planted(d) as con:  # one open alert incident, for the Alerts page and the markers
         con.execute(

@@ -25,7 +25,7 @@ from core.settings import Settings, settings_from_dict
 from pipelines import notify
 from pipelines.alerts import record_alert_incidents
 from pipelines.demo_data import DemoSpec, write_demo_data
-from pipelines.outcomes import refresh_and_record
+from pipelines.refresh import refresh
 from queries.warehouse import published, published_snapshot_id
 from tests.warehouse_edit import planted, scratch
 
@@ -44,7 +44,7 @@ def with_routes(routes: list[dict], **alerts) -> Settings:
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     d = DataDir(tmp_path_factory.mktemp("alerts-demo")).ensure()
     write_demo_data(Settings(), d, DemoSpec(days=60, scale=1.0, seed=20261010, end=END))
-    refresh_and_record(Settings(), d, settle_seconds=0, now=NOW)
+    refresh(Settings(), d, settle_seconds=0, now=NOW)
     return d
 
 
@@ -276,7 +276,7 @@ def test_a_failed_refresh_reaches_the_admin_route(tmp_path: Path, webhook) -> No
     os.environ["PULSE_HMAC_KEY"] = "short"  # refused: the refresh fails with one line
     try:
         with pytest.raises(PulseError):
-            refresh_and_record(s, d, settle_seconds=0)
+            refresh(s, d, settle_seconds=0)
     finally:
         del os.environ["PULSE_HMAC_KEY"]
     assert [r["path"] for r in received] == ["/admin"]

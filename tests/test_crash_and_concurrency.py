@@ -18,7 +18,7 @@ import pytest
 from core.datadir import DataDir
 from core.settings import Settings
 from pipelines.demo_data import DemoSpec, write_demo_data
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import REPO
 
@@ -44,10 +44,10 @@ REFRESH_SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from pipelines.refresh import run_refresh
+    from pipelines.refresh import refresh
     from core.datadir import DataDir
     from core.settings import Settings
-    run_refresh(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)
+    refresh(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)
     """
 )
 
@@ -107,17 +107,17 @@ def reference(batches, tmp_path_factory: pytest.TempPathFactory):
     os.environ["PULSE_HMAC_KEY"] = KEY
     d = DataDir(tmp_path_factory.mktemp("reference") / "data").ensure()
     land(src, d, a)
-    run_refresh(Settings(), d, settle_seconds=0)
+    refresh(Settings(), d, settle_seconds=0)
     after_a = consistent(d)
     land(src, d, b)
-    run_refresh(Settings(), d, settle_seconds=0)
+    refresh(Settings(), d, settle_seconds=0)
     yield after_a, consistent(d), fingerprint(d)
     del os.environ["PULSE_HMAC_KEY"]
 
 
 def _kill_then_refresh(src, a, b, d: DataDir, env: dict[str, str]) -> subprocess.CompletedProcess:
     land(src, d, a)
-    run_refresh(Settings(), d, settle_seconds=0)
+    refresh(Settings(), d, settle_seconds=0)
     land(src, d, b)
     return subprocess.run(
         [sys.executable, "-c", REFRESH_SCRIPT, str(d.root)],
@@ -142,7 +142,7 @@ def test_sigkill_at_every_step_leaves_a_whole_snapshot(batches, reference, tmp_p
         expected_state = after_b if point == "after_commit" else after_a
         assert consistent(d) == expected_state, point
         assert published_snapshot_id(d) == ("2" if point == "after_commit" else "1"), point
-        run_refresh(Settings(), d, settle_seconds=0)
+        refresh(Settings(), d, settle_seconds=0)
         assert fingerprint(d) == expected, point
 
 
@@ -161,7 +161,7 @@ def test_sigkill_while_the_commit_runs_leaves_one_whole_snapshot(
         assert state in (after_a, after_b), delay
         assert published_snapshot_id(d) == ("2" if state == after_b else "1"), delay
         seen.append(state == after_b)
-        run_refresh(Settings(), d, settle_seconds=0)
+        refresh(Settings(), d, settle_seconds=0)
         assert fingerprint(d) == expected, delay
     print(f"in_commit delays {IN_COMMIT_DELAYS_MS} ms: committed {seen}")
 
@@ -203,7 +203,7 @@ def test_readers_never_see_half_a_load(batches, tmp_path: Path, way: str) -> Non
     src, a, b = batches
     d = DataDir(tmp_path / "data").ensure()
     land(src, d, a[:3])
-    run_refresh(Settings(), d, settle_seconds=0)
+    refresh(Settings(), d, settle_seconds=0)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER_SCRIPT, str(d.root), str(tmp_path / "stop"), way],
         cwd=REPO,
@@ -215,7 +215,7 @@ def test_readers_never_see_half_a_load(batches, tmp_path: Path, way: str) -> Non
     rest = a[3:] + b
     for i in range(0, len(rest), max(1, len(rest) // 8)):
         land(src, d, rest[i : i + max(1, len(rest) // 8)])
-        published_ids.add(run_refresh(Settings(), d, settle_seconds=0).snapshot_id)
+        published_ids.add(refresh(Settings(), d, settle_seconds=0).snapshot_id)
     (tmp_path / "stop").touch()
     out, _ = reader.communicate(timeout=60)
     seen = json.loads(out)

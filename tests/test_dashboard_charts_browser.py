@@ -12,7 +12,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
 from core.settings import Settings
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from tests.conftest import REPO
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
 from tests.test_refresh import write_file
@@ -63,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
             f"engagement/{at:%Y/%m/%d}/engagement-{i}.csv",
             [{**eng(90 + i, f"u9{i}", "view"), "event_time": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}],
         )
-    assert run_refresh(s, d, settle_seconds=0, now=now + dt.timedelta(hours=1)).published
+    assert refresh(s, d, settle_seconds=0, now=now + dt.timedelta(hours=1)).published
     add_accounts(d.root)
     try:
         with running_dashboard(d.root, tmp_path_factory.mktemp("log") / "dashboard.log") as base:

@@ -136,7 +136,7 @@ def test_the_hub_counts_tip_video_watch_time(tmp_path: Path, monkeypatch: pytest
     import datetime as dt
 
     from core.settings import Settings
-    from pipelines.refresh import run_refresh
+    from pipelines.refresh import refresh
     from tests.dashboard_fixtures import eng
     from tests.test_refresh import write_file
 
@@ -146,7 +146,7 @@ def test_the_hub_counts_tip_video_watch_time(tmp_path: Path, monkeypatch: pytest
         eng(91, "u2", "tip_video_view", partner_id="tpo-cambodia", watch_time_ms=1_800_000),
     ]
     write_file(d, "engagement/2026/10/12/tips.csv", tips)
-    result = run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    result = refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
     assert result.streams["engagement"].loaded == 2
     add_accounts(d.root)
     monkeypatch.setenv("PULSE_DATA_DIR", str(d.root))
@@ -169,7 +169,7 @@ def test_a_new_snapshot_shows_on_the_next_run_and_the_old_one_is_let_go(
 
     from core.settings import Settings
     from dashboard import state
-    from pipelines.refresh import run_refresh
+    from pipelines.refresh import refresh
     from tests.dashboard_fixtures import eng
     from tests.test_refresh import write_file
 
@@ -186,14 +186,14 @@ def test_a_new_snapshot_shows_on_the_next_run_and_the_old_one_is_let_go(
 
     visits = [eng(100 + i, f"late{i}", "hub_visit", video_id=None, tags=None) for i in range(2)]
     write_file(d, "engagement/2026/10/13/late.csv", visits)
-    run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert metrics(at)["Hub visitors"] == "4"
     assert not first._closed  # one snapshot back: a run still drawing on it may use it
 
     write_file(d, "engagement/2026/10/14/later.csv", [eng(120, "later", "hub_visit", video_id=None, tags=None)])
-    run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
     at.run()
     assert metrics(at)["Hub visitors"] == "5"
     assert first._closed and not first._idle

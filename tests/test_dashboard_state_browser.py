@@ -15,7 +15,7 @@ from benchmarks.browser import DashboardDidNotStart, running_dashboard
 from core import audit
 from core.datadir import DataDir
 from core.settings import Settings
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
 from tests.test_dashboard_browser import ARTIFACTS, open_page, shot, sign_in, wait_idle
 from tests.test_dashboard_browser import browser as browser  # noqa: F401  (the module's fixtures)
@@ -83,7 +83,7 @@ def two_days(tmp_path_factory: pytest.TempPathFactory):
     write_file(
         d, "engagement/2026/10/13/engagement.csv", [{**eng(99, "u9", "view"), "event_time": "2026-10-13T05:00:00Z"}]
     )
-    assert run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC)).published
+    assert refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC)).published
     add_accounts(d.root, {"policy-test": ACCOUNTS["policy-test"]})
     try:
         with running_dashboard(d.root, tmp_path_factory.mktemp("log") / "dashboard.log") as base:

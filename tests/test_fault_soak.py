@@ -1,5 +1,5 @@
 """Fault soak: many refreshes with faults injected, then proof that nothing was lost, half
-published or counted twice. Plain `run_refresh` (through `refresh_and_record`): Prefect is not
+published or counted twice. Plain `pipelines.refresh.refresh` (the flow without Prefect): Prefect is not
 the point here, and its start-up would make the soak slow.
 
 The data dir lives on a small tmpfs when this machine lets the test mount one (root), so a
@@ -27,7 +27,7 @@ import pytest
 from core.datadir import DataDir
 from core.errors import PulseError
 from core.settings import Settings
-from pipelines import outcomes
+from pipelines import discover, publish, stage
 from pipelines import refresh as r
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import REPO, read_landing_file
@@ -39,12 +39,12 @@ SCRIPT = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from pipelines.outcomes import refresh_and_record
+    from pipelines import refresh as r
     from pipelines.lake_write import RefreshBusy
     from core.datadir import DataDir
     from core.settings import Settings
     try:
-        refresh_and_record(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)
+        r.refresh(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)
     except RefreshBusy:
         sys.exit(3)
     """
@@ -129,7 +129,7 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
     def refresh(expect_ok: bool = True, read_back: bool = True) -> dict:
         result: dict = {}
         try:
-            result = outcomes.refresh_and_record(Settings(), d, settle_seconds=0).to_json()
+            result = r.refresh(Settings(), d, settle_seconds=0).to_json()
         except PulseError as e:
             errors.append(str(e))
             assert not expect_ok, e
@@ -143,7 +143,7 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
 
     land.drop("base.csv")
     refresh()
-    real_discover, real_sha, real_check = r.discover, r.content_sha256, r.check_counts
+    real_discover, real_sha, real_check = discover.discover, stage.content_sha256, publish.check_counts
     for round_ in range(ROUNDS):
         # 1. SIGKILL mid-run, at several steps
         for point in KILL_POINTS[round_::ROUNDS]:
@@ -170,9 +170,9 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
             land.drop(name)
             return found
 
-        monkeypatch.setattr(r, "discover", listing_then_drop)
+        monkeypatch.setattr(discover, "discover", listing_then_drop)
         first = refresh()
-        monkeypatch.setattr(r, "discover", real_discover)
+        monkeypatch.setattr(discover, "discover", real_discover)
         second = refresh()
         survived_if("file appearing during listing", first["files"]["new"] == 0 and second["files"]["new"] == 1)
 
@@ -187,9 +187,9 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
                     fh.write(extra)
             return digest
 
-        monkeypatch.setattr(r, "content_sha256", hash_then_append)
+        monkeypatch.setattr(stage, "content_sha256", hash_then_append)
         first = refresh()
-        monkeypatch.setattr(r, "content_sha256", real_sha)
+        monkeypatch.setattr(stage, "content_sha256", real_sha)
         second = refresh()
         survived_if(
             "file modified after hashing",
@@ -231,11 +231,11 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
             def full(*args, **kwargs):
                 raise OSError(errno.ENOSPC, "No space left on device", str(d.root / "lake"))
 
-            monkeypatch.setattr(r, "check_counts", full)  # the commit's first step
+            monkeypatch.setattr(publish, "check_counts", full)  # the commit's first step
         refresh(expect_ok=False, read_back=False)  # a full disk cannot open the WAL-mode catalog either
         said = errors[-1].endswith("free disk space under the data dir, the next run retries")
         ballast.unlink(missing_ok=True)
-        monkeypatch.setattr(r, "check_counts", real_check)
+        monkeypatch.setattr(publish, "check_counts", real_check)
         full_ok = said and consistent(d) == before
         refresh()
         survived_if("disk full, then freed", full_ok and consistent(d) > before)

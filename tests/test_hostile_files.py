@@ -23,7 +23,8 @@ import pytest
 from cli.data import refresh_line, refresh_table
 from core.datadir import DataDir
 from core.settings import Settings, load_settings
-from pipelines.refresh import RefreshResult, run_refresh
+from pipelines import refresh as r
+from pipelines.refresh import RefreshResult
 from queries.warehouse import published
 from tests.conftest import PULSE, REPO
 from tests.test_refresh import NOW, view, write_file
@@ -33,7 +34,7 @@ RSS_BUDGET_KB = 3_000_000  # 3 GB: the normal load's budget (README "Benchmarks"
 
 
 def refresh(d: DataDir, settings: Settings | None = None) -> RefreshResult:
-    return run_refresh(settings or Settings(), d, settle_seconds=0, now=NOW)
+    return r.refresh(settings or Settings(), d, settle_seconds=0, now=NOW)
 
 
 def ledger(d: DataDir) -> list[tuple]:
@@ -174,9 +175,9 @@ def test_a_gzip_of_blank_lines_is_counted_not_parsed_with_bounded_memory(tmp_pat
                 out.write(z.compress(b"\n" * (1 << 20)))
             out.write(z.compress(last + b"\n") + z.flush())
     script = (
-        "import sys; from pathlib import Path; from pipelines.refresh import run_refresh; "
+        "import sys; from pathlib import Path; from pipelines import refresh as r; "
         "from core.datadir import DataDir; from core.settings import Settings; "
-        "run_refresh(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)"
+        "r.refresh(Settings(), DataDir(Path(sys.argv[1])), settle_seconds=0)"
     )
     _, _, peak_kb, _ = run_measured([sys.executable, "-c", script, str(d.root)], REPO, clean_env, 1_000_000)
     print(f"peak RSS on 2 x 256 MiB of blank lines: {peak_kb / 1e6:.3f} GB")
@@ -425,7 +426,9 @@ def test_a_csv_quote_left_open_cannot_take_the_file_into_memory(tmp_path: Path) 
 
 
 def test_a_file_swapped_for_a_link_after_discovery_is_not_read(tmp_path: Path) -> None:
-    from pipelines.refresh import discover_new_files, publish, stage
+    from pipelines.discover import discover_new_files
+    from pipelines.publish import publish
+    from pipelines.stage import stage
 
     d = DataDir(tmp_path / "data").ensure()
     path = write_file(d, "engagement/a.csv", [view(1)])

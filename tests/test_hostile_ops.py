@@ -48,7 +48,7 @@ def land(d: DataDir, name: str, prefix: str) -> None:
 
 
 def refresh(d: DataDir, trigger: str = "manual"):
-    return outcomes.refresh_and_record(Settings(), d, trigger=trigger, settle_seconds=0)
+    return r.refresh(Settings(), d, trigger=trigger, settle_seconds=0)
 
 
 def recorded_fingerprint(d: DataDir) -> list[tuple[str, str]]:

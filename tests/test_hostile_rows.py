@@ -12,8 +12,8 @@ import pytest
 from core.datadir import DataDir
 from core.errors import ConfigError
 from core.settings import Settings, settings_from_dict
+from pipelines import refresh as r
 from pipelines.demo_data import DemoSpec, write_demo_data
-from pipelines.refresh import run_refresh
 from queries import pages as q
 from queries.filters import Filters
 from queries.status import snapshot_status
@@ -124,7 +124,7 @@ def test_earliest_comes_from_the_config(tmp_path: Path) -> None:
             view(2, event_time="2026-09-30T17:00:00Z"),
         ],
     )
-    c = run_refresh(settings, d, settle_seconds=0, now=NOW).streams["engagement"]
+    c = r.refresh(settings, d, settle_seconds=0, now=NOW).streams["engagement"]
     assert (c.loaded, c.quarantined) == (1, 1)
     assert reasons(d) == [("e1", "event_time: before validation.earliest (2026-10-01)")]
 

@@ -19,7 +19,7 @@ from core.datadir import DataDir
 from core.lake import connect_lake
 from core.settings import Settings
 from pipelines.housekeeping import prune_data_dir
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from queries.lake_cache import cache_dir, open_cached
 from tests.conftest import REPO
 from tests.test_crash_and_concurrency import KEY, REFRESH_SCRIPT, batches, consistent, fingerprint, land
@@ -66,7 +66,7 @@ def test_orphans_of_a_killed_refresh_are_removed_and_the_lake_reads_the_same(bat
     src, a, b = batches
     d = DataDir(tmp_path / "data").ensure()
     land(src, d, a)
-    run_refresh(Settings(), d, settle_seconds=0)
+    refresh(Settings(), d, settle_seconds=0)
     committed = data_files(d)
     open_cached(Settings(), d)  # a reader of snapshot 1 builds its page cache
     land(src, d, b)
@@ -98,7 +98,7 @@ def test_orphans_of_a_killed_refresh_are_removed_and_the_lake_reads_the_same(bat
 
     # the next refresh loads B whole (snapshot 3); then a dead builder's file goes, the two newest stay
     open_cached(Settings(), d)
-    run_refresh(Settings(), d, settle_seconds=0)
+    refresh(Settings(), d, settle_seconds=0)
     after_b = consistent(d)
     assert sorted(p.name for p in cache_dir(d).iterdir()) == ["snapshot-1.duckdb", "snapshot-2.duckdb"]
     dead = cache_dir(d) / ".snapshot-2.duckdb.4242"
@@ -124,7 +124,7 @@ def test_snapshots_older_than_keep_days_expire_and_small_files_merge(batches, tm
     d = DataDir(tmp_path / "data").ensure()
     for part in (a, b[::2], b[1::2]):  # three refreshes: snapshots 1, 2 and 3
         land(src, d, part)
-        run_refresh(Settings(), d, settle_seconds=0)
+        refresh(Settings(), d, settle_seconds=0)
     times = dict(snapshots(d))
     assert sorted(times) == [0, 1, 2, 3]
     con = connect_lake(Settings(), d)

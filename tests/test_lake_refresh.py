@@ -17,7 +17,7 @@ import pytest
 from core.datadir import DataDir
 from core.lake import connect_lake
 from core.settings import Settings
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from pipelines.secrets import hmac_key
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import read_landing_file
@@ -34,9 +34,9 @@ def lake(batches, tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     try:
         d = DataDir(tmp_path_factory.mktemp("lake") / "data").ensure()
         land(src, d, a)
-        run_refresh(Settings(), d, settle_seconds=0)
+        refresh(Settings(), d, settle_seconds=0)
         land(src, d, b)
-        run_refresh(Settings(), d, settle_seconds=0)
+        refresh(Settings(), d, settle_seconds=0)
     finally:
         os.environ.pop("PULSE_HMAC_KEY", None)
     return d
@@ -125,5 +125,5 @@ def test_another_hmac_key_stops_a_refresh_of_the_lake(
     monkeypatch.setenv("PULSE_HMAC_KEY", "another-key-0123456789abcdef0123456789ab")
     (d.landing / "engagement" / "late.csv").write_text("event_id,event_time,user_id,event_type\n")
     with pytest.raises(HmacKeyError) as e:
-        run_refresh(Settings(), d, settle_seconds=0)
+        refresh(Settings(), d, settle_seconds=0)
     assert f"(fingerprint {fingerprint(KEY.encode())}, this key's " in str(e.value)

@@ -13,7 +13,7 @@ from core.datadir import DataDir
 from core.lake import connect_lake
 from core.settings import Settings
 from pipelines.housekeeping import prune_data_dir
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from tests.test_crash_and_concurrency import KEY, batches, consistent, land
 
 __all__ = ["batches"]
@@ -28,10 +28,10 @@ def two_refreshes(batches, tmp_path, monkeypatch: pytest.MonkeyPatch):
     src, a, b = batches
     d = DataDir(tmp_path / "data").ensure()
     land(src, d, a)
-    run_refresh(Settings(), d, settle_seconds=0)
+    refresh(Settings(), d, settle_seconds=0)
     after_a = consistent(d)
     land(src, d, b)
-    run_refresh(Settings(), d, settle_seconds=0)
+    refresh(Settings(), d, settle_seconds=0)
     con = connect_lake(Settings(), d)
     try:
         times = dict(

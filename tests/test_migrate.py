@@ -19,7 +19,7 @@ from core.errors import PulseError
 from core.lake import connect_lake
 from core.settings import load_settings
 from pipelines.migrate import migrate, migrate_if_needed
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from queries.status import snapshot_status
 from queries.warehouse import legacy_snapshot
 from tests.conftest import REPO, read_landing_file
@@ -162,7 +162,7 @@ def test_user_keys_survive_bit_for_bit(legacy: Path) -> None:
 def test_the_ledger_comes_over_so_no_landing_file_is_read_again(legacy: Path) -> None:
     settings, d = load_settings(), DataDir(legacy / "data")
     migrate(settings, d)
-    result = run_refresh(settings, d, settle_seconds=0)
+    result = refresh(settings, d, settle_seconds=0)
     assert (result.published, result.snapshot_id) == (False, "1")
     assert result.files["new"] == 0 and result.files["skipped_seen"] == 47
     assert all(c.read == 0 for c in result.streams.values())
@@ -216,7 +216,7 @@ def test_a_refresh_on_a_legacy_dir_migrates_first(legacy: Path) -> None:
         "language": "km",
     }
     write_file(d, "engagement/2026/10/26/after-upgrade.jsonl", [row, {**row, "event_id": "after-upgrade-2"}])
-    result = run_refresh(settings, d, settle_seconds=0)
+    result = refresh(settings, d, settle_seconds=0)
     assert result.files["new"] == 1 and result.files["skipped_seen"] == 47
     assert (result.streams["engagement"].read, result.streams["engagement"].loaded) == (2, 2)
     assert result.snapshot_id == "2"
@@ -238,7 +238,7 @@ def test_a_lake_that_holds_refreshes_is_never_mixed_with_a_snapshot_file(legacy:
     pointer = d.warehouse / "CURRENT"
     aside = pointer.with_name("CURRENT.aside")
     pointer.rename(aside)  # a lake built by a refresh of its own (a lake made by a refresh before any migration)
-    run_refresh(settings, d, settle_seconds=0)
+    refresh(settings, d, settle_seconds=0)
     aside.rename(pointer)
     assert migrate_if_needed(settings, d) is None  # the refresh goes on with the lake it has
     r = pulse("migrate", env=lake_env(legacy))
@@ -298,4 +298,4 @@ def test_after_migration_another_hmac_key_still_stops_a_refresh(legacy: Path, mo
     write_file(d, "engagement/2026/10/26/late.csv", [{"event_id": "late-1", "event_time": "2026-10-25T05:00:00Z"}])
     monkeypatch.setenv("PULSE_HMAC_KEY", "another key of at least thirty-two bytes, not the one")
     with pytest.raises(PulseError, match="does not match the one this warehouse was built with"):
-        run_refresh(settings, d, settle_seconds=0)
+        refresh(settings, d, settle_seconds=0)

@@ -17,7 +17,7 @@ from core import audit
 from core.datadir import DataDir
 from core.reference import CHANNELS, ENTRY_POINTS
 from core.settings import Settings
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from pipelines.releases import weeks_due
 from queries import partner
 from queries.warehouse import published
@@ -126,13 +126,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
     first_ref, first_tip = referral_rows(1, WEEKS, 120, "a"), tip_rows(2, WEEKS, "a")
     write_file(d, "referral/first.jsonl", first_ref)
     write_file(d, "engagement/first.jsonl", first_tip)
-    r1 = run_refresh(s, d, settle_seconds=0, now=dt.datetime(2026, 11, 3, 12, tzinfo=dt.UTC))
+    r1 = refresh(s, d, settle_seconds=0, now=dt.datetime(2026, 11, 3, 12, tzinfo=dt.UTC))
     assert r1.published and sum(c.quarantined for c in r1.streams.values()) == 0
     snapshot_1 = {p: exports(d, s, p) for p in PARTNERS}
     late = (WEEKS[0], dt.date(2026, 11, 2))
     second_ref = referral_rows(3, late, 40, "b")
     write_file(d, "referral/second.jsonl", second_ref)
-    r2 = run_refresh(s, d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    r2 = refresh(s, d, settle_seconds=0, now=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
     assert r2.published
     snapshot_2 = {p: exports(d, s, p) for p in PARTNERS}
     return d, s, snapshot_1, snapshot_2, first_ref, first_tip, second_ref

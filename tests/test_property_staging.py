@@ -2,7 +2,7 @@
 
 Hypothesis writes random landing files of every format, with odd timestamps, numbers,
 Unicode, empty and huge values and odd column sets, and runs the real refresh on them
-(`run_refresh`: discovery, staging, validation, marts, partner releases, publish; without
+(`pipelines.refresh.refresh`: discovery, staging, validation, marts, partner releases, publish; without
 Prefect), twice, so the incremental mart build runs too. Then the page queries and
 `pulse status` read the result. Whatever the files hold: no exception escapes, every
 stream's read = loaded + duplicates + quarantined, the published days lie between
@@ -31,7 +31,8 @@ from hypothesis import strategies as st
 from core import reference as ref
 from core.datadir import DataDir
 from core.settings import Settings
-from pipelines.refresh import COLUMNS, run_refresh
+from pipelines.read import COLUMNS
+from pipelines.refresh import refresh
 from queries import pages as q
 from queries.filters import Filters
 from queries.status import snapshot_status
@@ -336,7 +337,7 @@ def test_random_landing_files_never_break_the_refresh(first: list[dict], second:
             for batch, files in enumerate((first, second)):
                 for i, spec in enumerate(files):
                     write_landing(d, batch * 10 + i, spec)
-                result = run_refresh(SETTINGS, d, settle_seconds=0, now=NOW)
+                result = refresh(SETTINGS, d, settle_seconds=0, now=NOW)
                 for stream, c in result.streams.items():
                     assert c.read == c.loaded + c.duplicates + c.quarantined, (stream, c)
                     assert sum(c.by_reason.values()) >= c.quarantined

@@ -20,9 +20,9 @@ import pytest
 from core.datadir import DataDir
 from core.lake import connect_lake
 from core.settings import Settings
+from pipelines import refresh as r
 from pipelines.demo_data import BAD_KINDS, DemoSpec, write_demo_data
 from pipelines.lake_write import RefreshBusy, refresh_lock
-from pipelines.refresh import run_refresh
 from pipelines.secrets import KEY_ENV, hmac_key
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import define_load_tables, read_landing_file
@@ -66,7 +66,7 @@ EXPECTED_REASON = {
 
 
 def refresh(d: DataDir, **kw):
-    return run_refresh(SETTINGS, d, settle_seconds=0, now=NOW, **kw)
+    return r.refresh(SETTINGS, d, settle_seconds=0, now=NOW, **kw)
 
 
 @pytest.fixture(scope="session")
@@ -482,11 +482,11 @@ def test_duplicates_within_a_file_across_files_and_across_runs(tmp_path: Path) -
 def test_a_file_still_being_written_waits(tmp_path: Path) -> None:
     d = DataDir(tmp_path / "d").ensure()
     path = write_file(d, "engagement/fresh.csv", [view(1)])
-    result = run_refresh(SETTINGS, d, settle_seconds=60, now=NOW)
+    result = r.refresh(SETTINGS, d, settle_seconds=60, now=NOW)
     assert result.files["waiting"] == ["engagement/fresh.csv"] and not result.published
     old = path.stat().st_mtime - 120
     os.utime(path, (old, old))
-    assert run_refresh(SETTINGS, d, settle_seconds=60, now=NOW).streams["engagement"].loaded == 1
+    assert r.refresh(SETTINGS, d, settle_seconds=60, now=NOW).streams["engagement"].loaded == 1
 
 
 def test_a_second_refresh_waits_then_exits_with_one_line(tmp_path: Path) -> None:
@@ -494,7 +494,7 @@ def test_a_second_refresh_waits_then_exits_with_one_line(tmp_path: Path) -> None
     held = refresh_lock(d, 0)
     try:
         with pytest.raises(RefreshBusy) as e:
-            run_refresh(SETTINGS, d, settle_seconds=0, wait_seconds=0.2)
+            r.refresh(SETTINGS, d, settle_seconds=0, wait_seconds=0.2)
     finally:
         held.release()
     assert str(e.value) == (
@@ -507,7 +507,7 @@ def test_each_refresh_is_one_lake_snapshot_and_earlier_ones_stay_readable(tmp_pa
     ids = []
     for i in range(5):
         write_file(d, f"engagement/{i}.csv", [view(i)])
-        ids.append(run_refresh(SETTINGS, d, settle_seconds=0).snapshot_id)
+        ids.append(r.refresh(SETTINGS, d, settle_seconds=0).snapshot_id)
     assert ids == ["1", "2", "3", "4", "5"]  # snapshot 0 is the empty lake
     assert not list(d.warehouse.glob("*.duckdb"))  # no copy of the warehouse anywhere
     con = connect_lake(SETTINGS, d)
@@ -633,7 +633,7 @@ def test_a_changed_timezone_rebuilds_every_mart_day(warehouse_copy) -> None:
     d, _, _ = warehouse_copy
     write_file(d, "engagement/tz.csv", [view(1000, event_time="2026-10-09T20:00:00Z")])
     utc = Settings(timezone="UTC")
-    result = run_refresh(utc, d, settle_seconds=0, now=NOW)
+    result = r.refresh(utc, d, settle_seconds=0, now=NOW)
     assert "marts_full_s" in result.timings
     assert (
         count(
@@ -646,8 +646,8 @@ def test_a_changed_timezone_rebuilds_every_mart_day(warehouse_copy) -> None:
 
 
 def test_a_file_damaged_after_its_first_chunk_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipelines.refresh as refresh_module
-    from pipelines.landing import UnreadableFile, iter_rows
+    import pipelines.stage as stage_module
+    from pipelines.read import UnreadableFile, iter_rows
 
     d = DataDir(tmp_path / "d").ensure()
     write_file(d, "engagement/good.csv", [view(1)])
@@ -660,7 +660,7 @@ def test_a_file_damaged_after_its_first_chunk_loads_nothing(tmp_path: Path, monk
             raise UnreadableFile("not a readable Parquet file (truncated or another format)")
         yield from chunks
 
-    monkeypatch.setattr(refresh_module, "iter_rows", first_chunk_then_damage)
+    monkeypatch.setattr(stage_module, "iter_rows", first_chunk_then_damage)
     result = refresh(d)
     assert result.streams["engagement"].loaded == 1
     assert result.streams["engagement"].quarantined == 0
@@ -670,8 +670,8 @@ def test_a_file_damaged_after_its_first_chunk_loads_nothing(tmp_path: Path, monk
 
 
 def test_a_file_rewritten_while_it_is_read_waits_for_the_next_run(tmp_path: Path, monkeypatch) -> None:
-    import pipelines.refresh as refresh_module
-    from pipelines.landing import iter_rows
+    import pipelines.stage as stage_module
+    from pipelines.read import iter_rows
 
     d = DataDir(tmp_path / "d").ensure()
     path = write_file(d, "engagement/growing.csv", [view(1), view(2)])
@@ -681,7 +681,7 @@ def test_a_file_rewritten_while_it_is_read_waits_for_the_next_run(tmp_path: Path
         with path.open("a", encoding="utf-8") as out:  # the exporter appends a row meanwhile
             out.write("e3,2026-10-10T12:00:00Z,user-3,view,v1,#MentalWell,KH-12,18-24,km\n")
 
-    monkeypatch.setattr(refresh_module, "iter_rows", rewrite_while_reading)
+    monkeypatch.setattr(stage_module, "iter_rows", rewrite_while_reading)
     first = refresh(d)
     assert first.files["waiting"] == ["engagement/growing.csv"] and not first.published
     monkeypatch.undo()
@@ -695,7 +695,7 @@ def test_changed_hashtags_re_mark_every_event(tmp_path: Path) -> None:
     refresh(d)
     assert count(d, "select event_id from engagement_events where is_campaign") == [("e1",)]
     write_file(d, "engagement/b.csv", [view(3, hashtags="#fyp")])
-    run_refresh(Settings(hashtags={"fyp": []}), d, settle_seconds=0, now=NOW)
+    r.refresh(Settings(hashtags={"fyp": []}), d, settle_seconds=0, now=NOW)
     assert count(d, "select event_id from engagement_events where is_campaign order by 1") == [("e2",), ("e3",)]
     assert count(d, "select sum(count_events) from mart_engagement_daily where is_campaign") == [(2,)]
 
@@ -705,12 +705,12 @@ def test_a_warehouse_from_before_a_new_mart_gets_every_mart_on_its_next_load(tmp
     numbers); the next load rebuilds every mart for every day, so the pages work again."""
     d = DataDir(tmp_path / "data").ensure()
     write_file(d, "engagement/a.jsonl", [view(i, user_id=f"u{i % 3}") for i in range(6)])
-    run_refresh(Settings(), d, settle_seconds=0)
+    r.refresh(Settings(), d, settle_seconds=0)
     with planted(d) as con:
         con.execute("drop table mart_engagement_people_daily")
         con.execute("delete from user_numbers")
     write_file(d, "engagement/b.jsonl", [view(i, user_id="u9") for i in range(6, 8)])
-    run_refresh(Settings(), d, settle_seconds=0)
+    r.refresh(Settings(), d, settle_seconds=0)
     with published(d) as con:
         numbered = con.sql("select count(*) from user_numbers").fetchall()[0][0]
         people = con.sql("select count(distinct user_number) from mart_engagement_people_daily").fetchall()[0][0]

@@ -19,7 +19,7 @@ from core.datadir import DataDir
 from core.errors import PulseError
 from core.runlog import last_outcomes, read_outcomes
 from core.settings import Settings
-from pipelines import outcomes
+from pipelines import outcomes, publish
 from pipelines import refresh as r
 from pipelines.lake_write import RefreshBusy, refresh_lock
 from queries.status import freshness
@@ -47,7 +47,7 @@ def full_disk(*args, **kwargs):
 
 
 def full_disk_at_commit(fail: int = 1_000_000):
-    """A stand-in for pipelines.refresh.fault_point that fails the first `fail` commits of a
+    """A stand-in for pipelines.publish.fault_point that fails the first `fail` commits of a
     load with a full disk, right before the lake's COMMIT (inside publish, whose transaction
     is then rolled back); the calls it saw."""
     calls: list[str] = []
@@ -89,13 +89,13 @@ def test_only_transient_errors_are_retried(exc: BaseException, transient: bool) 
 
 def test_outcomes_are_recorded_and_a_failed_run_publishes_nothing(landed: DataDir, monkeypatch) -> None:
     d = landed
-    first = outcomes.refresh_and_record(Settings(), d, settle_seconds=0)
+    first = r.refresh(Settings(), d, settle_seconds=0)
     rows = lake_rows(d)
     (d.stream_landing("engagement") / "b.csv").write_text(CSV.replace("e", "f"))
     point, _ = full_disk_at_commit()
-    monkeypatch.setattr(r, "fault_point", point)
+    monkeypatch.setattr(publish, "fault_point", point)
     with pytest.raises(outcomes.TransientError) as failed:
-        outcomes.refresh_and_record(Settings(), d, trigger="schedule", settle_seconds=0)
+        r.refresh(Settings(), d, trigger="schedule", settle_seconds=0)
     assert str(failed.value) == (
         "No space left on device (lake/catalog.sqlite); free disk space under the data dir, the next run retries"
     )
@@ -103,7 +103,7 @@ def test_outcomes_are_recorded_and_a_failed_run_publishes_nothing(landed: DataDi
     held = refresh_lock(d, 0)
     try:
         with pytest.raises(RefreshBusy):
-            outcomes.refresh_and_record(Settings(), d, settle_seconds=0)
+            r.refresh(Settings(), d, settle_seconds=0)
     finally:
         held.release()
     got = [(o.outcome, o.trigger, o.published, o.reason and o.reason[:22]) for o in read_outcomes(d)]
@@ -123,7 +123,7 @@ def test_the_flow_retries_a_full_disk_with_backoff_but_never_a_validation_error(
 
     d = landed
     full_twice, calls = full_disk_at_commit(fail=2)
-    monkeypatch.setattr(r, "fault_point", full_twice)
+    monkeypatch.setattr(publish, "fault_point", full_twice)
     state = refresh(str(d.root), None, 0.0, return_state=True)
     assert state.is_completed(), state.message
     assert len(calls) == 3 and state.result()["engagement"]["loaded"] == 20
@@ -135,7 +135,7 @@ def test_the_flow_retries_a_full_disk_with_backoff_but_never_a_validation_error(
         checks.append(name)
         raise PulseError(f"snapshot {name}: engagement has 21 rows but the ledger accounts for 20")
 
-    monkeypatch.setattr(r, "check_counts", invalid)
+    monkeypatch.setattr(publish, "check_counts", invalid)
     state = refresh(str(d.root), None, 0.0, trigger="schedule", return_state=True)
     assert state.is_failed() and len(checks) == 1  # not retried
     assert state.message.endswith("but the ledger accounts for 20")
@@ -280,11 +280,11 @@ def test_housekeeping_prunes_old_outcomes_and_flow_runs(prefect_api, landed: Dat
 def test_the_documented_backup_restores_a_working_data_dir(landed: DataDir, tmp_path: Path) -> None:
     """README "Back up and restore": the lake's catalog (SQLite's online backup), then its data
     files (immutable: every file the copied catalog names is there), secrets, runs.jsonl, landing."""
-    from pipelines.refresh import run_refresh
+    from pipelines import refresh as r
     from queries.status import snapshot_status
 
     d = landed
-    outcomes.refresh_and_record(Settings(), d, settle_seconds=0)
+    r.refresh(Settings(), d, settle_seconds=0)
     backup = tmp_path / "backup"
     (backup / "lake").mkdir(parents=True)
     src, dst = sqlite3.connect(d.root / "lake" / "catalog.sqlite"), sqlite3.connect(backup / "lake" / "catalog.sqlite")
@@ -300,5 +300,5 @@ def test_the_documented_backup_restores_a_working_data_dir(landed: DataDir, tmp_
     restored = DataDir(backup).ensure()
     before, after = snapshot_status(d, Settings()), snapshot_status(restored, Settings())
     assert after["streams"] == before["streams"] and after["snapshot_id"] == before["snapshot_id"]
-    again = run_refresh(Settings(), restored, settle_seconds=0)
+    again = r.refresh(Settings(), restored, settle_seconds=0)
     assert (again.published, again.files["new"], again.files["skipped_seen"]) == (False, 0, 1)

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import reference as ref
 from core.settings import Settings
-from pipelines.refresh import run_refresh
+from pipelines.refresh import refresh
 from tests.conftest import REPO
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build
 from tests.test_refresh import write_file
@@ -217,7 +217,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d.landing / "safety" / "cut.jsonl.gz").write_bytes(b"\x1f\x8b not really gzip")
     extra = {"event_id": "x2", "event_time": "2026-10-13T05:00:00Z", "user_id": "u9", "event_type": "hub_visit"}
     write_file(d, "engagement/2026/10/13/extra.csv", [{**extra, "app_version": "1.2"}])
-    run_refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC))
+    refresh(Settings(), d, settle_seconds=0, now=dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC))
     add_accounts(d.root)
     return d.root
 

@@ -1,4 +1,4 @@
-"""The landing zone: which files are new, what they are, and how to read them as text.
+"""Read: what a landing file is and how to read it as text (discovery is pipelines/discover.py).
 
 A file is identified by the SHA-256 of its content (of the decompressed bytes for `.gz`,
 so a re-compressed copy is the same file). Every value is read as text; typing and
@@ -19,11 +19,8 @@ import hashlib
 import io
 import os
 import stat
-import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
@@ -31,120 +28,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core import reference as ref
-from core.datadir import DataDir
-from core.reference import STREAMS
+from pipelines.discover import FORMATS, LandingFile
 
-# extension -> reader format; matched case-insensitively on the end of the name
-FORMATS = {
-    ".csv": "csv",
-    ".csv.gz": "csv",
-    ".jsonl": "json",
-    ".ndjson": "json",
-    ".jsonl.gz": "json",
-    ".ndjson.gz": "json",
-    ".parquet": "parquet",
-}
 GZIP_MAGIC = b"\x1f\x8b"
-IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".inprogress")
+
 LINE_LIMIT = 1 << 20  # bytes on one line of a text file, its newline not counted
-DEFAULT_MAX_FILE_BYTES = 10 << 30  # validation.max_file_bytes
+
 BLOCK_BYTES = 32 << 20  # decompressed bytes parsed by Polars at a time
+
 HASH_BLOCK_BYTES = 1 << 20  # bytes hashed at a time (a block that stays in the CPU's cache)
+
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
 # The columns of each stream (CONTRACT §2); any other column of a file is unknown.
 COLUMNS = {
     "engagement": ref.COMMON_COLUMNS + ref.ENGAGEMENT_COLUMNS,
     "referral": ref.COMMON_COLUMNS + ref.REFERRAL_COLUMNS,
     "safety": ref.COMMON_COLUMNS + ref.SAFETY_COLUMNS,
 }
-OUTSIDE = "symbolic link pointing outside the landing zone"
-
-
-@dataclass(frozen=True)
-class LandingFile:
-    """A file found under landing/<stream>/ with what the last look saw of it."""
-
-    path: Path
-    rel: str  # path relative to the landing zone, as reported everywhere
-    stream: str
-    size: int
-    mtime_ns: int
-    max_bytes: int = DEFAULT_MAX_FILE_BYTES  # validation.max_file_bytes, set by the refresh
-
-    @property
-    def format(self) -> str | None:
-        name = self.path.name.lower()
-        return next((fmt for ext, fmt in FORMATS.items() if name.endswith(ext)), None)
-
-    @property
-    def compressed(self) -> bool:
-        return self.path.name.lower().endswith(".gz")
-
-
-@dataclass
-class Discovery:
-    """The landing zone at the start of a run."""
-
-    candidates: list[LandingFile] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)  # modified too recently: next run
-    skipped: list[dict[str, str]] = field(default_factory=list)  # never read: {"path", "reason"}
-
-
-def discover(d: DataDir, settle_seconds: float) -> Discovery:
-    """Every regular file below landing/<stream>/ that has not changed for `settle_seconds`.
-    Symbolic links are never followed (a link to a file inside the zone is skipped too: its
-    target is read under its own name); they and other non-files are reported as skipped."""
-    found = Discovery()
-    now = time.time_ns()
-    zone = Path(os.path.realpath(d.landing))  # the landing folder may itself be a mount's link
-    for stream in STREAMS:
-        root = d.stream_landing(stream)
-        if root.is_symlink():
-            found.skipped.append({"path": stream, "reason": _link_reason(root, zone)})
-            continue
-        if not root.is_dir():
-            continue
-        for path in sorted(_walk(root)):
-            name = path.name
-            if name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES):
-                continue
-            rel = str(path.relative_to(d.landing))
-            try:
-                st = path.lstat()
-            except FileNotFoundError:
-                continue  # gone since the listing
-            if stat.S_ISLNK(st.st_mode):
-                found.skipped.append({"path": rel, "reason": _link_reason(path, zone)})
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                found.skipped.append({"path": rel, "reason": "not a regular file"})
-                continue
-            if now - st.st_mtime_ns < settle_seconds * 1e9:
-                found.waiting.append(rel)
-                continue
-            found.candidates.append(LandingFile(path, rel, stream, st.st_size, st.st_mtime_ns))
-    return found
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    """Every entry below root, links included but not followed."""
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        for name in (*dirs, *files):
-            yield Path(folder) / name
-
-
-def _link_reason(link: Path, zone: Path) -> str:
-    target = Path(os.path.realpath(link))
-    if not target.exists():
-        return "broken symbolic link"
-    if not target.is_relative_to(zone):
-        return OUTSIDE
-    inside = target.relative_to(zone)
-    if target.is_dir():
-        return f"symbolic link to the folder {inside}/ (not followed: files are read where they are)"
-    return f"symbolic link to {inside} inside the landing zone (not followed: a file is read under its own name)"
 
 
 class UnreadableFile(Exception):
