@@ -42,6 +42,10 @@ from queries.warehouse import KEY_FINGERPRINT
 
 log = logging.getLogger("pulse.refresh")
 CHUNK_ROWS = 1_000_000  # rows validated at a time: bounds memory on a big file
+# Rows staged in temp tables (pending_<stream>, pending_quarantine) before they go to the lake in
+# one statement per table: a load of many small files writes a few data files, not one per file
+# and table, and checks its ids against the lake once per flush instead of once per chunk.
+FLUSH_ROWS = 1_000_000
 
 
 EVENT_COLUMNS = {
@@ -158,10 +162,11 @@ def _load_into(
         "insert into warehouse_meta values ($name, $value)", {"name": KEY_FINGERPRINT, "value": fingerprint(key)}
     )
     fault_point("after_schema")
+    pending = _Pending(con)
     batch_hashes: set[str] = set()
     for f in plan.candidates:
         seq = len(staged.files)
-        result = _stage_file(con, settings, key, f, snapshot_id, now, plan.known_hashes | batch_hashes)
+        result = _stage_file(con, settings, key, f, snapshot_id, now, plan.known_hashes | batch_hashes, pending)
         if result is None:
             staged.waiting.append(f.rel)
             continue
@@ -178,6 +183,7 @@ def _load_into(
         )
         if seq == 0:
             fault_point("after_first_file")
+    pending.flush()
     staged.timings["stage_files_s"] = time.perf_counter() - started
     if not staged.files:
         return False
@@ -214,6 +220,7 @@ def _stage_file(
     snapshot_id: str,
     now: dt.datetime,
     known: set[str],
+    pending: _Pending,
 ) -> FileResult | None:
     """Load one file, chunk by chunk: its rows go in whole or not at all.
     None when the file changed while being read (it waits for the next run)."""
@@ -244,25 +251,59 @@ def _stage_file(
             read, quarantined = _stage_chunk(con, settings, key, f, rows, sha, snapshot_id, now)
             result.read += read
             result.quarantined += quarantined
+            pending.added(f.stream, read)
     except UnreadableFile as e:
         # Damaged after some chunks loaded: take them out again; the file is recorded whole
         # (unless it changed meanwhile: a file being rewritten waits for the next run).
-        _unload(con, f.stream, params)
+        pending.unload(f.stream, params)
         if not unchanged_since_discovery(f):
             return None
         return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=str(e))
     if not unchanged_since_discovery(f):  # rewritten while we read it: the next run takes it
-        _unload(con, f.stream, params)
+        pending.unload(f.stream, params)
         return None
     result.unknown_columns = sorted(unknown)
     return result
 
 
-def _unload(con: duckdb.DuckDBPyConnection, stream: str, params: dict[str, str]) -> None:
-    """Take one file's rows of this load out again. Not a transaction around the file:
-    DuckDB keeps a transaction's appends in memory, and files can be large."""
-    con.execute(f"delete from {stream}_events where load_id = $load_id and file_sha256 = $sha", params)
-    con.execute("delete from quarantine_rows where load_id = $load_id and file_sha256 = $sha", params)
+class _Pending:
+    """This load's rows on their way to the lake: temp tables shaped like the lake's, flushed
+    into it when they hold FLUSH_ROWS rows and once after the last file. A flush drops the ids
+    the lake already holds (earlier loads, or this load's earlier flushes: the first sighting
+    wins), so a chunk only checks its ids against the pending rows."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.rows = dict.fromkeys(ref.STREAMS, 0)  # rows read into each stream's pending tables
+        for table in (*(f"{s}_events" for s in ref.STREAMS), "quarantine_rows"):
+            con.execute(f"create or replace temp table pending_{table} as from {table} limit 0")
+
+    def added(self, stream: str, rows: int) -> None:
+        self.rows[stream] += rows
+        if sum(self.rows.values()) >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        for stream in (s for s, n in self.rows.items() if n):
+            table, pending = f"{stream}_events", f"temp.main.pending_{stream}_events"
+            self.con.execute(
+                f"delete from {pending} where event_id in "
+                f"(select e.event_id from {table} as e semi join {pending} as p on p.event_id = e.event_id)"
+            )
+            self.con.execute(f"insert into {table} by name from {pending}")
+            self.con.execute(f"delete from {pending}")
+        if any(self.rows.values()):
+            self.con.execute("insert into quarantine_rows by name from temp.main.pending_quarantine_rows")
+            self.con.execute("delete from temp.main.pending_quarantine_rows")
+        self.rows = dict.fromkeys(ref.STREAMS, 0)
+
+    def unload(self, stream: str, params: dict[str, str]) -> None:
+        """Take one file's rows of this load out again, pending or already flushed. Not a
+        transaction around the file: DuckDB keeps a transaction's appends in memory, and files
+        can be large."""
+        for table in (f"{stream}_events", "quarantine_rows"):
+            for where in (f"temp.main.pending_{table}", table):
+                self.con.execute(f"delete from {where} where load_id = $load_id and file_sha256 = $sha", params)
 
 
 def _stage_chunk(
@@ -275,8 +316,9 @@ def _stage_chunk(
     snapshot_id: str,
     now: dt.datetime,
 ) -> tuple[int, int]:
-    """Hash, type and validate one chunk in one pass; quarantine what breaks a rule; insert
-    the first sighting of each new event_id (earlier loads, files and lines come first)."""
+    """Hash, type and validate one chunk in one pass; quarantine what breaks a rule; stage the
+    first sighting of each new event_id (earlier loads, files and lines come first: the ids of
+    earlier loads are dropped when the pending rows are flushed into the lake)."""
     con.register("file_rows", rows)
     con.register("keyed_ids", keyed_user_ids(rows, key))
     try:
@@ -299,36 +341,25 @@ def _stage_chunk(
         con.register("rejected", bad)
         try:
             con.execute(
-                """
-                insert into quarantine_rows
-                select $load_id, $stream, $path, $sha, c._line, split_part(c.reasons[1], ':', 1), c.reasons[1],
-                       c.reasons, to_json(v)::varchar
-                from rejected as c
-                join (select f.* exclude (_malformed) replace (k.user_hex as user_id)
-                      from rejected_rows as f join rejected as k using (_line)) as v using (_line)
-                """,
+                sql("stage_quarantine", "pipelines"),
                 {"sha": sha, "load_id": snapshot_id, "stream": f.stream, "path": f.rel},
             )
         finally:
             con.unregister("rejected_rows")
             con.unregister("rejected")
-    # Which valid rows are not new: ids already loaded (the hash table is built on the chunk,
-    # not the warehouse), and every sighting but the first of an id repeated in the chunk.
-    # Two small tables and anti joins: cheaper than a window over the whole chunk.
-    con.execute(
-        f"create or replace temp table seen as select e.event_id from {f.stream}_events as e "
-        "semi join checked as c on c.event_id = e.event_id"
-    )
+    # Which valid rows are not new: ids already staged by this load (the hash table is built on
+    # the chunk), and every sighting but the first of an id repeated in the chunk. A small table
+    # and anti joins: cheaper than a window over the whole chunk.
     con.execute(
         "create or replace temp table repeated as select event_id, min(_line) as first_line from checked "
         "where len(reasons) = 0 group by event_id having count(*) > 1"
     )
     con.execute(
         f"""
-        insert into {f.stream}_events by name
+        insert into temp.main.pending_{f.stream}_events by name
         select {_stored_columns(f.stream)}, $load_id as load_id, $sha as file_sha256
         from checked as c
-        anti join seen as s on s.event_id = c.event_id
+        anti join temp.main.pending_{f.stream}_events as p on p.event_id = c.event_id
         anti join repeated as r on r.event_id = c.event_id and r.first_line <> c._line
         where len(c.reasons) = 0
         """,

@@ -3,15 +3,17 @@
 The pages read only the marts and a few small tables, never the event tables. A page query
 on DuckLake pays for the catalog lookups and the Parquet reads of every query (2-4x a native
 table here), so the first reader of a new snapshot copies those tables, as that snapshot
-holds them, into a native DuckDB file `DATA_DIR/lake/cache/snapshot-<id>.duckdb` (built under
-a temporary name and renamed: readers never see half a cache), and every reader of that
-snapshot opens the file read-only. The two newest cache files are kept (a dashboard session
+holds them, into a native DuckDB file `DATA_DIR/lake/cache/<lake>/snapshot-<id>.duckdb` (built
+under a temporary name and renamed: readers never see half a cache), and every reader of that
+snapshot opens the file read-only. `<lake>` names the catalog and data path: a reader of
+another lake (PULSE_CATALOG) at the same snapshot number never opens this one's copy. The two newest cache files are kept (a dashboard session
 may still be reading the one before), older ones removed; the cache can be deleted at any time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import threading
@@ -21,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from core.datadir import DataDir
-from core.lake import committed_snapshot, connect_lake, latest_snapshot_id
+from core.lake import committed_snapshot, connect_lake, lake_location, latest_snapshot_id
 from core.settings import Settings
 from queries.warehouse import NothingPublished, connect_snapshot
 
@@ -40,8 +42,14 @@ def cached_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in rows if name not in EVENT_TABLES]
 
 
-def cache_dir(d: DataDir) -> Path:
+def cache_root(d: DataDir) -> Path:
     return d.root / "lake" / "cache"
+
+
+def cache_dir(settings: Settings, d: DataDir) -> Path:
+    """This lake's cache folder: one per catalog and data path."""
+    where = lake_location(settings, d)
+    return cache_root(d) / hashlib.sha256(f"{where.catalog}\n{where.data_path}".encode()).hexdigest()[:12]
 
 
 def snapshot_cache(settings: Settings, d: DataDir) -> tuple[str, Path]:
@@ -50,12 +58,12 @@ def snapshot_cache(settings: Settings, d: DataDir) -> tuple[str, Path]:
         con = connect_lake(settings, d)
         try:
             snapshot = str(latest_snapshot_id(con))
-            path = cache_dir(d) / f"snapshot-{snapshot}.duckdb"
+            path = cache_dir(settings, d) / f"snapshot-{snapshot}.duckdb"
             if path.exists() or _build(con, d, snapshot, path):
                 break
         finally:
             con.close()
-    _prune(d)
+    _prune(path.parent)
     return snapshot, path
 
 
@@ -86,9 +94,10 @@ def _build(con: duckdb.DuckDBPyConnection, d: DataDir, snapshot: str, path: Path
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
 
 
-def _prune(d: DataDir) -> int:
-    """All but the KEEP newest cache files (a reader that has one open keeps reading it: POSIX)."""
-    files = sorted((int(m[1]), p) for p in cache_dir(d).iterdir() if (m := CACHE_FILE.match(p.name)) is not None)
+def _prune(folder: Path) -> int:
+    """All but the KEEP newest cache files of one lake's folder (a reader that has one open keeps
+    reading it: POSIX)."""
+    files = sorted((int(m[1]), p) for p in folder.iterdir() if (m := CACHE_FILE.match(p.name)) is not None)
     for _, old in files[:-KEEP]:
         old.unlink(missing_ok=True)
     return max(0, len(files) - KEEP)
@@ -97,7 +106,7 @@ def _prune(d: DataDir) -> int:
 def open_cached(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
     """A read-only native connection to the latest snapshot's cache."""
     snapshot = committed_snapshot(settings, d)
-    path = cache_dir(d) / f"snapshot-{snapshot}.duckdb"
+    path = cache_dir(settings, d) / f"snapshot-{snapshot}.duckdb"
     if snapshot is None or not path.exists():
         _, path = snapshot_cache(settings, d)
     return connect_snapshot(path)
@@ -108,12 +117,14 @@ def prune_cache(d: DataDir, building_before: dt.datetime) -> int:
     builders that started before `building_before` (a live builder takes seconds; a dead one
     left its file behind). A reader that has a removed file open keeps reading it (POSIX).
     Returns how many files were removed."""
-    folder = cache_dir(d)
-    if not folder.is_dir():
+    root = cache_root(d)
+    if not root.is_dir():
         return 0
-    removed = _prune(d)
-    for p in folder.iterdir():
-        if BUILDING_FILE.match(p.name) is not None and p.stat().st_mtime < building_before.timestamp():
-            p.unlink(missing_ok=True)
-            removed += 1
+    removed = 0
+    for folder in (p for p in root.iterdir() if p.is_dir()):
+        removed += _prune(folder)
+        for p in folder.iterdir():
+            if BUILDING_FILE.match(p.name) is not None and p.stat().st_mtime < building_before.timestamp():
+                p.unlink(missing_ok=True)
+                removed += 1
     return removed

@@ -65,10 +65,11 @@ def snapshots(d: DataDir) -> list[tuple[int, dt.datetime]]:
 def test_orphans_of_a_killed_refresh_are_removed_and_the_lake_reads_the_same(batches, tmp_path: Path) -> None:
     src, a, b = batches
     d = DataDir(tmp_path / "data").ensure()
-    land(src, d, a)
-    refresh(Settings(), d, settle_seconds=0)
+    for part in (a[::2], a[1::2]):  # snapshots 1 and 2: two data files a table, to merge
+        land(src, d, part)
+        refresh(Settings(), d, settle_seconds=0)
     committed = data_files(d)
-    open_cached(Settings(), d)  # a reader of snapshot 1 builds its page cache
+    open_cached(Settings(), d)  # a reader of snapshot 2 builds its page cache
     land(src, d, b)
     killed = subprocess.run(
         [sys.executable, "-c", REFRESH_SCRIPT, str(d.root)],
@@ -89,31 +90,33 @@ def test_orphans_of_a_killed_refresh_are_removed_and_the_lake_reads_the_same(bat
     assert not any(p.exists() for p in orphans)
     assert pruned["snapshots_expired"] == 0  # every snapshot is seconds old: kept 30 days
     assert table_counts(d) == counts and fingerprint(d) == before
-    # snapshot 1's 11 engagement files merged, in snapshot 2; the cache of 1 stays: the two newest
+    # snapshots 1 and 2's files merged, in snapshot 3; the cache of 2 stays: the two newest
     # cache files are kept (a dashboard session may still read the one before the latest)
-    assert pruned["files_merged"] > 0 and [s for s, _ in snapshots(d)] == [0, 1, 2]
-    assert pruned["cache_files_removed"] == 0 and sorted(p.name for p in cache_dir(d).iterdir()) == [
-        "snapshot-1.duckdb"
+    assert pruned["files_merged"] > 0 and [s for s, _ in snapshots(d)] == [0, 1, 2, 3]
+    assert pruned["cache_files_removed"] == 0 and sorted(p.name for p in cache_dir(Settings(), d).iterdir()) == [
+        "snapshot-2.duckdb"
     ]
 
-    # the next refresh loads B whole (snapshot 3); then a dead builder's file goes, the two newest stay
+    # the next refresh loads B whole (snapshot 4); then a dead builder's file goes, the two newest stay
     open_cached(Settings(), d)
     refresh(Settings(), d, settle_seconds=0)
     after_b = consistent(d)
-    assert sorted(p.name for p in cache_dir(d).iterdir()) == ["snapshot-1.duckdb", "snapshot-2.duckdb"]
-    dead = cache_dir(d) / ".snapshot-2.duckdb.4242"
+    assert sorted(p.name for p in cache_dir(Settings(), d).iterdir()) == ["snapshot-2.duckdb", "snapshot-3.duckdb"]
+    dead = cache_dir(Settings(), d) / ".snapshot-3.duckdb.4242"
     dead.write_bytes(b"half a cache")
     os.utime(dead, (time.time() - 7200, time.time() - 7200))
-    building = cache_dir(d) / f".snapshot-3.duckdb.{os.getpid()}"  # a reader building the latest's cache now
+    building = (
+        cache_dir(Settings(), d) / f".snapshot-4.duckdb.{os.getpid()}"
+    )  # a reader building the latest's cache now
     building.write_bytes(b"being built")
-    open_cached(Settings(), d)  # a reader of snapshot 3: its cache, and 1's goes (two newest kept)
-    assert sorted(p.name for p in cache_dir(d).iterdir()) == sorted(
-        [dead.name, building.name, "snapshot-2.duckdb", "snapshot-3.duckdb"]
+    open_cached(Settings(), d)  # a reader of snapshot 4: its cache, and 2's goes (two newest kept)
+    assert sorted(p.name for p in cache_dir(Settings(), d).iterdir()) == sorted(
+        [dead.name, building.name, "snapshot-3.duckdb", "snapshot-4.duckdb"]
     )
     pruned = prune_data_dir(Settings(), d)
     assert pruned["cache_files_removed"] == 1  # the dead builder's, two hours old
-    assert sorted(p.name for p in cache_dir(d).iterdir()) == sorted(
-        [building.name, "snapshot-2.duckdb", "snapshot-3.duckdb"]
+    assert sorted(p.name for p in cache_dir(Settings(), d).iterdir()) == sorted(
+        [building.name, "snapshot-3.duckdb", "snapshot-4.duckdb"]
     )
     assert pruned["orphans_removed"] == 0
     assert consistent(d) == after_b

@@ -110,8 +110,36 @@ def test_pages_read_the_lake_figures_from_its_cache(lake: DataDir) -> None:
     assert len(got) == len(expected) == 19
     for (page, g), (_, e) in zip(got, expected, strict=True):
         assert g.equals(e) if isinstance(g, pl.DataFrame) else g == e, page
-    cached = sorted(p.name for p in (lake.root / "lake" / "cache").glob("snapshot-*.duckdb"))
+    cached = sorted(p.name for p in (lake.root / "lake" / "cache").rglob("snapshot-*.duckdb"))
     assert cached == ["snapshot-2.duckdb"]
+
+
+def test_the_pages_cache_belongs_to_one_lake(lake: DataDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another catalog named by PULSE_CATALOG over the same data dir, at the same snapshot number:
+    the pages read that lake, never the cached copy of the other one."""
+    from queries import pages as q
+
+    d = DataDir(tmp_path / "data")
+    shutil.copytree(lake.root, d.root)
+    totals = "select count(*), sum(count_events) from mart_engagement_daily"
+    with q.reader(d) as con:  # the default lake's snapshot 2, cached
+        default = con.sql(totals).fetchall()
+    monkeypatch.setenv("PULSE_HMAC_KEY", KEY)
+    monkeypatch.setenv("PULSE_CATALOG", f"sqlite:{tmp_path / 'other' / 'catalog.sqlite'}")
+    monkeypatch.setenv("PULSE_DATA_PATH", str(tmp_path / "other" / "data"))
+    refresh(Settings(), d, settle_seconds=0)  # snapshot 1: every landing file
+    extra = d.stream_landing("engagement") / "extra.csv"
+    extra.write_text(
+        "event_id,event_time,user_id,event_type,video_id,hashtags,province,age_band,language\n"
+        "extra-1,2026-11-20T12:00:00Z,u-extra,view,v1,#MentalWellBeing,KH-12,18-24,km\n"
+    )
+    refresh(Settings(), d, settle_seconds=0)  # snapshot 2 of the other lake
+    assert published_snapshot_id(d) == "2"
+    with published(d) as con:
+        expected = con.sql(totals).fetchall()
+    assert expected != default
+    with q.reader(d) as con:
+        assert con.sql(totals).fetchall() == expected
 
 
 def test_another_hmac_key_stops_a_refresh_of_the_lake(
