@@ -54,7 +54,7 @@ def load(query: str, snapshot: str | None, f: Filters | None, *args: Any) -> Any
 def _readers(root: str, snapshot: str | None) -> pages.Readers:
     """Connections to one published snapshot, shared by every session (a refresh's new
     snapshot is a new key; the one before it is closed once two newer ones were used)."""
-    return pages.Readers(DataDir(Path(root)))
+    return pages.Readers(DataDir(Path(root)), snapshot)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

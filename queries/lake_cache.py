@@ -52,8 +52,11 @@ def cache_dir(settings: Settings, d: DataDir) -> Path:
     return cache_root(d) / hashlib.sha256(f"{where.catalog}\n{where.data_path}".encode()).hexdigest()[:12]
 
 
-def snapshot_cache(settings: Settings, d: DataDir) -> tuple[str, Path]:
-    """The latest snapshot's id and its cache file, built now if this is its first reader."""
+def snapshot_cache(settings: Settings, d: DataDir, snapshot: str | None = None) -> tuple[str, Path]:
+    """Snapshot `snapshot`'s id and cache file when that file is there, else the latest
+    snapshot's, built now if this is its first reader."""
+    if snapshot is not None and (path := cache_dir(settings, d) / f"snapshot-{snapshot}.duckdb").exists():
+        return snapshot, path
     while True:
         con = connect_lake(settings, d)
         try:

@@ -36,42 +36,56 @@ def reader(d: DataDir) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 class Readers:
-    """Read-only connections to the snapshot published when it was made, with the page
-    macros defined, each lent to one query at a time (a DuckDB connection serves one thread)
-    and kept for the next: opening a snapshot and reading its catalog costs 20-40 ms, more
-    than most page queries. The dashboard keeps one per published snapshot; `close` closes
-    the idle ones now and the lent ones when they come back."""
+    """Read-only connections to one published snapshot's cache, with the page macros defined,
+    each lent to one query at a time (a DuckDB connection serves one thread) and kept for the
+    next: opening a snapshot costs 20-40 ms, more than most page queries. The dashboard keeps one
+    per published snapshot; `close` closes the idle ones now and the lent ones when they come
+    back.
 
-    def __init__(self, d: DataDir) -> None:
+    `snapshot` is the one the session saw (its cache is used when it is still there; else the
+    latest). The file is opened once, here, and every connection is a cursor of that database:
+    when two later refreshes prune the cache file, the connections still read it (POSIX)."""
+
+    def __init__(self, d: DataDir, snapshot: str | None = None) -> None:
         from core.settings import load_settings
 
-        self.snapshot, self.path = snapshot_cache(load_settings(), d)
+        self.snapshot, self.path = snapshot_cache(load_settings(), d, snapshot)
+        self._database = connect_snapshot(self.path)
         self._idle: list[duckdb.DuckDBPyConnection] = []
+        self._lent = 0
         self._lock = threading.Lock()
         self._closed = False
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._lock:
+            if self._closed:
+                raise RuntimeError("these readers are closed")
             con = self._idle.pop() if self._idle else None
-        if con is None:
-            con = connect_snapshot(self.path)
-            con.execute(sql("pages/macros"))
+            if con is None:
+                con = self._database.cursor()
+                con.execute("set TimeZone = 'UTC'")
+                con.execute(sql("pages/macros"))
+            self._lent += 1
         try:
             yield con
         finally:
             with self._lock:
-                keep = not self._closed
-                if keep:
+                self._lent -= 1
+                if self._closed:
+                    con.close()
+                    if not self._lent:
+                        self._database.close()
+                else:
                     self._idle.append(con)
-            if not keep:
-                con.close()
 
     def close(self) -> None:
         with self._lock:
             self._closed, idle, self._idle = True, self._idle, []
-        for con in idle:
-            con.close()
+            for con in idle:
+                con.close()
+            if not self._lent:
+                self._database.close()
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:

@@ -142,6 +142,38 @@ def test_the_pages_cache_belongs_to_one_lake(lake: DataDir, tmp_path: Path, monk
         assert con.sql(totals).fetchall() == expected
 
 
+def test_readers_of_a_snapshot_keep_reading_it_after_its_cache_file_is_pruned(
+    lake: DataDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dashboard's connections to one snapshot (queries.pages.Readers) open more connections as
+    sessions need them; two refreshes later the snapshot's cache file is pruned, and a new
+    connection still reads that snapshot (and the one the session asked for, not a newer one)."""
+    from queries import pages as q
+    from queries.lake_cache import open_cached
+
+    d = DataDir(tmp_path / "data")
+    shutil.copytree(lake.root, d.root)
+    monkeypatch.setenv("PULSE_HMAC_KEY", KEY)
+    totals = "select count(*), sum(count_events) from mart_engagement_daily"
+    with q.reader(d) as con:
+        before = con.sql(totals).fetchall()
+    readers = q.Readers(d, "2")
+    try:
+        for i in (1, 2):  # snapshots 3 and 4, each read once: snapshot 2's cache file goes
+            (d.stream_landing("engagement") / f"extra-{i}.csv").write_text(
+                "event_id,event_time,user_id,event_type,video_id,hashtags,province,age_band,language\n"
+                f"extra-{i},2026-11-20T12:00:00Z,u-extra,view,v1,#MentalWellBeing,KH-12,18-24,km\n"
+            )
+            refresh(Settings(), d, settle_seconds=0)
+            open_cached(Settings(), d).close()
+        assert not readers.path.exists()
+        with readers.connection() as one, readers.connection() as two:  # the second is a new connection
+            assert one.sql(totals).fetchall() == two.sql(totals).fetchall() == before
+        assert readers.snapshot == "2"
+    finally:
+        readers.close()
+
+
 def test_another_hmac_key_stops_a_refresh_of_the_lake(
     lake: DataDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
