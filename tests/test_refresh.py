@@ -226,7 +226,7 @@ def test_no_raw_user_id_anywhere_under_the_data_dir(demo_warehouse) -> None:
 
     with reader(d):  # the pages' local cache of the snapshot exists too
         pass
-    caches = sorted((d.root / "lake" / "cache").glob("*.duckdb"))
+    caches = sorted((d.root / "lake" / "cache").rglob("*.duckdb"))
     assert len(caches) == 1
     # the lake (its Parquet files are compressed: read through DuckDB) and the pages' cache
     for db in ["lake", *caches]:

@@ -53,7 +53,7 @@ def stored_databases(d: DataDir, settings: Settings | None = None) -> Iterator[t
         yield "lake", con
     finally:
         con.close()
-    for path in sorted((d.root / "lake" / "cache").glob("*.duckdb")):
+    for path in sorted((d.root / "lake" / "cache").rglob("*.duckdb")):
         con = duckdb.connect(str(path), read_only=True)
         try:
             yield path.name, con
