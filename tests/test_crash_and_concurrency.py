@@ -115,9 +115,24 @@ def reference(batches, tmp_path_factory: pytest.TempPathFactory):
     del os.environ["PULSE_HMAC_KEY"]
 
 
-def _kill_then_refresh(src, a, b, d: DataDir, env: dict[str, str]) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def published_a(batches, reference, tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    """A data dir with batch A published (snapshot 1), copied for every kill below: the lake's
+    data path follows its data dir, so a copy is a lake of its own."""
+    src, a, _ = batches
+    d = DataDir(tmp_path_factory.mktemp("published-a") / "data").ensure()
     land(src, d, a)
-    refresh(Settings(), d, settle_seconds=0)
+    os.environ["PULSE_HMAC_KEY"] = KEY
+    try:
+        refresh(Settings(), d, settle_seconds=0)
+    finally:
+        os.environ.pop("PULSE_HMAC_KEY", None)
+    assert consistent(d) == reference[0]
+    return d
+
+
+def _kill_then_refresh(src, published_a: DataDir, b, d: DataDir, env: dict[str, str]) -> subprocess.CompletedProcess:
+    shutil.copytree(published_a.root, d.root, dirs_exist_ok=True)
     land(src, d, b)
     return subprocess.run(
         [sys.executable, "-c", REFRESH_SCRIPT, str(d.root)],
@@ -129,14 +144,16 @@ def _kill_then_refresh(src, a, b, d: DataDir, env: dict[str, str]) -> subprocess
     )
 
 
-def test_sigkill_at_every_step_leaves_a_whole_snapshot(batches, reference, tmp_path: Path, monkeypatch) -> None:
-    src, a, b = batches
+def test_sigkill_at_every_step_leaves_a_whole_snapshot(
+    batches, reference, published_a, tmp_path: Path, monkeypatch
+) -> None:
+    src, _, b = batches
     after_a, after_b, expected = reference
     assert after_a != after_b
     monkeypatch.setenv("PULSE_HMAC_KEY", KEY)
     for point in FAULT_POINTS:
         d = DataDir(tmp_path / point / "data").ensure()
-        killed = _kill_then_refresh(src, a, b, d, {"PULSE_FAULT_KILL_AT": point})
+        killed = _kill_then_refresh(src, published_a, b, d, {"PULSE_FAULT_KILL_AT": point})
         assert killed.returncode == -signal.SIGKILL, (point, killed.stderr[-2000:])
         # this process's reader sees the lake as it was, or whole after the commit
         expected_state = after_b if point == "after_commit" else after_a
@@ -147,15 +164,17 @@ def test_sigkill_at_every_step_leaves_a_whole_snapshot(batches, reference, tmp_p
 
 
 def test_sigkill_while_the_commit_runs_leaves_one_whole_snapshot(
-    batches, reference, tmp_path: Path, monkeypatch
+    batches, reference, published_a, tmp_path: Path, monkeypatch
 ) -> None:
-    src, a, b = batches
+    src, _, b = batches
     after_a, after_b, expected = reference
     monkeypatch.setenv("PULSE_HMAC_KEY", KEY)
     seen = []
     for delay in IN_COMMIT_DELAYS_MS:
         d = DataDir(tmp_path / f"in-commit-{delay}" / "data").ensure()
-        killed = _kill_then_refresh(src, a, b, d, {"PULSE_FAULT_KILL_AT": "in_commit", "PULSE_FAULT_DELAY_MS": delay})
+        killed = _kill_then_refresh(
+            src, published_a, b, d, {"PULSE_FAULT_KILL_AT": "in_commit", "PULSE_FAULT_DELAY_MS": delay}
+        )
         assert killed.returncode == -signal.SIGKILL, (delay, killed.stderr[-2000:])
         state = consistent(d)  # the lake before the load or after it, never a part of it
         assert state in (after_a, after_b), delay
