@@ -78,3 +78,21 @@ def define_load_tables(con: duckdb.DuckDBPyConnection) -> None:
     from pipelines.marts import define_full_build_inputs
 
     define_full_build_inputs(con)
+
+
+def _opens_a_browser(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    return "playwright" in text or "benchmarks.browser" in text
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """For pytest-xdist's `--dist loadgroup` (`.ci/test` runs two workers): a test file runs
+    whole on one worker, so its module fixtures are built once, and the files that drive
+    Chromium run one after another on the same worker (two browsers and two dashboards at
+    once would starve each other on two cores), while the other worker takes the rest."""
+    seen: dict[Path, bool] = {}
+    for item in items:
+        path = Path(item.fspath)
+        if path not in seen:
+            seen[path] = _opens_a_browser(path)
+        item.add_marker(pytest.mark.xdist_group("browser" if seen[path] else path.name))
