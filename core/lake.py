@@ -211,6 +211,23 @@ def _disk_error(where: LakeLocation, e: duckdb.Error) -> BaseException:
     return e
 
 
+def lake_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of con's current database as last committed (a table that con's own open
+    transaction created is not listed). For a lake, from its own catalog
+    (`ducklake_table_info`, ~9 ms); never through duckdb_tables() or information_schema, which
+    read the catalog of every lake the process has attached (0.4 s a call with 60 attached, as
+    in a test run). For a native file (a page cache), its own tables."""
+    ((name, kind),) = con.sql(
+        "select database_name, type from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    listing = (
+        "select table_name from ducklake_table_info($name)"
+        if kind == "ducklake"
+        else "select table_name from duckdb_tables() where database_name = $name"
+    )
+    return {t for (t,) in con.execute(listing, {"name": name}).fetchall()}
+
+
 def latest_snapshot_id(con: duckdb.DuckDBPyConnection) -> int | None:
     """The lake's latest committed snapshot id, as this connection's transaction sees it."""
     (alias,) = con.sql("select current_database()").fetchall()[0]

@@ -26,6 +26,7 @@ import duckdb
 
 from core import reference as ref
 from core.errors import PulseError
+from core.lake import lake_tables
 from core.settings import Settings
 from core.sqlfiles import sql
 
@@ -227,12 +228,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str
     dependency order; 'full' or 'incremental'."""
     tracked = sorted(settings.tracked_hashtags)
     state = con.sql("select timezone, tracked_hashtags from mart_state").fetchall()
-    existing = {
-        t
-        for (t,) in con.sql(
-            "select table_name from duckdb_tables() where database_name = current_database()"
-        ).fetchall()
-    }
+    existing = lake_tables(con)
     # a mart added since the last load (a newer version of the product) needs every day too
     full = state != [(settings.timezone, tracked)] or not {m.name for m in MARTS} <= existing
     if state and state[0][1] != tracked:  # the campaign's hashtags changed: re-mark every event

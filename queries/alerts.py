@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from core.labels import N_, gettext, label
+from core.lake import lake_tables
 from core.settings import Settings
 from core.sqlfiles import sql
 
@@ -87,12 +88,7 @@ def dashboard_link(settings: Settings, inc: Incident, audience: str = "policy") 
 
 def has_alerts(con: duckdb.DuckDBPyConnection) -> bool:
     """A snapshot published before alerts existed has no incident table."""
-    return bool(
-        con.sql(
-            "select count(*) from duckdb_tables() where database_name = current_database() "
-            "and table_name = 'alert_incidents'"
-        ).fetchall()[0][0]
-    )
+    return "alert_incidents" in lake_tables(con)
 
 
 def alert_incidents(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> pl.DataFrame:

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from core.datadir import DataDir
-from core.lake import committed_snapshot, connect_lake, lake_location, latest_snapshot_id
+from core.lake import committed_snapshot, connect_lake, lake_location, lake_tables, latest_snapshot_id
 from core.settings import Settings
 from queries.warehouse import NothingPublished, connect_snapshot
 
@@ -36,10 +36,7 @@ EVENT_TABLES = ("engagement_events", "referral_events", "safety_events")  # neve
 def cached_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every table of the lake but the event tables (marts, releases, ledger, alerts, runs):
     a table added to the schema is in the cache without a list to keep up to date."""
-    rows = con.sql(
-        "select table_name from duckdb_tables() where database_name = current_database() order by table_name"
-    ).fetchall()
-    return [name for (name,) in rows if name not in EVENT_TABLES]
+    return sorted(lake_tables(con) - set(EVENT_TABLES))
 
 
 def cache_root(d: DataDir) -> Path:

@@ -18,7 +18,7 @@ import duckdb
 
 from core.datadir import DataDir
 from core.errors import PulseError
-from core.lake import committed_snapshot, connect_lake, latest_snapshot_id
+from core.lake import committed_snapshot, connect_lake, lake_tables, latest_snapshot_id
 from core.settings import Settings, load_settings
 
 LEGACY_POINTER = "CURRENT"  # release 1: the published snapshot file's name
@@ -68,9 +68,7 @@ def open_published(d: DataDir, settings: Settings | None = None) -> duckdb.DuckD
     con = connect_lake(settings or load_settings(), d)
     try:
         con.execute("begin transaction")
-        if not con.sql(
-            "select 1 from duckdb_tables() where database_name = current_database() and table_name = 'refresh_runs'"
-        ).fetchall():
+        if "refresh_runs" not in lake_tables(con):
             raise NothingPublished(f"nothing published yet in {d.root}; run 'pulse refresh' first")
     except BaseException:
         con.close()

@@ -122,11 +122,7 @@ def published_a(batches, reference, tmp_path_factory: pytest.TempPathFactory) ->
     src, a, _ = batches
     d = DataDir(tmp_path_factory.mktemp("published-a") / "data").ensure()
     land(src, d, a)
-    os.environ["PULSE_HMAC_KEY"] = KEY
-    try:
-        refresh(Settings(), d, settle_seconds=0)
-    finally:
-        os.environ.pop("PULSE_HMAC_KEY", None)
+    refresh(Settings(), d, settle_seconds=0)  # with the key the reference fixture set
     assert consistent(d) == reference[0]
     return d
 

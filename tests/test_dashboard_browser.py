@@ -194,6 +194,8 @@ def test_sign_in_form_first_then_overview_then_sign_out(server: str, page: Page)
     nav = " ".join(page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').all_inner_texts())
     assert "Audience" in nav and "Data health" not in nav and "Accounts" not in nav
     page.get_by_role("button", name="Sign out").click()
+    # the rerun may start later than wait_idle's first look on a busy machine: wait for the form
+    page.get_by_label("Account name").wait_for(timeout=60_000)
     wait_idle(page)
     assert page.get_by_label("Account name").count() == 1
     assert "You are signed out." in page.locator('[data-testid="stAlert"]').inner_text()

@@ -137,3 +137,32 @@ def test_a_copied_data_dir_reads_its_own_lake(tmp_path: Path) -> None:
     )  # fmt: skip
     assert p.returncode == 0, p.stderr[-600:]
     assert p.stdout.strip() == "3"
+
+
+def test_lake_tables_lists_only_the_current_lakes_committed_tables(tmp_path: Path) -> None:
+    """The listing every reader and the mart build use (core.lake.lake_tables): one lake's own
+    tables among other lakes the process has attached, and a native file's own."""
+    import duckdb
+
+    from core.lake import connect_lake, lake_tables
+    from core.settings import Settings
+
+    one = connect_lake(Settings(), DataDir(tmp_path / "one").ensure())
+    two = connect_lake(Settings(), DataDir(tmp_path / "two").ensure())
+    try:
+        one.execute("create table a (x int)")
+        two.execute("create table b (x int)")
+        two.execute("begin transaction")
+        two.execute("create table c (x int)")  # not committed: not listed
+        assert (lake_tables(one), lake_tables(two)) == ({"a"}, {"b"})
+        two.execute("commit")
+        assert lake_tables(two) == {"b", "c"}
+    finally:
+        one.close()
+        two.close()
+    native = duckdb.connect(str(tmp_path / "cache.duckdb"))
+    try:
+        native.execute("create table m (x int)")
+        assert lake_tables(native) == {"m"}
+    finally:
+        native.close()
