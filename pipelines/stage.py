@@ -42,7 +42,7 @@ from queries.warehouse import KEY_FINGERPRINT
 
 log = logging.getLogger("pulse.refresh")
 CHUNK_ROWS = 1_000_000  # rows validated at a time: bounds memory on a big file
-# Rows staged in temp tables (pending_<stream>, pending_quarantine) before they go to the lake in
+# Rows staged in temp tables (pending_<table>, shaped like the lake's) before they go to the lake in
 # one statement per table: a load of many small files writes a few data files, not one per file
 # and table, and checks its ids against the lake once per flush instead of once per chunk.
 FLUSH_ROWS = 1_000_000
