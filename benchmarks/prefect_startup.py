@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.browser import free_port
+from benchmarks.refresh import BENCH_KEY
 from core.datadir import PREFECT_DEFAULTS
 
 BIN = Path(sys.executable).parent
@@ -26,7 +27,9 @@ BIN = Path(sys.executable).parent
 def _env(prefect_home: Path, api_url: str | None) -> dict[str, str]:
     prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect makes its database there, not the folder
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PULSE_"))}
-    env |= PREFECT_DEFAULTS | {"PREFECT_HOME": str(prefect_home)}
+    # the key the benchmark's warehouse was built with (benchmarks/refresh.py): without it a
+    # refresh of that warehouse stops at the key guard
+    env |= PREFECT_DEFAULTS | {"PREFECT_HOME": str(prefect_home), "PULSE_HMAC_KEY": BENCH_KEY}
     if api_url:
         env["PREFECT_API_URL"] = api_url
     return env
