@@ -239,20 +239,53 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str
     define_new_events(con, None if full else load_id)
     con.execute(sql("number_users", "pipelines"))
     define_load_people(con, None if full else load_id)
-    days = (
-        []
-        if full
-        else [
-            d
-            for (d,) in con.sql(
-                " union ".join(f"select distinct timezone($tz, event_at)::date from new_{t}" for t in EVENT_TABLES),
-                params={"tz": settings.timezone},
-            ).fetchall()
-        ]
-    )
+    days = {} if full else _days_brought(con, settings)
+    if not full:  # before the people mart folds this load in
+        define_people_before(con, load_id)
+    for mart in BUILD_ORDER:
+        select = mart.select
+        if full:
+            params = _params(settings, tracked, True, [])
+            con.execute(f"create or replace table {mart.name} as {select}", _used(params, select))
+            if mart.name == PEOPLE_MART:
+                define_people_before(con, None)
+            continue
+        # A mart changes only on the days its own streams brought rows for (none: it is
+        # left as it is; an engagement-only load leaves the referral and safety marts alone).
+        mart_days = sorted(set().union(*(days[t] for t in source_tables(mart))))
+        if mart_days:
+            _fold(con, mart, select, _used(_params(settings, tracked, False, mart_days), select), mart_days)
+    con.execute("delete from mart_state")
+    con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
+    return "full" if full else "incremental"
+
+
+def source_tables(mart: Mart) -> set[str]:
+    """The event tables a mart reads, itself or through the marts it reads."""
+    by_name = {m.name: m for m in MARTS}
+    out: set[str] = set()
+    for dep in mart.depends_on:
+        if dep in by_name:
+            out |= source_tables(by_name[dep])
+        elif dep in EVENT_TABLES:
+            out.add(dep)
+    return out
+
+
+def _days_brought(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, set[dt.date]]:
+    """Per event table, the campaign-timezone days of this load's rows."""
+    return {
+        t: {d for (d,) in con.execute(
+            f"select distinct timezone($tz, event_at)::date from new_{t}", {"tz": settings.timezone}
+        ).fetchall()}
+        for t in EVENT_TABLES
+    }  # fmt: skip
+
+
+def _params(settings: Settings, tracked: list[str], full: bool, days: list[dt.date]) -> dict[str, Any]:
     tz = settings.tz
-    first, last = (min(days), max(days)) if days else (dt.date(1970, 1, 1), dt.date(1970, 1, 1))
-    params = {
+    first, last = (days[0], days[-1]) if days else (dt.date(1970, 1, 1), dt.date(1970, 1, 1))
+    return {
         "tz": settings.timezone,
         "tracked": tracked,
         "full": full,
@@ -261,20 +294,11 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str
         "from_utc": dt.datetime.combine(first, dt.time(), tz),
         "to_utc": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz),
     }
-    if not full:  # before the people mart folds this load in
-        define_people_before(con, load_id)
-    for mart in BUILD_ORDER:
-        select = mart.select
-        used = {k: v for k, v in params.items() if f"${k}" in select}
-        if full:
-            con.execute(f"create or replace table {mart.name} as {select}", used)
-        else:
-            _fold(con, mart, select, used, days)
-        if mart.name == PEOPLE_MART and full:
-            define_people_before(con, None)
-    con.execute("delete from mart_state")
-    con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
-    return "full" if full else "incremental"
+
+
+def _used(params: dict[str, Any], select: str) -> dict[str, Any]:
+    """The parameters a statement names (DuckDB refuses one it does not)."""
+    return {k: v for k, v in params.items() if f"${k}" in select}
 
 
 def _fold(con: duckdb.DuckDBPyConnection, mart: Mart, select: str, params: dict[str, Any], days: list) -> None:

@@ -187,3 +187,29 @@ def test_a_mart_declares_exactly_the_tables_and_marts_its_sql_reads() -> None:
         body = re.sub(r"--[^\n]*", "", sql(f"marts/{mart.name}", "pipelines"))  # without the comments
         read = {n for n in names if re.search(rf"\b(new_)?{n}\b", body)} - {mart.name}
         assert read == set(mart.depends_on), mart.name
+
+
+# --- a load rewrites only what it changes ------------------------------------------------
+
+
+def tables_the_last_load_changed(d: DataDir) -> set[str]:
+    """The tables the lake's latest snapshot inserted into or deleted from (its own record,
+    rows inlined in the catalog included)."""
+    with published(d) as con:
+        (alias,) = con.sql("select current_database()").fetchall()[0]
+        names = dict(con.execute(f"select table_id::varchar, table_name from ducklake_table_info('{alias}')").fetchall())
+        ((changes,),) = con.sql(f"select changes from {alias}.snapshots() order by snapshot_id desc limit 1").fetchall()
+    return {names[t] for ids in changes.values() for t in ids}
+
+
+def test_a_load_of_one_stream_leaves_the_marts_of_the_others_as_they_were(tmp_path: Path) -> None:
+    d = DataDir(tmp_path / "data").ensure()
+    write_demo_data(SETTINGS, d, DemoSpec(days=10, scale=0.02, seed=5, end=END))
+    refresh(d)
+    day = count(d, "select max(day)::varchar from mart_referral_daily")[0][0]
+    write_file(d, "engagement/late.csv", [view(9101, event_time=f"{day}T05:00:00Z")])  # a day with referrals
+    assert "marts_incremental_s" in refresh(d).timings
+    changed = tables_the_last_load_changed(d) & {m.name for m in MARTS}
+    assert {"mart_engagement_daily", "mart_totals_daily", "mart_engagement_people_daily"} <= changed
+    assert not changed & {"mart_referral_daily", "mart_safety_daily"}
+    assert differences_from_a_whole_build(d) == {m.name: 0 for m in MARTS}
