@@ -132,8 +132,8 @@ MARTS: tuple[Mart, ...] = (
     Mart(
         "mart_totals_daily",
         SEGMENT,
-        ("mart_engagement_daily", "mart_referral_daily", "mart_safety_daily"),
-        REBUILD_DAYS,
+        EVENT_TABLES,
+        merge(add=("count_views", "count_campaign_posts", "count_hub_visits", "count_helpline_clicks", "count_reports")),
     ),
 )
 
@@ -303,11 +303,14 @@ def _used(params: dict[str, Any], select: str) -> dict[str, Any]:
 
 def _fold(con: duckdb.DuckDBPyConnection, mart: Mart, select: str, params: dict[str, Any], days: list) -> None:
     kind = mart.fold.kind
-    if kind in ("merge", "difference_people"):
+    if kind == "merge":
+        con.execute(_merge_statement(mart, select), params)
+    elif kind == "difference_people":
+        # DuckLake's MERGE takes one UPDATE or DELETE action: add, then drop the rows at 0
         con.execute(f"create or replace temp table mart_delta as {select}", params)
-        _fold_delta(con, mart)
-        if kind == "difference_people":
-            con.execute(f"delete from {mart.name} where {' or '.join(f'{c} = 0' for c in mart.fold.add)}")
+        con.execute(_merge_statement(mart, "from mart_delta"))
+        con.execute("drop table mart_delta")
+        con.execute(f"delete from {mart.name} where {' or '.join(f'{c} = 0' for c in mart.fold.add)}")
     elif kind == "rebuild_people":
         con.execute(f"delete from {mart.name} where user_number in (select user_number from load_people)")
         con.execute(f"insert into {mart.name} by name {select}", params)
@@ -316,18 +319,15 @@ def _fold(con: duckdb.DuckDBPyConnection, mart: Mart, select: str, params: dict[
         con.execute(f"insert into {mart.name} by name {select}", params)
 
 
-def _fold_delta(con: duckdb.DuckDBPyConnection, mart: Mart) -> None:
-    """Fold the rows of temp table mart_delta into the mart: add to or or into the rows of the
-    same grain, insert the others."""
-    combine = mart.fold.combine
+def _merge_statement(mart: Mart, select: str) -> str:
+    """One MERGE of the rows `select` gives into the mart: `add` columns add up, `or` columns
+    or together on the rows of the same grain; the others are inserted."""
     same_key = " and ".join(f"m.{k} is not distinct from d.{k}" for k in mart.grain)
     sets = ", ".join(
         f"{c} = coalesce(m.{c} + d.{c}, m.{c}, d.{c})" if how == "add" else f"{c} = m.{c} or d.{c}"
-        for c, how in combine.items()
+        for c, how in mart.fold.combine.items()
     )
-    con.execute(f"update {mart.name} as m set {sets} from mart_delta as d where {same_key}")
-    con.execute(
-        f"insert into {mart.name} by name select * from mart_delta as d "
-        f"where not exists (select 1 from {mart.name} as m where {same_key})"
+    return (
+        f"merge into {mart.name} as m using ({select}) as d on ({same_key}) "
+        f"when matched then update set {sets} when not matched then insert by name"
     )
-    con.execute("drop table mart_delta")

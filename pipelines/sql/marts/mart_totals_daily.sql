@@ -1,30 +1,27 @@
--- Rebuilt at each publish for every day in $days (or for all days when $full), from the daily
--- marts of the three streams, which are built before it (its declared depends_on,
--- pipelines/marts.py).
--- Grain: one row per campaign-timezone day × province × age_band × language: the Overview's
--- counted figures (campaign views and posts, Hub visits, helpline clicks, reports), so its
--- tiles and daily trend read a few thousand rows instead of three marts.
-with engagement as (
-    select day, province, age_band, language,
-           sum(count_events) filter (where is_campaign and event_type = 'view') as count_views,
-           sum(count_events) filter (where is_campaign and event_type = 'post') as count_campaign_posts,
-           sum(count_events) filter (where event_type = 'hub_visit') as count_hub_visits
-    from mart_engagement_daily
-    where $full or list_contains($days, day)
+-- The Overview's counted figures (campaign views and posts, Hub visits, helpline clicks,
+-- reports), so its tiles and daily trend read a few thousand rows instead of three marts.
+-- Counts add up: a load folds in its own rows (new_<stream>_events; fold merge in
+-- pipelines/marts.py). A row exists for every day and segment with an event of any stream,
+-- counted or not (as the three daily marts have them).
+-- Grain: one row per campaign-timezone day × province × age_band × language.
+with counted as (
+    select timezone($tz, event_at)::date as day, province, age_band, language,
+           count(*) filter (where is_campaign and event_type = 'view') as count_views,
+           count(*) filter (where is_campaign and event_type = 'post') as count_campaign_posts,
+           count(*) filter (where event_type = 'hub_visit') as count_hub_visits,
+           0 as count_helpline_clicks,
+           0 as count_reports
+    from new_engagement_events
     group by all
-),
-referral as (
-    select day, province, age_band, language,
-           sum(count_events) filter (where stage = 'clicked') as count_helpline_clicks
-    from mart_referral_daily
-    where $full or list_contains($days, day)
+    union all
+    select timezone($tz, event_at)::date, province, age_band, language, 0, 0, 0,
+           count(*) filter (where stage = 'clicked'), 0
+    from new_referral_events
     group by all
-),
-safety as (
-    select day, province, age_band, language,
-           sum(count_events) filter (where action = 'report') as count_reports
-    from mart_safety_daily
-    where $full or list_contains($days, day)
+    union all
+    select timezone($tz, event_at)::date, province, age_band, language, 0, 0, 0, 0,
+           count(*) filter (where action = 'report')
+    from new_safety_events
     group by all
 )
 select
@@ -32,12 +29,11 @@ select
     province,
     age_band,
     language,
-    coalesce(e.count_views, 0)::bigint as count_views,
-    coalesce(e.count_campaign_posts, 0)::bigint as count_campaign_posts,
-    coalesce(e.count_hub_visits, 0)::bigint as count_hub_visits,
-    coalesce(r.count_helpline_clicks, 0)::bigint as count_helpline_clicks,
-    coalesce(s.count_reports, 0)::bigint as count_reports
-from engagement as e
-full join referral as r using (day, province, age_band, language)
-full join safety as s using (day, province, age_band, language)
+    sum(count_views)::bigint as count_views,
+    sum(count_campaign_posts)::bigint as count_campaign_posts,
+    sum(count_hub_visits)::bigint as count_hub_visits,
+    sum(count_helpline_clicks)::bigint as count_helpline_clicks,
+    sum(count_reports)::bigint as count_reports
+from counted
+group by all
 order by day
