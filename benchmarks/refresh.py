@@ -99,8 +99,11 @@ def polars_bare_read(source: str) -> int:
 
 
 def _written_bytes() -> int:
+    """Bytes this process sent to storage: write_bytes less cancelled_write_bytes (dirty pages of
+    files removed before they reached the disk: SQLite's WAL, DuckDB's temp files)."""
     with open("/proc/self/io") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("write_bytes"))
+        io = {k: int(v) for k, v in (line.split(":") for line in f)}
+    return io["write_bytes"] - io["cancelled_write_bytes"]
 
 
 def our_refresh(data_dir: str) -> dict[str, Any]:
