@@ -133,7 +133,9 @@ MARTS: tuple[Mart, ...] = (
         "mart_totals_daily",
         SEGMENT,
         EVENT_TABLES,
-        merge(add=("count_views", "count_campaign_posts", "count_hub_visits", "count_helpline_clicks", "count_reports")),
+        merge(
+            add=("count_views", "count_campaign_posts", "count_hub_visits", "count_helpline_clicks", "count_reports")
+        ),
     ),
 )
 

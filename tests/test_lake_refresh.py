@@ -187,3 +187,19 @@ def test_another_hmac_key_stops_a_refresh_of_the_lake(
     with pytest.raises(HmacKeyError) as e:
         refresh(Settings(), d, settle_seconds=0)
     assert f"(fingerprint {fingerprint(KEY.encode())}, this key's " in str(e.value)
+
+
+def test_the_lake_writes_its_data_files_with_zstd(lake: DataDir) -> None:
+    files = [p for p in (lake.root / "lake" / "data").rglob("*.parquet") if not p.name.endswith("-delete.parquet")]
+    assert files
+    con = connect_lake(Settings(), lake)
+    try:
+        codecs = {
+            c
+            for (c,) in con.execute(
+                "select distinct compression from parquet_metadata($f)", {"f": [str(p) for p in files]}
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert codecs == {"ZSTD"}

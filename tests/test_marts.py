@@ -194,7 +194,9 @@ def tables_the_last_load_changed(d: DataDir) -> set[str]:
     rows inlined in the catalog included)."""
     with published(d) as con:
         (alias,) = con.sql("select current_database()").fetchall()[0]
-        names = dict(con.execute(f"select table_id::varchar, table_name from ducklake_table_info('{alias}')").fetchall())
+        names = dict(
+            con.execute(f"select table_id::varchar, table_name from ducklake_table_info('{alias}')").fetchall()
+        )
         ((changes,),) = con.sql(f"select changes from {alias}.snapshots() order by snapshot_id desc limit 1").fetchall()
     return {names[t] for ids in changes.values() for t in ids}
 
