@@ -114,7 +114,7 @@ MARTS: tuple[Mart, ...] = (
         "mart_campaign_creators",
         (*SEGMENT, "creator_id"),
         ("engagement_events",),
-        REBUILD_DAYS,  # distinct creators
+        merge(),  # a set: the rows of the load not there yet
     ),
     Mart(
         PEOPLE_MART,
@@ -214,12 +214,34 @@ def define_people_before(con: duckdb.DuckDBPyConnection, load_id: str | None) ->
     )
 
 
+PEOPLE_NOW = f"new_{PEOPLE_MART}"
+
+
+def define_people_now(con: duckdb.DuckDBPyConnection, delta: str | None) -> None:
+    """new_mart_engagement_people_daily: the people mart's rows of load_people as they are after
+    this load folds in, from people_before and the load's own rows (`delta`, a temp table of the
+    people mart's statement over them), so the marts of people never scan the people mart for
+    them again; the whole mart on a full build (delta None)."""
+    _drop_temp(con, PEOPLE_NOW)
+    if delta is None:
+        con.execute(f"create temp view {PEOPLE_NOW} as select * from {PEOPLE_MART}")
+        return
+    people = next(m for m in MARTS if m.name == PEOPLE_MART)
+    grain = ", ".join(people.grain)
+    flags = ", ".join(f"bool_or({c}) as {c}" for c in people.fold.or_)
+    con.execute(
+        f"create temp table {PEOPLE_NOW} as select {grain}, {flags} "
+        f"from (select * from people_before union all by name select * from {delta}) group by all"
+    )
+
+
 def define_full_build_inputs(con: duckdb.DuckDBPyConnection) -> None:
     """The relations a full build hands to the mart SQL, with no load: for a test that runs a
     mart's statement itself against a published lake (its marts exist)."""
     define_new_events(con, None)
     define_load_people(con, None)
     define_people_before(con, None)
+    define_people_now(con, None)
 
 
 # --- the build -----------------------------------------------------------------------------
@@ -251,14 +273,23 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str
             con.execute(f"create or replace table {mart.name} as {select}", _used(params, select))
             if mart.name == PEOPLE_MART:
                 define_people_before(con, None)
+                define_people_now(con, None)
             continue
         # A mart changes only on the days its own streams brought rows for (none: it is
         # left as it is; an engagement-only load leaves the referral and safety marts alone).
         mart_days = sorted(set().union(*(days[t] for t in source_tables(mart))))
-        if mart_days:
-            _fold(con, mart, select, _used(_params(settings, tracked, False, mart_days), select), mart_days)
-    con.execute("delete from mart_state")
-    con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
+        if not mart_days:
+            continue
+        params = _used(_params(settings, tracked, False, mart_days), select)
+        if mart.name == PEOPLE_MART:  # its rows of the load's people feed the marts of people
+            con.execute(f"create or replace temp table people_delta as {select}", params)
+            _fold(con, mart, "from people_delta", {}, mart_days)
+            define_people_now(con, "people_delta")
+        else:
+            _fold(con, mart, select, params, mart_days)
+    if state != [(settings.timezone, tracked)]:
+        con.execute("delete from mart_state")
+        con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
     return "full" if full else "incremental"
 
 
@@ -329,7 +360,5 @@ def _merge_statement(mart: Mart, select: str) -> str:
         f"{c} = coalesce(m.{c} + d.{c}, m.{c}, d.{c})" if how == "add" else f"{c} = m.{c} or d.{c}"
         for c, how in mart.fold.combine.items()
     )
-    return (
-        f"merge into {mart.name} as m using ({select}) as d on ({same_key}) "
-        f"when matched then update set {sets} when not matched then insert by name"
-    )
+    matched = f"when matched then update set {sets} " if sets else ""  # nothing to combine: a set
+    return f"merge into {mart.name} as m using ({select}) as d on ({same_key}) {matched}when not matched then insert by name"

@@ -1,8 +1,8 @@
 -- A person's rows depend on all their days and on nobody else's, so a load folds in the
--- difference for the people it brought (load_people): their rows from
--- the people mart now, counted +1, and as they were before this load (people_before), -1
--- (fold difference_people in pipelines/marts.py). It reads mart_engagement_people_daily,
--- which is built before it (its declared depends_on).
+-- difference for the people it brought (load_people): their rows of the people mart now
+-- (new_mart_engagement_people_daily: the whole mart on a full build), counted +1, and as they
+-- were before this load (people_before), -1 (fold difference_people in pipelines/marts.py).
+-- The people mart is built before it (its declared depends_on).
 -- Grain: one row per measure (reach, engaged, hub) × campaign-timezone day × prev_day × province
 -- × age_band × language. count_people: the people who had that measure that day in that segment
 -- (a campaign view; a like, comment, share or favorite; a Hub visit) and whose previous such day
@@ -13,8 +13,7 @@
 -- A person seen in several segments is counted once per segment; mart_people_movers lists
 -- them so the page queries can count them once (see queries/sql/pages/kpis.sql).
 with people as not materialized (
-    select *, 1 as sign from mart_engagement_people_daily
-    where $full or user_number in (select user_number from load_people)
+    select *, 1 as sign from new_mart_engagement_people_daily
     union all
     select *, -1 from people_before  -- empty on a full build
 ),
