@@ -183,16 +183,31 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 def define_new_events(con: duckdb.DuckDBPyConnection, load_id: str | None) -> None:
     """new_<stream>_events: the whole event tables (load_id None: a full build) or this load's
-    rows (a temp table: views take no bound parameters)."""
+    rows (a temp table: views take no bound parameters). The ledger, written before the marts,
+    tells which streams the load brought rows for: the others are not scanned (a scan of a
+    lake table costs tens of milliseconds of catalog reads even when it finds nothing)."""
+    brought = (
+        set()
+        if load_id is None
+        else {
+            f"{s}_events"
+            for (s,) in con.execute(
+                "select distinct stream from file_ledger where load_id = $load_id and rows_loaded > 0",
+                {"load_id": load_id},
+            ).fetchall()
+        }
+    )
     for table in EVENT_TABLES:
         _drop_temp(con, f"new_{table}")
         if load_id is None:
             con.execute(f"create temp view new_{table} as select * from {table}")
-        else:
+        elif table in brought:
             con.execute(
                 f"create temp table new_{table} as select * from {table} where load_id = $load_id",
                 {"load_id": load_id},
             )
+        else:
+            con.execute(f"create temp table new_{table} as select * from {table} where false")
 
 
 def define_load_people(con: duckdb.DuckDBPyConnection, load_id: str | None) -> None:
