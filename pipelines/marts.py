@@ -254,6 +254,7 @@ def define_full_build_inputs(con: duckdb.DuckDBPyConnection) -> None:
     """The relations a full build hands to the mart SQL, with no load: for a test that runs a
     mart's statement itself against a published lake (its marts exist)."""
     define_new_events(con, None)
+    con.execute(sql("mart_macros", "pipelines"))
     define_load_people(con, None)
     define_people_before(con, None)
     define_people_now(con, None)
@@ -276,15 +277,18 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str
             {"tracked": tracked},
         )
     define_new_events(con, None if full else load_id)
+    con.execute(sql("mart_macros", "pipelines"))
     con.execute(sql("number_users", "pipelines"))
     define_load_people(con, None if full else load_id)
     days = {} if full else _days_brought(con, settings)
+    brought = sorted(set().union(*days.values()))
+    offset = fixed_utc_offset_us(con, settings, None if full else (brought[0], brought[-1]) if brought else None)
     if not full:  # before the people mart folds this load in
         define_people_before(con, load_id)
     for mart in BUILD_ORDER:
         select = mart.select
         if full:
-            params = _params(settings, tracked, True, [])
+            params = _params(settings, tracked, True, [], offset)
             con.execute(f"create or replace table {mart.name} as {select}", _used(params, select))
             if mart.name == PEOPLE_MART:
                 define_people_before(con, None)
@@ -295,7 +299,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str
         mart_days = sorted(set().union(*(days[t] for t in source_tables(mart))))
         if not mart_days:
             continue
-        params = _used(_params(settings, tracked, False, mart_days), select)
+        params = _used(_params(settings, tracked, False, mart_days, offset), select)
         if mart.name == PEOPLE_MART:  # its rows of the load's people feed the marts of people
             con.execute(f"create or replace temp table people_delta as {select}", params)
             _fold(con, mart, "from people_delta", {}, mart_days)
@@ -330,11 +334,39 @@ def _days_brought(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[st
     }  # fmt: skip
 
 
-def _params(settings: Settings, tracked: list[str], full: bool, days: list[dt.date]) -> dict[str, Any]:
+def fixed_utc_offset_us(
+    con: duckdb.DuckDBPyConnection, settings: Settings, days: tuple[dt.date, dt.date] | None
+) -> int | None:
+    """The campaign timezone's UTC offset in microseconds if it is the same at every quarter
+    hour over the rows a build reads (every event on a full build, days None; the days from
+    first to last of an incremental one), for the marts' campaign_day (pipelines/sql/mart_macros.sql);
+    None when it changes there (daylight saving time) or there is nothing to read. Offsets and
+    their changes fall on quarter hours in every zone."""
+    if days is None:
+        bounds = " union all ".join(f"select min(event_at) as lo, max(event_at) as hi from {t}" for t in EVENT_TABLES)
+        (lo, hi) = con.sql(f"select min(lo), max(hi) from ({bounds})").fetchall()[0]
+    else:
+        lo = dt.datetime.combine(days[0], dt.time(), settings.tz) - dt.timedelta(days=1)
+        hi = dt.datetime.combine(days[1], dt.time(), settings.tz) + dt.timedelta(days=2)
+    if lo is None:
+        return None
+    offsets = con.execute(
+        "select distinct epoch_us(timezone($tz, t)) - epoch_us(t) "
+        "from generate_series(date_trunc('hour', $lo::timestamptz), $hi::timestamptz + interval 1 hour, "
+        "interval 15 minute) as g(t)",
+        {"tz": settings.timezone, "lo": lo, "hi": hi},
+    ).fetchall()
+    return offsets[0][0] if len(offsets) == 1 else None
+
+
+def _params(
+    settings: Settings, tracked: list[str], full: bool, days: list[dt.date], utc_offset_us: int | None
+) -> dict[str, Any]:
     tz = settings.tz
     first, last = (days[0], days[-1]) if days else (dt.date(1970, 1, 1), dt.date(1970, 1, 1))
     return {
         "tz": settings.timezone,
+        "utc_offset_us": utc_offset_us,
         "tracked": tracked,
         "full": full,
         "days": days,

@@ -8,16 +8,19 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 import pipelines.marts as marts
 from core.datadir import DataDir
+from core.settings import Settings
 from core.sqlfiles import mart_names, sql
 from pipelines.demo_data import DemoSpec, write_demo_data
-from pipelines.marts import MARTS, Mart, MartDeclarationError, build_order, merge
+from pipelines.marts import MARTS, Mart, MartDeclarationError, build_order, fixed_utc_offset_us, merge
+from pipelines.refresh import refresh as refresh_with
 from queries.warehouse import published
 from tests.conftest import define_load_tables
-from tests.test_refresh import SETTINGS, count, refresh, view, write_file
+from tests.test_refresh import NOW, SETTINGS, count, refresh, view, write_file
 
 END = dt.date(2026, 11, 24)
 
@@ -28,6 +31,7 @@ def full_build_params() -> dict:
         "tz": SETTINGS.timezone,
         "tracked": sorted(SETTINGS.tracked_hashtags),
         "full": True,
+        "utc_offset_us": None,  # ICU's conversion: the lake's marts were built with the offset
         "days": [],
         "from_utc": epoch,
         "to_utc": epoch,
@@ -212,3 +216,29 @@ def test_a_load_of_one_stream_leaves_the_marts_of_the_others_as_they_were(tmp_pa
     assert {"mart_engagement_daily", "mart_totals_daily", "mart_engagement_people_daily"} <= changed
     assert not changed & {"mart_referral_daily", "mart_safety_daily"}
     assert differences_from_a_whole_build(d) == {m.name: 0 for m in MARTS}
+
+
+# --- the campaign day ----------------------------------------------------------------------
+
+
+def test_the_marts_use_a_fixed_utc_offset_only_where_the_zone_keeps_one() -> None:
+    con = duckdb.connect()
+    paris = Settings(timezone="Europe/Paris")
+    assert fixed_utc_offset_us(con, SETTINGS, (dt.date(2026, 10, 1), dt.date(2026, 11, 30))) == 7 * 3_600_000_000
+    assert fixed_utc_offset_us(con, paris, (dt.date(2026, 11, 1), dt.date(2026, 11, 30))) == 3_600_000_000
+    assert fixed_utc_offset_us(con, paris, (dt.date(2026, 10, 20), dt.date(2026, 10, 30))) is None  # DST ends 25 Oct
+
+
+def test_a_zone_with_daylight_saving_time_gives_each_event_its_own_day(tmp_path: Path) -> None:
+    paris = Settings(timezone="Europe/Paris")
+    d = DataDir(tmp_path / "d").ensure()
+    # 00:30 on 25 October in summer time (UTC+2), 23:30 on 25 October in winter time (UTC+1):
+    # one offset for both puts one of them on the wrong day.
+    write_file(d, "engagement/a.csv", [view(1, event_time="2026-10-24T22:30:00Z")])
+    assert "marts_full_s" in refresh_with(paris, d, settle_seconds=0, now=NOW).timings
+    write_file(d, "engagement/b.csv", [view(2, event_time="2026-10-25T22:30:00Z")])
+    assert "marts_incremental_s" in refresh_with(paris, d, settle_seconds=0, now=NOW).timings
+    days = "select day::varchar, sum(count_events)::int from {} group by 1 order by 1"
+    assert count(d, days.format("mart_engagement_daily")) == [("2026-10-25", 2)]
+    assert count(d, days.format("mart_activity_hourly")) == [("2026-10-25", 2)]
+    assert count(d, "select hour from mart_activity_hourly order by hour") == [(0,), (23,)]

@@ -11,8 +11,8 @@ with events as (
 )
 select
     stream,
-    timezone($tz, event_at)::date as day,
-    hour(timezone($tz, event_at)) as hour,
+    campaign_day(event_at, $tz, $utc_offset_us) as day,
+    campaign_hour(event_at, $tz, $utc_offset_us) as hour,
     count(*) as count_events
 from events
 group by all

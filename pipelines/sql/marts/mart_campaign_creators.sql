@@ -3,7 +3,7 @@
 -- period read a few thousand rows, not every event. No page lists a creator.
 -- Grain: one row per campaign-timezone day × province × age_band × language × creator_id.
 select
-    timezone($tz, event_at)::date as day,
+    campaign_day(event_at, $tz, $utc_offset_us) as day,
     province,
     age_band,
     language,

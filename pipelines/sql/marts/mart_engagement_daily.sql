@@ -4,7 +4,7 @@
 -- × surface × partner_id × is_campaign (the video carries a tracked hashtag).
 -- Distinct users (reach) are counted from engagement_events: they do not add up across rows.
 select
-    timezone($tz, event_at)::date as day,
+    campaign_day(event_at, $tz, $utc_offset_us) as day,
     province,
     age_band,
     language,

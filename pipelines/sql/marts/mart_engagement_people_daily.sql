@@ -7,7 +7,7 @@
 -- pipelines/sql/schema.sql): no hashing of 128-bit keys, one bit per person. A user number
 -- is no user id: nothing maps it back outside the warehouse, and no page lists it.
 select
-    timezone($tz, e.event_at)::date as day,
+    campaign_day(e.event_at, $tz, $utc_offset_us) as day,
     e.province,
     e.age_band,
     e.language,

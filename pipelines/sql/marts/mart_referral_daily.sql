@@ -5,7 +5,7 @@
 -- Grain: one row per campaign-timezone day × province × age_band × language × partner_id
 -- × entry_point × channel × stage.
 select
-    timezone($tz, event_at)::date as day,
+    campaign_day(event_at, $tz, $utc_offset_us) as day,
     province,
     age_band,
     language,
@@ -16,5 +16,5 @@ select
     count(*) as count_events,
     count(distinct user_key) as count_users
 from referral_events
-where $full or (event_at >= $from_utc and event_at < $to_utc and list_contains($days, timezone($tz, event_at)::date))
+where $full or (event_at >= $from_utc and event_at < $to_utc and list_contains($days, campaign_day(event_at, $tz, $utc_offset_us)))
 group by all

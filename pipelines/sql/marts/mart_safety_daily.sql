@@ -3,7 +3,7 @@
 -- Grain: one row per campaign-timezone day × province × age_band × language × action
 -- × target_type × policy × detection.
 select
-    timezone($tz, event_at)::date as day,
+    campaign_day(event_at, $tz, $utc_offset_us) as day,
     province,
     age_band,
     language,

@@ -5,7 +5,7 @@
 -- counted or not (as the three daily marts have them).
 -- Grain: one row per campaign-timezone day × province × age_band × language.
 with counted as (
-    select timezone($tz, event_at)::date as day, province, age_band, language,
+    select campaign_day(event_at, $tz, $utc_offset_us) as day, province, age_band, language,
            count(*) filter (where is_campaign and event_type = 'view') as count_views,
            count(*) filter (where is_campaign and event_type = 'post') as count_campaign_posts,
            count(*) filter (where event_type = 'hub_visit') as count_hub_visits,
@@ -14,12 +14,12 @@ with counted as (
     from new_engagement_events
     group by all
     union all
-    select timezone($tz, event_at)::date, province, age_band, language, 0, 0, 0,
+    select campaign_day(event_at, $tz, $utc_offset_us), province, age_band, language, 0, 0, 0,
            count(*) filter (where stage = 'clicked'), 0
     from new_referral_events
     group by all
     union all
-    select timezone($tz, event_at)::date, province, age_band, language, 0, 0, 0, 0,
+    select campaign_day(event_at, $tz, $utc_offset_us), province, age_band, language, 0, 0, 0, 0,
            count(*) filter (where action = 'report')
     from new_safety_events
     group by all
