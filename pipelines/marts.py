@@ -382,27 +382,41 @@ def _used(params: dict[str, Any], select: str) -> dict[str, Any]:
 
 
 def _fold(con: duckdb.DuckDBPyConnection, mart: Mart, select: str, params: dict[str, Any], days: list) -> None:
+    """Fold the load into the mart. The statements that look for the mart's rows name the range of
+    days they can be on, so the mart's row groups of other days (it is ordered by day) are
+    skipped: a load of today's events reads today's rows, not the campaign's."""
     kind = mart.fold.kind
-    if kind == "merge":
-        con.execute(_merge_statement(mart, select), params)
-    elif kind == "difference_people":
+    span = {"first_day": days[0], "last_day": days[-1]}
+    if kind == "merge":  # its rows come from the load's own events: on the days they brought
+        con.execute(_merge_statement(mart, select), {**params, **span})
+    elif kind == "difference_people":  # its rows are on any day of the load's people
         # DuckLake's MERGE takes one UPDATE or DELETE action: add, then drop the rows at 0
         con.execute(f"create or replace temp table mart_delta as {select}", params)
-        con.execute(_merge_statement(mart, "from mart_delta"))
+        first, last = con.sql("select min(day), max(day) from mart_delta").fetchall()[0]
+        if first is not None:
+            span = {"first_day": first, "last_day": last}
+            con.execute(_merge_statement(mart, "from mart_delta"), span)
+            zero = " or ".join(f"{c} = 0" for c in mart.fold.add)
+            con.execute(f"delete from {mart.name} where day between $first_day and $last_day and ({zero})", span)
         con.execute("drop table mart_delta")
-        con.execute(f"delete from {mart.name} where {' or '.join(f'{c} = 0' for c in mart.fold.add)}")
     elif kind == "rebuild_people":
         con.execute(f"delete from {mart.name} where user_number in (select user_number from load_people)")
         con.execute(f"insert into {mart.name} by name {select}", params)
     else:  # rebuild_days
-        con.execute(f"delete from {mart.name} where list_contains($days, day)", {"days": days})
+        con.execute(
+            f"delete from {mart.name} where day between $first_day and $last_day and list_contains($days, day)",
+            {"days": days, **span},
+        )
         con.execute(f"insert into {mart.name} by name {select}", params)
 
 
 def _merge_statement(mart: Mart, select: str) -> str:
     """One MERGE of the rows `select` gives into the mart: `add` columns add up, `or` columns
-    or together on the rows of the same grain; the others are inserted."""
+    or together on the rows of the same grain; the others are inserted. A mart by day matches
+    only its rows from $first_day to $last_day (those of the rows merged)."""
     same_key = " and ".join(f"m.{k} is not distinct from d.{k}" for k in mart.grain)
+    if "day" in mart.grain:
+        same_key += " and m.day between $first_day and $last_day"
     sets = ", ".join(
         f"{c} = coalesce(m.{c} + d.{c}, m.{c}, d.{c})" if how == "add" else f"{c} = m.{c} or d.{c}"
         for c, how in mart.fold.combine.items()
