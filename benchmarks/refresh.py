@@ -38,25 +38,38 @@ INCREMENT_ROWS = 10_000
 BENCH_KEY = "benchmark-key-0123456789abcdef0123456789"
 
 
-def write_engagement_files(n_rows: int, paths: list[Path], seed: int = 1) -> None:
-    """About n_rows realistic engagement rows, generated once, written in each path's format."""
-    import polars as pl
-
+def _engagement_rows(n_rows: int, seed: int, people_of: int | None = None) -> tuple[Any, Any]:
+    """(rows, calendar): about n_rows realistic engagement rows over 60 days, in landing order,
+    with `t` (epoch seconds) kept; the people of a base file of people_of rows (seed 1) if given."""
     from pipelines import demo_data as demo
 
     settings = Settings()
     scale = n_rows / demo.ENGAGEMENT_PER_SCALE
     cal = demo._Calendar(demo.DemoSpec(60, scale, seed, END), settings)
-    users = demo._Users.make(np.random.default_rng([seed, 0]), max(1_000, round(30_000 * scale)))
+    people_scale = (people_of or n_rows) / demo.ENGAGEMENT_PER_SCALE
+    users = demo._Users.make(
+        np.random.default_rng([1 if people_of else seed, 0]), max(1_000, round(30_000 * people_scale))
+    )
     rng = np.random.default_rng([seed, 1])
     df, _, _ = demo._plant(rng, demo._engagement(rng, cal, users, settings, scale), "engagement")
     table = (
         df.sort("t")
         .with_columns(demo._time_column("iso_z", settings.timezone))
         .select(
-            "event_id", "event_time", *[c for c in df.columns if not c.startswith("_") and c not in ("t", "event_id")]
+            "event_id",
+            "event_time",
+            *[c for c in df.columns if not c.startswith("_") and c not in ("t", "event_id")],
+            "t",
         )
     )
+    return table, cal
+
+
+def _write(table: Any, paths: list[Path]) -> None:
+    import polars as pl
+
+    from pipelines import demo_data as demo
+
     for path in paths:
         ext = "".join(path.suffixes).lstrip(".")
         out: pl.DataFrame = table.with_columns(demo._hashtags(ext))
@@ -66,6 +79,38 @@ def write_engagement_files(n_rows: int, paths: list[Path], seed: int = 1) -> Non
             out.write_parquet(path, compression="zstd")
         else:
             path.write_bytes(data)
+
+
+def write_engagement_files(n_rows: int, paths: list[Path], seed: int = 1) -> None:
+    """About n_rows realistic engagement rows, generated once, written in each path's format."""
+    table, _ = _engagement_rows(n_rows, seed)
+    _write(table.drop("t"), paths)
+
+
+def write_hourly_increment(base: Path, base_rows: int, path: Path, seed: int, n_rows: int = INCREMENT_ROWS) -> None:
+    """n_rows as an hourly refresh brings them on top of the base file's warehouse: the same
+    people (so most are returning ones, some in another province than before), 96% on the last
+    day, 3% late (from the 60 days before), 1% re-sent (rows of the base file again, same
+    event_id: duplicates to drop)."""
+    import polars as pl
+
+    from pipelines import demo_data as demo
+
+    pool, cal = _engagement_rows(n_rows * 150, seed, people_of=base_rows)  # its last day holds ~1/90 of it
+    rng = np.random.default_rng([seed, 2])
+    today = pool.filter(pl.col("t") >= int(cal.midnight_utc[-1]))
+    earlier = pool.filter(pl.col("t") < int(cal.midnight_utc[-1]))
+    n_late, n_resent = round(n_rows * 0.03), round(n_rows * 0.01)
+    fresh = pl.concat(
+        [
+            today.sample(min(today.height, n_rows - n_late - n_resent), seed=int(rng.integers(1 << 31))),
+            earlier.sample(n_late, seed=int(rng.integers(1 << 31))),
+        ]
+    ).sort("t")
+    fresh = fresh.drop("t").with_columns(event_id=pl.format("hourly{}-{}", pl.lit(seed), pl.int_range(pl.len())))
+    fresh = fresh.with_columns(demo._hashtags("parquet"))
+    resent = pl.read_parquet(base).sample(n_resent, seed=int(rng.integers(1 << 31)))
+    pl.concat([fresh, resent.select(fresh.columns)]).write_parquet(path, compression="zstd")
 
 
 def duckdb_bare_load(source: str, db: str) -> int:
@@ -130,10 +175,21 @@ def warehouse_mb(d: DataDir) -> float:
     return round(sum(p.stat().st_size for p in (d.root / "lake").rglob("*") if p.is_file()) / 1e6, 1)
 
 
-def incremental(d: DataDir, seed: int) -> dict[str, Any]:
-    """One new 10,000-row file refreshed on top of the warehouse in d."""
-    path = d.stream_landing("engagement") / f"increment-{seed}.parquet"
-    measured(write_engagement_files, INCREMENT_ROWS, [path], seed)
+def incremental(d: DataDir, seed: int, base_rows: int) -> dict[str, Any]:
+    """Two new 10,000-row files refreshed one after the other on top of the warehouse in d
+    (built from engagement.parquet, base_rows rows): "spread", rows of other people over the 60
+    days (the worst case: every day of every daily mart changes), then "hourly", what an hourly
+    refresh brings (write_hourly_increment)."""
+    spread = d.stream_landing("engagement") / f"increment-{seed}.parquet"
+    measured(write_engagement_files, INCREMENT_ROWS, [spread], seed)
+    out = _refreshed(d, spread)
+    hourly = d.stream_landing("engagement") / f"hourly-{seed}.parquet"
+    measured(write_hourly_increment, d.stream_landing("engagement") / "engagement.parquet", base_rows, hourly, seed)
+    out["hourly"] = _refreshed(d, hourly)
+    return out
+
+
+def _refreshed(d: DataDir, path: Path) -> dict[str, Any]:
     m = measured(our_refresh, str(d.root))
     brought = path.stat().st_size
     return {
@@ -209,7 +265,7 @@ def scaling(root: Path, rows: int, headline: dict[str, Any], headline_dir: DataD
             source = d.stream_landing("engagement") / "engagement.parquet"
             measured(write_engagement_files, n, [source])
             full_s, mb = round(measured(our_refresh, str(d.root)).seconds, 2), warehouse_mb(d)
-        inc = incremental(d, seed=2)
+        inc = incremental(d, seed=2, base_rows=n)
         points.append(
             {"rows": n, "full_load_s": full_s, "warehouse_mb": mb, "incremental": inc,
              "incremental_to_full_load": round(inc["s"] / full_s, 3),

@@ -22,6 +22,7 @@ def test_pulse_bench_runs_at_a_tiny_scale_and_writes_its_json(pulse, tmp_path) -
         assert f["ours_s"] > 0 and f["duckdb_s"] > 0 and f["polars_s"] > 0 and f["ours_peak_rss_gb"] > 0
     assert [p["rows"] for p in figures["scaling"]] == [3000]
     assert figures["scaling"][0]["incremental"]["rows"] > 9_000
+    assert figures["scaling"][0]["incremental"]["hourly"]["rows"] == 10_000
     assert set(figures["pages"]["pages"]) == {"overview", "audience", "hub", "referrals", "safety", "data-health"}
     assert "Full load" in r.out and "Scaling" in r.out and "overview" in r.out
 
@@ -49,7 +50,9 @@ def test_report_prints_every_section(tmp_path) -> None:
         "machine": {"cpus": 2, "memory_gb": 1.0, "python": "3.11", "load_average_at_start": [0.5, 0, 0]},
         "full_load": {"parquet": fmt},
         "scaling": [{"rows": 10, "full_load_s": 2.0, "warehouse_mb": 1.0,
-                     "incremental": {"s": 1.0, "refresh_call_s": 0.5, "written_mb": 0.8, "written_per_byte_brought": 4.0},
+                     "incremental": {"s": 1.0, "refresh_call_s": 0.5, "written_mb": 0.8, "written_per_byte_brought": 4.0,
+                                     "hourly": {"s": 0.9, "refresh_call_s": 0.4, "written_mb": 0.6,
+                                                "written_per_byte_brought": 3.5}},
                      "incremental_to_full_load": 0.5, "incremental_to_first": 1.0}],
         "replay_s": 0.1,
         "prefect": {"ephemeral": {"trivial_flow_s": 8.0, "pulse_refresh_nothing_new_s": 9.5, "ours_beyond_prefect_s": 1.5}},
@@ -60,6 +63,7 @@ def test_report_prints_every_section(tmp_path) -> None:
     assert "2.00x" in text and "ours beyond Prefect +1.50 s" in text and "0.500" in text
     assert "DuckLake table 1.60 s: ours 1.25x" in text and "4.0x" in text  # the lake's bare load, bytes written
     assert "1.00      0.50" in text  # the incremental run, and its refresh call alone
+    assert "0.90      0.40" in text and "3.5x" in text  # the hourly one
 
 
 def test_demo_data_benchmark_runs_at_a_tiny_scale() -> None:
