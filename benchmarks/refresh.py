@@ -87,10 +87,17 @@ def write_engagement_files(n_rows: int, paths: list[Path], seed: int = 1) -> Non
     _write(table.drop("t"), paths)
 
 
+def _recent_first(rng: np.random.Generator, t: np.ndarray, cut: int, n: int) -> np.ndarray:
+    """n row indices of t (epoch seconds before cut), the later the likelier: a late event is
+    most often hours late, sometimes days (weight halves every day back)."""
+    w = np.exp2(-(cut - t) / 86_400)
+    return rng.choice(len(t), size=n, replace=False, p=w / w.sum())
+
+
 def write_hourly_increment(base: Path, base_rows: int, path: Path, seed: int, n_rows: int = INCREMENT_ROWS) -> None:
     """n_rows as an hourly refresh brings them on top of the base file's warehouse: the same
     people (so most are returning ones, some in another province than before), 96% on the last
-    day, 3% late (from the 60 days before), 1% re-sent (rows of the base file again, same
+    day, 3% late (from the days before, the later the likelier), 1% re-sent (rows of the base file again, same
     event_id: duplicates to drop)."""
     import polars as pl
 
@@ -104,7 +111,7 @@ def write_hourly_increment(base: Path, base_rows: int, path: Path, seed: int, n_
     fresh = pl.concat(
         [
             today.sample(min(today.height, n_rows - n_late - n_resent), seed=int(rng.integers(1 << 31))),
-            earlier.sample(n_late, seed=int(rng.integers(1 << 31))),
+            earlier[_recent_first(rng, earlier["t"].to_numpy(), int(cal.midnight_utc[-1]), n_late)],
         ]
     ).sort("t")
     fresh = fresh.drop("t").with_columns(event_id=pl.format("hourly{}-{}", pl.lit(seed), pl.int_range(pl.len())))
