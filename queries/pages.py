@@ -144,8 +144,9 @@ def reach_by_segment(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) ->
 
 def _run_hub(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
     """`run`, on a snapshot without mart_hub_daily too (published before it existed; the next
-    refresh builds it): the mart is then a temp view over mart_engagement_daily on this
-    connection, with the same rows (queries/sql/pages/hub_mart_fallback.sql)."""
+    refresh that loads a file builds it): the mart is then a temp view over
+    mart_engagement_daily on this connection, with the same rows
+    (queries/sql/pages/hub_mart_fallback.sql)."""
     try:
         return run(con, name, params)
     except duckdb.CatalogException as e:
@@ -166,7 +167,7 @@ def hub_daily(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.Dat
 
 def tip_videos_by_partner(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
     names = {p.id: p.name for p in s.partners}
-    df = run(con, "tip_videos_by_partner", f.params(s))
+    df = _run_hub(con, "tip_videos_by_partner", f.params(s))
     return df.with_columns(partner=pl.col("partner_id").replace_strict(names, default=pl.col("partner_id")))
 
 

@@ -1,9 +1,9 @@
-"""The Digital Wellness Hub page's figures (queries/sql/pages/hub_totals.sql, hub_daily.sql) for
-every period and segment filter equal a computation straight from engagement_events: its counts
-of each Hub event type, the watch time of tip-video views (exact up to 2^53 ms) and its daily
-counts; also on a
-snapshot published before mart_hub_daily existed (the mart is then made from
-mart_engagement_daily, and the next refresh builds it)."""
+"""The Digital Wellness Hub page's figures (queries/sql/pages/hub_totals.sql, hub_daily.sql,
+tip_videos_by_partner.sql) for every period and segment filter equal a computation straight from
+engagement_events: its counts of each Hub event type, the watch time of tip-video views (exact
+up to 2^53 ms), its daily counts and its tip-video views per partner; also on a snapshot
+published before mart_hub_daily existed (the mart is then a view over mart_engagement_daily),
+and after the refresh that builds it."""
 
 from __future__ import annotations
 
@@ -43,8 +43,9 @@ HANDMADE = [
 ]
 
 
-def from_events(events, f: Filters) -> tuple[dict, list]:
-    """The Hub's counts (all but the distinct visitors) and its daily rows, from the events."""
+def from_events(events, f: Filters) -> tuple[dict, list, dict]:
+    """The Hub's counts (all but the distinct visitors), its daily rows and its tip-video views
+    per partner, from the events."""
     where = (
         "where timezone($tz, event_at)::date between $start and $end "
         "and (len($provinces) = 0 or list_contains($provinces, province)) "
@@ -73,7 +74,12 @@ def from_events(events, f: Filters) -> tuple[dict, list]:
         "group by all order by all",
         params,
     ).fetchall()
-    return dict(zip([*names, "count_screen_time_limits"], totals, strict=True)), daily
+    partners = events.execute(
+        "select partner_id, count(*) from engagement_events "
+        f"{where} and event_type = 'tip_video_view' and partner_id is not null group by all",
+        params,
+    ).fetchall()
+    return dict(zip([*names, "count_screen_time_limits"], totals, strict=True)), daily, dict(partners)
 
 
 def assert_hub_figures_are_the_events(d: DataDir) -> int:
@@ -84,7 +90,7 @@ def assert_hub_figures_are_the_events(d: DataDir) -> int:
             itertools.combinations_with_replacement(DAYS, 2), SEGMENT_FILTERS
         ):
             f = Filters(start, end, **segments)
-            totals, daily = from_events(events, f)
+            totals, daily, partners = from_events(events, f)
             got = q.hub_totals(con, SETTINGS, f)
             watch = totals.pop("sum_tip_video_watch_time_ms")
             assert {k: got[k] for k in totals} == totals, f
@@ -95,6 +101,8 @@ def assert_hub_figures_are_the_events(d: DataDir) -> int:
             shown = q.hub_daily(con, SETTINGS, f)
             assert [r for r in shown.iter_rows() if r[2]] == daily, f
             assert shown.height == ((end - start).days + 1) * 4, f  # every day and type, 0 where none
+            tips = q.tip_videos_by_partner(con, SETTINGS, f)
+            assert dict(tips.select("partner_id", "count_tip_video_views").iter_rows()) == partners, f
             busy += bool(daily)
     return busy
 

@@ -1,8 +1,8 @@
 -- One row: Digital Wellness Hub figures for the filtered period. Visitors are distinct
 -- people, exact, as on the Overview (queries/sql/pages/kpis.sql): mart_people_returns, less
 -- the surplus of the people seen in several segments (mart_people_movers); the rest are
--- counts from mart_hub_daily (a row per day, segment and Hub event type), and the watch time
--- of tip-video views (views without one add nothing to it).
+-- counts from mart_hub_daily (a row per day, segment, Hub event type and partner), and the
+-- watch time of tip-video views (views without one add nothing to it).
 with returns as (
     select sum(count_people) as visitors
     from mart_people_returns
