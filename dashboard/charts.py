@@ -30,6 +30,16 @@ STREAM_COLORS = {
     "helpline_clicks": "#E4572E",  # referrals
     "reports": "#7A5C99",  # safety
 }
+# The Hub's four series on one chart: four hues (blue, orange, green, wine) that stay apart
+# with full colour vision and for protanopes and deuteranopes (ΔE00 39 at the least between two
+# of them; 18 when simulated; tests/test_dashboard_charts_browser.py checks the drawn chart);
+# Hub visits in the Overview's Hub colour, tip-video views in the same green on both charts.
+HUB_COLORS = {
+    "hub_visit": STREAM_COLORS["hub_visits"],
+    "guide_view": "#F2A541",
+    "tip_video_view": "#117733",
+    "screen_time_limit_set": "#882255",
+}
 PARTNER_PALETTE = ["#E4572E", "#1F7A6B", "#4C78A8", "#F2A541", "#7A5C99", "#5C946E"]
 STAGE_COLORS = ["#F4B393", "#E4572E", "#8C2F1B"]  # shown, tapped, contacted
 

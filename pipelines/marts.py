@@ -130,6 +130,12 @@ MARTS: tuple[Mart, ...] = (
     ),
     Mart("mart_people_movers", ("user_number",), (PEOPLE_MART,), REBUILD_PEOPLE),
     Mart(
+        "mart_hub_daily",
+        (*SEGMENT, "event_type", "partner_id"),
+        ("engagement_events",),
+        merge(add=("count_events", "sum_watch_time_ms")),
+    ),
+    Mart(
         "mart_totals_daily",
         SEGMENT,
         EVENT_TABLES,

@@ -1,6 +1,8 @@
 """Charts as a person sees them in a real Chromium at a desktop and a phone width: none
 squashed, none wider than the screen, the partial day marked (`pulse dashboard`, every
-policy page, as policy and as admin)."""
+policy page, as policy and as admin); the Hub's daily chart draws each series in a colour of
+its own, told apart with full colour vision and with the two common colour-vision deficiencies,
+in both languages."""
 
 from __future__ import annotations
 
@@ -11,8 +13,11 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, DashboardDidNotStart, running_dashboard, sign_in_form
+from core import labels
 from core.settings import Settings
 from pipelines.refresh import refresh
+from queries.pages import HUB_EVENT_TYPES
+from tests.colours import too_close
 from tests.conftest import REPO
 from tests.dashboard_fixtures import ACCOUNTS, add_accounts, build, eng
 from tests.test_refresh import write_file
@@ -127,4 +132,49 @@ def test_charts_fit_the_screen_and_are_never_squashed(
             if "so far" not in views["texts"] or "Launch" not in views["texts"]:
                 problems.append(f"overview: the Views chart marks no partial day or no launch: {views['texts']}")
     context.close()
+    assert problems == [], "\n".join(problems)
+
+
+# The series of a time chart as drawn: each solid line's series (its tooltip's `name`) and
+# stroke, and each legend entry's label and swatch.
+SERIES_COLOURS = """(title) => {
+  const chart = [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]
+    .find(c => c.querySelector('g.role-title text')?.textContent === title);
+  if (!chart) return null;
+  const lines = [...chart.querySelectorAll('path[aria-roledescription="line mark"]')]
+    .filter(p => !p.getAttribute('stroke-dasharray'))
+    .map(p => [(p.getAttribute('aria-label').match(/name: ([^;]*);/) || [])[1], p.getAttribute('stroke')]);
+  const swatches = [...chart.querySelectorAll('g.role-legend-symbol path')].map(p => p.getAttribute('stroke'));
+  const names = [...chart.querySelectorAll('g.role-legend-label text')].map(t => t.textContent);
+  return {lines, legend: names.map((n, i) => [n, swatches[i]])};
+}"""
+# ΔE00 (CIEDE2000) every two series must keep between them: thin lines on white look closer
+# than the colours side by side, so well past "noticeable" (about 2) to "different colours".
+MARGINS = {"full colour vision": 30, "protanopia": 15, "deuteranopia": 15}
+
+
+@pytest.mark.parametrize("lang", ["en", "km"])
+def test_the_hub_chart_draws_each_series_in_a_clearly_distinct_colour(server: str, browser, lang: str) -> None:
+    token = labels.use(lang)
+    try:
+        title = labels.gettext("Hub use per day")
+        names = {labels.label("event_type", t) for t in HUB_EVENT_TYPES}
+    finally:
+        labels.reset(token)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server}/hub?lang={lang}")
+    idle(page)
+    sign_in_form(page, "policy-test", ACCOUNTS["policy-test"][2])
+    idle(page)
+    page.wait_for_function(f"({SERIES_COLOURS})({title!r}) && ({SERIES_COLOURS})({title!r}).lines.length >= 4")
+    drawn = page.evaluate(SERIES_COLOURS, title)
+    context.close()
+    by_line: dict[str, set[str]] = {}
+    for name, stroke in drawn["lines"]:
+        by_line.setdefault(name, set()).add(stroke.upper())
+    legend = {name: stroke.upper() for name, stroke in drawn["legend"]}
+    assert set(by_line) == set(legend) == names, drawn
+    assert by_line == {name: {colour} for name, colour in legend.items()}, drawn  # the legend tells the line
+    problems = too_close(legend, MARGINS)
     assert problems == [], "\n".join(problems)

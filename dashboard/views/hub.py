@@ -73,12 +73,7 @@ else:
             _("Hub use per day"),
             _("Hub actions per day"),
             labels=words,
-            colors={
-                "hub_visit": "#4C78A8",
-                "guide_view": "#F2A541",
-                "tip_video_view": "#1F7A6B",
-                "screen_time_limit_set": "#7A5C99",
-            },
+            colors=charts.HUB_COLORS,
             events=charts.campaign_days(s.launch, s.end, s.campaign.events, _("Launch"), _("Campaign end"))
             + alert_days({"hub_visitors"}, f),
             today=s.today(),
@@ -112,7 +107,7 @@ else:
             "count_tip_video_views",
             _("Tip-video views by partner"),
             _("Views"),
-            color="#1F7A6B",
+            color=charts.HUB_COLORS["tip_video_view"],
             text="text",
             why={f"<{n}": _("Fewer than {n}: not shown, so that no one can be singled out").format(n=n)},
             label_title=_("Partner"),

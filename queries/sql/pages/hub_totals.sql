@@ -1,8 +1,8 @@
 -- One row: Digital Wellness Hub figures for the filtered period. Visitors are distinct
 -- people, exact, as on the Overview (queries/sql/pages/kpis.sql): mart_people_returns, less
 -- the surplus of the people seen in several segments (mart_people_movers); the rest are
--- counts from mart_engagement_daily, and the watch time of tip-video views (views without
--- one add nothing to it).
+-- counts from mart_hub_daily (a row per day, segment, Hub event type and partner), and the
+-- watch time of tip-video views (views without one add nothing to it).
 with returns as (
     select sum(count_people) as visitors
     from mart_people_returns
@@ -24,9 +24,8 @@ hub as (
         sum(count_events) filter (where event_type = 'tip_video_view') as tip_video_views,
         sum(sum_watch_time_ms) filter (where event_type = 'tip_video_view') as tip_video_watch_time_ms,
         sum(count_events) filter (where event_type = 'screen_time_limit_set') as screen_time_limits
-    from mart_engagement_daily
+    from mart_hub_daily
     where day between $start and $end
-      and event_type in ('hub_visit', 'guide_view', 'tip_video_view', 'screen_time_limit_set')
       and keep(province, age_band, language, $provinces, $age_bands, $languages)
 )
 select

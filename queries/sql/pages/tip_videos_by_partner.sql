@@ -1,6 +1,6 @@
--- Grain: one row per partner organisation: views of the tip videos made with it.
+-- Grain: one row per partner organisation: views of the tip videos made with it (mart_hub_daily).
 select partner_id, sum(count_events)::bigint as count_tip_video_views
-from mart_engagement_daily
+from mart_hub_daily
 where day between $start and $end and event_type = 'tip_video_view' and partner_id is not null
   and keep(province, age_band, language, $provinces, $age_bands, $languages)
 group by partner_id
