@@ -11,6 +11,7 @@ import threading
 import duckdb
 from filelock import FileLock, Timeout
 
+from core import reasons
 from core import reference as ref
 from core.datadir import DataDir
 from core.errors import PulseError
@@ -50,11 +51,14 @@ def refresh_lock(d: DataDir, wait_seconds: float) -> FileLock:
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """The lake's tables (pipelines/sql/schema.sql), macros and the province lookup, on con."""
+    """The lake's tables (pipelines/sql/schema.sql), macros, the province lookup and the
+    declared rejection reasons (core/reasons.py, for stage_quarantine.sql), on con."""
     con.execute(sql("schema", "pipelines"))
     con.execute(sql("macros", "pipelines"))
     con.execute("create or replace temp table province_lookup (key varchar, code varchar)")
     con.executemany("insert into province_lookup values (?, ?)", ref.province_keys())
+    con.execute("create or replace temp table rejection_reasons (code varchar, field varchar, template varchar)")
+    con.executemany("insert into rejection_reasons values (?, ?, ?)", reasons.rows())
 
 
 def check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:
