@@ -109,3 +109,8 @@ def rows() -> list[tuple[str, str, str]]:
     """(code, field, English template) of every reason, for the `rejection_reasons` table the
     staging SQL renders the stored text from: the template is `text()` with its placeholders kept."""
     return [(r.code, r.field, r.text(**{p: "{" + p + "}" for p in PLACEHOLDERS})) for r in REASONS]
+
+
+def naming(placeholder: str) -> list[str]:
+    """The codes whose detail names `{placeholder}` (the Data health page reads those values back)."""
+    return [r.code for r in REASONS if r.detail and "{" + placeholder + "}" in r.detail]
