@@ -58,9 +58,7 @@ REASONS: Final[tuple[Reason, ...]] = (
     Reason("event_time.before_earliest", "event_time", N_("before validation.earliest"), "{earliest}"),
     Reason("event_time.future", "event_time", N_("more than 1 day in the future")),
     Reason("user_id.missing", "user_id", _MISSING),
-    Reason(
-        "user_id.missing_not_platform", "user_id", _MISSING, N_("only removal and restore may leave it empty")
-    ),
+    Reason("user_id.missing_not_platform", "user_id", _MISSING, N_("only removal and restore may leave it empty")),
     Reason("user_id.too_long", "user_id", _LONG_ID),
     Reason("province.unknown", "province", N_("not a code KH-1..KH-25 or a province name")),
     Reason("age_band.unknown", "age_band", N_("not one of 18-24, 25-34, 35-44, 45-54, 55+")),

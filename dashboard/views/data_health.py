@@ -68,14 +68,7 @@ else:
         pl.col("stream").replace_strict(labels.labels("stream"), default=pl.col("stream")).alias(STREAM),
         pl.col("field").alias(FIELD),
         pl.Series(
-            REASON,
-            [
-                reason_words(*row)
-                for row in zip(
-                    q["code"].to_list(), q["reason"].to_list(), q["event_type"].to_list(), q["action"].to_list()
-                )
-            ],
-            dtype=pl.String,
+            REASON, [reason_words(*row) for row in q.select("code", "reason", "event_type", "action").iter_rows()]
         ),
         pl.col("file_path").alias(FILE),
         pl.col("count_rows").alias(ROWS),
