@@ -152,7 +152,9 @@ def test_a_lake_from_before_the_codes_is_read_and_gains_them(tmp_path: Path) -> 
     write_file(d, "engagement/new.csv", [view(2, event_id="new", video_id="")])
     result = refresh(d)
     assert dict(result.streams["engagement"].by_reason) == {"video_id: missing": 1}
-    assert count(d, "select row_json ->> 'event_id', code, codes, reason from quarantine_rows order by line") == [
+    assert count(
+        d, "select row_json ->> 'event_id', code, codes, reason from quarantine_rows order by file_path desc"
+    ) == [
         ("old", None, None, "event_type: unknown value"),
         ("new", "video_id.missing", ["video_id.missing"], "video_id: missing (required for view)"),
     ]

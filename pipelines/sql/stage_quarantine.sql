@@ -2,7 +2,7 @@
 -- each was (file, line), its first failing field and reason, every reason (code and English text),
 -- and its values as JSON with user_id replaced by its keyed hash.
 -- Grain: one row per rejected landing row.
--- Reads `rejected` (_line, codes, user_hex, typed: the row's typed values as JSON; see
+-- Reads `rejected` (_line, codes, user_hex, typed: some of the row's typed values as JSON; see
 -- stage_rejected.sql), `rejected_rows` (the chunk's rows of those lines) and `rejection_reasons`
 -- (core/reasons.py: code, field, template; pipelines/lake_write.py prepare). A template's
 -- placeholders are core.reasons.PLACEHOLDERS: {earliest} is $earliest (validation.earliest),
