@@ -49,7 +49,9 @@ STREAM, FIELD, REASON, FILE, ROWS, FIRST_LINE = (
 
 
 def reason_words(code: str | None, stored: str, event_type: str | None, action: str | None) -> str:
-    """The reason by its code in the reader's language; a row stored before codes: its English text."""
+    """The reason by its code in the reader's language; a row stored before codes: its English text.
+    `{earliest}` reads validation.earliest as configured now (the stored English text keeps the
+    day in force when the row was rejected)."""
     words = labels.rejection_reason(
         code,
         earliest=labels.digits(s.validation.earliest.isoformat()),
