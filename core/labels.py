@@ -10,6 +10,8 @@ text), for the dashboard and the command line alike.
 - `use(lang)` picks the catalog of `locale/<lang>/LC_MESSAGES/messages.mo` for the current
   context (thread or task); English needs no file: NullTranslations returns the source
   text, and so does any message a catalog lacks (a visible English fallback, never blank).
+- `rejection_reason(code, **values)` is why a row was rejected (core/reasons.py declares the
+  codes and their English words, marked with `N_()`).
 - `campaign_time()` writes an instant in campaign time with the zone's name ("1 Dec 2026,
   14:05 ICT"); `zone_place()` names the zone for axis titles ("Cambodia time").
 
@@ -25,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from core import reasons as rejections
 from core import reference as ref
 
 DOMAIN = "messages"
@@ -270,6 +273,19 @@ def label(kind: str, code: str | int | None) -> str:
 def labels(kind: str) -> dict[str | int, str]:
     """Every code of a kind with its word, in the current language (for Polars `replace`)."""
     return {code: gettext(word) for code, word in LABELS[kind].items()}
+
+
+def rejection_reason(code: str | None, **values: str) -> str | None:
+    """Why a row was rejected, by its code (core/reasons.py), in the current language: its
+    message, and its detail in parentheses with the row's values filled in ("missing (required
+    for view)"). None for a code that is not declared (a row stored before codes: show its text)."""
+    reason = rejections.BY_CODE.get(code) if code is not None else None
+    if reason is None:
+        return None
+    message = gettext(reason.message)
+    if reason.detail is None:
+        return message
+    return f"{message} ({gettext(reason.detail).format(**{p: values.get(p, '') for p in rejections.PLACEHOLDERS})})"
 
 
 # --- time ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import threading
 import duckdb
 from filelock import FileLock, Timeout
 
+from core import reasons
 from core import reference as ref
 from core.datadir import DataDir
 from core.errors import PulseError
@@ -55,7 +56,8 @@ LAKE_OPTIONS = {"parquet_compression": "zstd"}
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """The lake's options, tables (pipelines/sql/schema.sql), macros and the province lookup, on con."""
+    """The lake's options, tables (pipelines/sql/schema.sql), macros, the province lookup and the
+    declared rejection reasons (core/reasons.py, for stage_quarantine.sql), on con."""
     (alias,) = con.sql("select current_database()").fetchall()[0]
     have = dict(con.sql(f"select option_name, value from {alias}.options()").fetchall())
     for name, value in LAKE_OPTIONS.items():
@@ -65,6 +67,8 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("macros", "pipelines"))
     con.execute("create or replace temp table province_lookup (key varchar, code varchar)")
     con.executemany("insert into province_lookup values (?, ?)", ref.province_keys())
+    con.execute("create or replace temp table rejection_reasons (code varchar, field varchar, template varchar)")
+    con.executemany("insert into rejection_reasons values (?, ?, ?)", reasons.rows())
 
 
 def check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -17,6 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from core import reasons
 from core import reference as ref
 from core.datadir import DataDir
 from core.lake import connect_lake
@@ -48,6 +50,8 @@ CHUNK_ROWS = 1_000_000  # rows validated at a time: bounds memory on a big file
 FLUSH_ROWS = 1_000_000
 
 
+# The columns of each stream's events as the lake stores them (staging keeps user_key a UHUGEINT:
+# stage_events.sql stores it as a UUID).
 EVENT_COLUMNS = {
     "engagement": "event_id, event_at, user_key, province, age_band, language, event_type, video_id, "
     "creator_id, hashtags, surface, watch_time_ms, partner_id, is_campaign",
@@ -206,11 +210,17 @@ def _load_into(
     return True
 
 
-# DuckDB writes a UHUGEINT to Parquet as a DOUBLE: in the lake, the 128-bit user_key would
-# keep only its top 53 bits (distinct people merge). The lake stores it as a UUID (16 bytes);
-# staging keeps the UHUGEINT that landing_rows.sql joins from the two halves.
-# (lpad(hex()) gives format('{:032x}')'s text at a third of its cost: 0.7 s against 2.3 s a million rows.)
-STORED_USER_KEY = "lpad(hex(user_key), 32, '0')::uuid as user_key"
+def stream_sql(name: str, stream: str) -> str:
+    """The statement of pipelines/sql/<name>.sql for one stream: its `{stream}` is the stream's
+    name, one of ref.STREAMS (an identifier from a fixed set, never from data)."""
+    if stream not in ref.STREAMS:
+        raise ValueError(f"not a stream: {stream!r}")
+    return sql(name, "pipelines").replace("{stream}", stream)
+
+
+def _filled(name: str, **parts: str) -> str:
+    """pipelines/sql/<name>.sql with its `{part}`s replaced (in one pass) by fixed SQL texts."""
+    return re.sub(r"\{(\w+)\}", lambda m: parts[m.group(1)], sql(name, "pipelines"))
 
 
 def _stage_file(
@@ -276,8 +286,7 @@ class _Pending:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.rows = dict.fromkeys(ref.STREAMS, 0)  # rows read into each stream's pending tables
-        for table in (*(f"{s}_events" for s in ref.STREAMS), "quarantine_rows"):
-            con.execute(f"create or replace temp table pending_{table} as from {table} limit 0")
+        con.execute(sql("stage_pending", "pipelines"))
 
     def added(self, stream: str, rows: int) -> None:
         self.rows[stream] += rows
@@ -286,25 +295,20 @@ class _Pending:
 
     def flush(self) -> None:
         for stream in (s for s, n in self.rows.items() if n):
-            table, pending = f"{stream}_events", f"temp.main.pending_{stream}_events"
-            self.con.execute(
-                f"delete from {pending} where event_id in "
-                f"(select e.event_id from {table} as e semi join {pending} as p on p.event_id = e.event_id)"
-            )
-            self.con.execute(f"insert into {table} by name from {pending}")
-            self.con.execute(f"delete from {pending}")
+            self.con.execute(stream_sql("stage_flush_events", stream))
         if any(self.rows.values()):
-            self.con.execute("insert into quarantine_rows by name from temp.main.pending_quarantine_rows")
-            self.con.execute("delete from temp.main.pending_quarantine_rows")
+            self.con.execute(sql("stage_flush_quarantine", "pipelines"))
         self.rows = dict.fromkeys(ref.STREAMS, 0)
 
     def unload(self, stream: str, params: dict[str, str]) -> None:
         """Take one file's rows of this load out again, pending or already flushed. Not a
         transaction around the file: DuckDB keeps a transaction's appends in memory, and files
         can be large."""
+        if stream not in ref.STREAMS:
+            raise ValueError(f"not a stream: {stream!r}")
         for table in (f"{stream}_events", "quarantine_rows"):
             for where in (f"temp.main.pending_{table}", table):
-                self.con.execute(f"delete from {where} where load_id = $load_id and file_sha256 = $sha", params)
+                self.con.execute(_filled("stage_unload", table=where), params)
 
 
 def _stage_chunk(
@@ -323,55 +327,41 @@ def _stage_chunk(
     con.register("file_rows", rows)
     con.register("keyed_ids", keyed_user_ids(rows, key))
     try:
-        con.execute(
-            "create or replace temp table checked as "
-            f"with landing_rows as ({sql('landing_rows', 'pipelines')}) "
-            f"select _line, reasons, {EVENT_COLUMNS[f.stream]} from ({sql(f'validate_{f.stream}', 'pipelines')})",
-            validation_params(settings, f.stream, now),
+        checked = _filled(
+            "stage_checked",
+            landing_rows=sql("landing_rows", "pipelines"),
+            validate=sql(f"validate_{f.stream}", "pipelines"),
+            columns=EVENT_COLUMNS[f.stream],
         )
+        con.execute(checked, validation_params(settings, f.stream, now))
     finally:
         con.unregister("file_rows")
         con.unregister("keyed_ids")
     # Rejected rows keep their values, with user_id replaced by its hash. They are few:
     # Polars picks them out of the chunk, so DuckDB does not scan the whole chunk again.
-    bad = con.sql(
-        "select _line, reasons, format('{:032x}', user_key) as user_hex from checked where len(reasons) > 0"
-    ).pl()
+    bad = con.sql(sql("stage_rejected", "pipelines")).pl()
     if bad.height:
         con.register("rejected_rows", rows.filter(pl.col("_line").is_in(bad["_line"].implode())))
         con.register("rejected", bad)
         try:
             con.execute(
                 sql("stage_quarantine", "pipelines"),
-                {"sha": sha, "load_id": snapshot_id, "stream": f.stream, "path": f.rel},
+                {
+                    "sha": sha,
+                    "load_id": snapshot_id,
+                    "stream": f.stream,
+                    "path": f.rel,
+                    "earliest": settings.validation.earliest.isoformat(),
+                },
             )
         finally:
             con.unregister("rejected_rows")
             con.unregister("rejected")
-    # Which valid rows are not new: ids already staged by this load (the hash table is built on
-    # the chunk), and every sighting but the first of an id repeated in the chunk. A small table
-    # and anti joins: cheaper than a window over the whole chunk.
-    con.execute(
-        "create or replace temp table repeated as select event_id, min(_line) as first_line from checked "
-        "where len(reasons) = 0 group by event_id having count(*) > 1"
-    )
-    con.execute(
-        f"""
-        insert into temp.main.pending_{f.stream}_events by name
-        select {_stored_columns(f.stream)}, $load_id as load_id, $sha as file_sha256
-        from checked as c
-        anti join temp.main.pending_{f.stream}_events as p on p.event_id = c.event_id
-        anti join repeated as r on r.event_id = c.event_id and r.first_line <> c._line
-        where len(c.reasons) = 0
-        """,
-        {"load_id": snapshot_id, "sha": sha},
-    )
-    return con.sql("select count(*), count(*) filter (where len(reasons) > 0) from checked").fetchall()[0]
-
-
-def _stored_columns(stream: str) -> str:
-    """The event columns as the lake stores them (user_key as a UUID)."""
-    return EVENT_COLUMNS[stream].replace(" user_key,", f" {STORED_USER_KEY},", 1)
+    # Which valid rows are not new: ids already staged by this load, and every sighting but the
+    # first of an id repeated in the chunk.
+    con.execute(sql("stage_repeated", "pipelines"))
+    con.execute(stream_sql("stage_events", f.stream), {"load_id": snapshot_id, "sha": sha})
+    return con.sql(sql("stage_chunk_counts", "pipelines")).fetchall()[0]
 
 
 def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str) -> None:
@@ -379,10 +369,7 @@ def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_i
     loaded = {
         (stream, sha): n
         for stream in ref.STREAMS
-        for sha, n in con.sql(
-            f"select file_sha256, count(*) from {stream}_events where load_id = $load_id group by all",
-            params={"load_id": snapshot_id},
-        ).fetchall()
+        for sha, n in con.sql(stream_sql("stage_loaded_counts", stream), params={"load_id": snapshot_id}).fetchall()
     }
     for f in staged.files:
         if f.status == "loaded":
@@ -393,12 +380,8 @@ def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_i
         c.loaded += f.loaded
         c.duplicates += f.duplicates
         c.quarantined += f.quarantined
-    for stream, reason, n in con.execute(
-        "select stream, split_part(r, ':', 1) || ':' || split_part(r, ':', 2), count(*) "
-        "from (select stream, unnest(reasons) as r from quarantine_rows where load_id = $load_id) group by all",
-        {"load_id": snapshot_id},
-    ).fetchall():
-        staged.streams[stream].by_reason[reason.split(" (")[0]] += n
+    for stream, code, n in con.execute(sql("stage_reason_counts", "pipelines"), {"load_id": snapshot_id}).fetchall():
+        staged.streams[stream].by_reason[reasons.BY_CODE[code].summary()] += n
     con.executemany(
         "insert into file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -1,6 +1,6 @@
 """Validate: a chunk of landing rows checked against CONTRACT §2 in one SQL pass
-(pipelines/sql/validate_<stream>.sql over landing_rows.sql): the rows typed, with `reasons`
-empty for a valid row; and the contract's fields of a chunk, by name (CSV and Parquet columns,
+(pipelines/sql/validate_<stream>.sql over landing_rows.sql): the rows typed, with `codes` (of
+the reasons it breaks, core/reasons.py) empty for a valid row; and the contract's fields of a chunk, by name (CSV and Parquet columns,
 JSON keys), case-insensitively."""
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ def validation_params(settings: Settings, stream: str, now: dt.datetime) -> dict
     common = {
         "now": now,
         "earliest": dt.datetime.combine(earliest, dt.time(), settings.tz),  # 00:00 in the campaign timezone
-        "earliest_day": earliest.isoformat(),
         "age_bands": list(ref.AGE_BANDS),
     }
     if stream == "engagement":
@@ -91,8 +90,8 @@ def json_fields(
         table = con.sql(
             """
             select _line,
-                   case when not json_valid(_json) then 'row: not valid JSON'
-                        when json_type(_json) <> 'OBJECT' then 'row: not a JSON object' end as _malformed,
+                   case when not json_valid(_json) then 'row.not_json'
+                        when json_type(_json) <> 'OBJECT' then 'row.not_object' end as _malformed,
                    case when json_valid(_json) and json_type(_json) = 'OBJECT'
                         then json_extract_string(_json, $paths) end as v
             from json_lines

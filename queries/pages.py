@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from core import reasons
 from core.datadir import DataDir
 from core.reference import REFERRAL_STAGES, SAFETY_ACTIONS
 from core.settings import Settings
@@ -196,7 +197,13 @@ def safety_daily(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.
 
 
 def quarantine_by_reason(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return run(con, "quarantine_by_reason", {})
+    """One row per stream × first reason × file (pages/quarantine_by_reason.sql), with the row
+    values the declared details of the reasons name (core/reasons.py)."""
+    return run(
+        con,
+        "quarantine_by_reason",
+        {"event_type_codes": reasons.naming("event_type"), "action_codes": reasons.naming("action")},
+    )
 
 
 def unreadable_files(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -38,7 +38,29 @@ for col, (stream, v) in zip(cols, status["streams"].items(), strict=True):
             ),
         )
 
-STREAM, REASON, FILE, ROWS, FIRST_LINE = _("Stream"), _("Reason"), _("File"), _("Rows"), _("First line")
+STREAM, FIELD, REASON, FILE, ROWS, FIRST_LINE = (
+    _("Stream"),
+    _("Field"),
+    _("Reason"),
+    _("File"),
+    _("Rows"),
+    _("First line"),
+)
+
+
+def reason_words(code: str | None, stored: str, event_type: str | None, action: str | None) -> str:
+    """The reason by its code in the reader's language; a row stored before codes: its English text.
+    `{earliest}` reads validation.earliest as configured now (the stored English text keeps the
+    day in force when the row was rejected)."""
+    words = labels.rejection_reason(
+        code,
+        earliest=labels.digits(s.validation.earliest.isoformat()),
+        event_type=event_type or "",
+        action=action or "",
+    )
+    return words if words is not None else stored
+
+
 st.subheader(_("Rejected rows (quarantine)"))
 q = state.load("quarantine_by_reason", snap, None)
 if q.is_empty():
@@ -46,12 +68,15 @@ if q.is_empty():
 else:
     q = q.select(
         pl.col("stream").replace_strict(labels.labels("stream"), default=pl.col("stream")).alias(STREAM),
-        pl.col("reason").alias(REASON),
+        pl.col("field").alias(FIELD),
+        pl.Series(
+            REASON, [reason_words(*row) for row in q.select("code", "reason", "event_type", "action").iter_rows()]
+        ),
         pl.col("file_path").alias(FILE),
         pl.col("count_rows").alias(ROWS),
         pl.col("first_line").alias(FIRST_LINE),
     )
-    by_reason = q.group_by(STREAM, REASON).agg(pl.col(ROWS).sum()).sort(ROWS, descending=True)
+    by_reason = q.group_by(STREAM, FIELD, REASON).agg(pl.col(ROWS).sum()).sort(ROWS, descending=True)
     st.dataframe(by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")})
     with st.expander(_("By file")):
         st.dataframe(q, hide_index=True)

@@ -54,8 +54,8 @@ create table if not exists safety_events (
     file_sha256 varchar not null
 );
 
--- One row per rejected landing row: where it was, every reason, and its values
--- (user_id already replaced by its keyed hash).
+-- One row per rejected landing row: where it was, every reason (its code, core/reasons.py, and
+-- its English text), and its values (user_id already replaced by its keyed hash).
 create table if not exists quarantine_rows (
     load_id varchar not null,
     stream varchar not null,
@@ -63,10 +63,16 @@ create table if not exists quarantine_rows (
     file_sha256 varchar not null,
     line bigint not null,               -- 1-based as a person counts; CSV header is line 1
     field varchar not null,             -- the first failing field
-    reason varchar not null,            -- the first reason, 'field: what is wrong'
+    reason varchar not null,            -- the first reason, 'field: what is wrong (why)'
     reasons varchar[] not null,         -- every reason
-    row_json varchar not null
+    row_json varchar not null,
+    code varchar,                       -- the first reason's code; NULL on rows stored before codes
+    codes varchar[]                     -- every reason's code, as `reasons`; NULL on rows stored before codes
 );
+-- A lake made before the codes gains their columns (its old rows keep NULL: readers show
+-- their text); a no-op, and no new snapshot, once they are there.
+alter table quarantine_rows add column if not exists code varchar;
+alter table quarantine_rows add column if not exists codes varchar[];
 
 -- The ledger: every file ever processed, by content hash, written in the same publish
 -- as the rows it accounts for. Unreadable files are here too, with their reason.

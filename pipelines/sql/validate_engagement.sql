@@ -1,6 +1,6 @@
 -- Engagement landing rows, typed, with every reason a row cannot be loaded (CONTRACT §2).
 -- The shared fields arrive typed from landing_rows.sql.
--- Grain: one row per landing row; `reasons` is empty for a valid row.
+-- Grain: one row per landing row; `codes` (of its reasons, core/reasons.py) is empty for a valid row.
 -- is_campaign: the video carries a tracked hashtag; set here, and recomputed for every row
 -- when the tracked hashtags change (pipelines/marts.py build_marts).
 with hashtag_values as (  -- a handful of distinct values: parsed once each (file_rows: see landing_rows.sql)
@@ -37,25 +37,25 @@ typed as (
 select
     *,
     case when _malformed is not null then [_malformed] else reason_list(concat_ws(chr(31),
-        common_reasons(event_id, event_time_text, event_at, $now, $earliest, $earliest_day,
+        common_reasons(event_id, event_time_text, event_at, $now, $earliest,
                        province_text, province, age_band, $age_bands),
-        case when user_key is null then 'user_id: missing'
-             when user_id_length > 256 then 'user_id: longer than 256 characters' end,
-        case when event_type is null then 'event_type: missing'
-             when not list_contains($event_types, event_type) then 'event_type: unknown value' end,
+        case when user_key is null then 'user_id.missing'
+             when user_id_length > 256 then 'user_id.too_long' end,
+        case when event_type is null then 'event_type.missing'
+             when not list_contains($event_types, event_type) then 'event_type.unknown' end,
         case when video_id is null and list_contains($video_types, event_type)
-             then 'video_id: missing (required for ' || event_type || ')'
-             when length(video_id) > 256 then 'video_id: longer than 256 characters' end,
-        case when creator_id is null and event_type = 'post' then 'creator_id: missing (required for post)'
-             when length(creator_id) > 256 then 'creator_id: longer than 256 characters' end,
-        case when hashtags_too_long then 'hashtags: longer than 2,048 characters' end,
-        case when not list_contains($surfaces, surface) then 'surface: unknown value' end,
+             then 'video_id.missing'
+             when length(video_id) > 256 then 'video_id.too_long' end,
+        case when creator_id is null and event_type = 'post' then 'creator_id.missing'
+             when length(creator_id) > 256 then 'creator_id.too_long' end,
+        case when hashtags_too_long then 'hashtags.too_long' end,
+        case when not list_contains($surfaces, surface) then 'surface.unknown' end,
         case when watch_time_text is not null and watch_time_ms is null
-             then 'watch_time_ms: not a whole number >= 0'
+             then 'watch_time_ms.not_whole'
              when watch_time_text is not null and not list_contains($watch_types, event_type)
-             then 'watch_time_ms: only allowed on views and tip-video views' end,
-        case when length(partner_id) > 256 then 'partner_id: longer than 256 characters'
+             then 'watch_time_ms.not_allowed' end,
+        case when length(partner_id) > 256 then 'partner_id.too_long'
              when partner_id is not null and not list_contains($partners, partner_id)
-             then 'partner_id: not a partner in the campaign config' end
-        )) end as reasons
+             then 'partner_id.unknown' end
+        )) end as codes
 from typed

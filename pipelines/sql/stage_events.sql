@@ -1,0 +1,14 @@
+-- The chunk's valid rows (`checked`) into the stream's pending events (pipelines/stage.py
+-- _stage_chunk): the first sighting of each event id, leaving out ids this load has already
+-- staged (the hash table is built on the chunk) and every later sighting within the chunk.
+-- user_key is stored as a UUID (DuckDB writes a UHUGEINT to Parquet as a DOUBLE: it would keep
+-- only its top 53 bits); lpad(hex()) gives format('{:032x}')'s text at a third of its cost
+-- (0.7 s against 2.3 s a million rows). {stream} is one of core.reference.STREAMS.
+-- Grain: one row per new event_id.
+insert into temp.main.pending_{stream}_events by name
+select c.* exclude (_line, codes) replace (lpad(hex(c.user_key), 32, '0')::uuid as user_key),
+       $load_id as load_id, $sha as file_sha256
+from checked as c
+anti join temp.main.pending_{stream}_events as p on p.event_id = c.event_id
+anti join repeated as r on r.event_id = c.event_id and r.first_line <> c._line
+where len(c.codes) = 0
