@@ -76,7 +76,14 @@ else:
         pl.col("count_rows").alias(ROWS),
         pl.col("first_line").alias(FIRST_LINE),
     )
-    by_reason = q.group_by(STREAM, FIELD, REASON).agg(pl.col(ROWS).sum()).sort(ROWS, descending=True)
+    # The count first: on a phone the table shows its first columns, and the reason's words are
+    # long (the stream is last: the field mostly tells it).
+    by_reason = (
+        q.group_by(STREAM, FIELD, REASON)
+        .agg(pl.col(ROWS).sum())
+        .sort(ROWS, descending=True)
+        .select(ROWS, FIELD, REASON, STREAM)
+    )
     st.dataframe(by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")})
     with st.expander(_("By file")):
         st.dataframe(q, hide_index=True)
