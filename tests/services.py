@@ -132,7 +132,8 @@ def start_postgres() -> Postgres:
     (password authentication, durability off: a test database). ServiceError when it cannot."""
     bindir = postgres_bin()
     runas = _unprivileged_user()
-    root = Path(tempfile.mkdtemp(prefix="pulse-pg-"))
+    # as root, under /tmp: the unprivileged user must reach it (a TMPDIR may be root's alone)
+    root = Path(tempfile.mkdtemp(prefix="pulse-pg-", dir="/tmp" if runas else None))
     pg = Postgres(root=root, bin=bindir, port=0, runas=runas)
     try:
         (root / "pwfile").write_text(pg.password + "\n", encoding="utf-8")
