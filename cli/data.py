@@ -186,6 +186,7 @@ def status_cmd(as_json: bool, at_text: str | None) -> None:
     when = f" at {st['at']} (committed {st['snapshot_time']})" if at is not None else ""
     lines = [
         f"Published snapshot {st['snapshot_id']}{when}: {st['warehouse']}",
+        f"  data files {st['data_path']}",
         f"  {'stream':<11}{'rows':>12}{'first day':>12}{'last day':>12}{'quarantined':>13}",
     ]
     for name, s in st["streams"].items():
@@ -237,18 +238,20 @@ def duckdb_cmd(sql_text: str | None, print_only: bool) -> None:
 
 def duckdb_cli_setup(s: Settings, d: DataDir) -> str:
     """The statements that make DuckDB's CLI read this data dir's lake read-only, offline."""
-    from core.lake import EXTENSIONS, extension_path, lake_location
+    from core.lake import extension_path, lake_location, s3_secret_sql
 
     where = lake_location(s, d)
 
     def quoted(text: object) -> str:
         return str(text).replace("'", "''")
 
-    loads = " ".join(f"LOAD '{quoted(extension_path(name))}';" for name in EXTENSIONS[where.kind])
+    loads = " ".join(f"LOAD '{quoted(extension_path(name))}';" for name in where.extensions)
+    # an s3:// data path: the CLI reads the AWS_* secrets itself (getenv), none is printed here
+    secret = f" {s3_secret_sql(where, 'pulse_s3', by_reference=True)};" if where.on_s3 else ""
     override = ", OVERRIDE_DATA_PATH true" if where.follows_data_dir else ""
     return (
         "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
-        f"{loads} ATTACH 'ducklake:{quoted(where.catalog)}' AS lake "
+        f"{loads}{secret} ATTACH 'ducklake:{quoted(where.catalog)}' AS lake "
         f"(DATA_PATH '{quoted(where.data_path)}'{override}, READ_ONLY); USE lake;"
     )
 

@@ -8,10 +8,17 @@ Where the lake is (first match wins):
     data path: env PULSE_DATA_PATH, config `warehouse.data_path`, else `DATA_DIR/lake/data/`
 A relative SQLite path or data path is relative to the data dir.
 
-The extensions (ducklake, sqlite_scanner; postgres_scanner and httpfs for the next issue) come
-from the PyPI packages `duckdb-extension-*` pinned with duckdb, loaded by path, never
-downloaded: every connection is a cursor of one in-memory DuckDB instance per process, which
-loads them once (0.6 s) and attaches each lake once (autoinstall and autoload are off).
+Scaling out (issue 17): the catalog may be a PostgreSQL database (`postgres:dbname=… host=…`, its
+password from PGPASSWORD or a service file, never in the setting) and the data path an S3 address
+(`s3://bucket/prefix/`), reached with the standard variables AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), AWS_REGION and AWS_ENDPOINT_URL through DuckDB's secret
+manager: one temporary secret per data path, scoped to it, in the process's instance only, never
+logged nor shown in an error.
+
+The extensions (ducklake, sqlite_scanner, postgres_scanner, httpfs) come from the PyPI packages
+`duckdb-extension-*` pinned with duckdb, loaded by path, never downloaded: every connection is
+a cursor of one in-memory DuckDB instance per process, which loads them once (0.6 s) and
+attaches each lake once (autoinstall and autoload are off).
 """
 
 from __future__ import annotations
@@ -20,21 +27,26 @@ import errno
 import hashlib
 import importlib.util
 import os
+import re
 import sqlite3
 import threading
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 
 from core.datadir import DataDir
 from core.errors import ConfigError, PulseError
-from core.settings import Settings, check_catalog, check_data_path
+from core.settings import NO_PASSWORD, Settings, check_catalog, check_data_path
 
 CATALOG_ENV = "PULSE_CATALOG"
 DATA_PATH_ENV = "PULSE_DATA_PATH"
 EXTENSIONS = {"sqlite:": ("sqlite_scanner", "ducklake"), "postgres:": ("postgres_scanner", "ducklake")}
+S3_EXTENSIONS = ("httpfs",)  # an s3:// data path
+ENDPOINT_ENV = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")  # the first set wins (as in AWS's own clients)
+SECRET_ENV = ("PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")  # never shown
 INSTANCE_CONFIG = {
     "autoinstall_known_extensions": False,  # nothing is ever downloaded at run time
     "autoload_known_extensions": False,
@@ -48,6 +60,15 @@ class LakeLocation:
     catalog: str  # 'sqlite:/abs/path/catalog.sqlite' or 'postgres:dbname=… host=…'
     data_path: str  # an absolute folder ending in '/', or 's3://…/'
     follows_data_dir: bool = False  # the default data path: where the data dir is now (it may have moved)
+    data_from: str = field(default="warehouse.data_path", compare=False)  # where the data path was set
+
+    @property
+    def on_s3(self) -> bool:
+        return self.data_path.startswith("s3://")
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return EXTENSIONS[self.kind] + (S3_EXTENSIONS if self.on_s3 else ())
 
     @property
     def alias(self) -> str:
@@ -72,7 +93,8 @@ def lake_location(settings: Settings, d: DataDir) -> LakeLocation:
     try:
         catalog = check_catalog(catalog)
     except ValueError as e:
-        raise ConfigError(f"{catalog_from}: {e}; leave it unset for the lake under the data dir") from None
+        hint = "" if str(e) == NO_PASSWORD else "; leave it unset for the lake under the data dir"
+        raise ConfigError(f"{catalog_from}: {e}{hint}") from None
     try:
         data_path = check_data_path(data_path)
     except ValueError as e:
@@ -83,7 +105,7 @@ def lake_location(settings: Settings, d: DataDir) -> LakeLocation:
     if "://" not in data_path:
         p = Path(data_path).expanduser()
         data_path = str(p if p.is_absolute() else d.root / p)
-    return LakeLocation(catalog, data_path.rstrip("/") + "/", follows)
+    return LakeLocation(catalog, data_path.rstrip("/") + "/", follows, data_from)
 
 
 def _chosen(env: str, configured: str | None, key: str) -> tuple[str | None, str]:
@@ -98,6 +120,7 @@ _lock = threading.Lock()
 _instance: duckdb.DuckDBPyConnection | None = None
 _loaded: set[str] = set()
 _attached: dict[str, LakeLocation] = {}
+_secrets: dict[str, str] = {}  # secret name -> a digest of what it was made from (the variables may change)
 
 
 def extension_path(name: str) -> Path:
@@ -172,6 +195,83 @@ def _write_ahead_log(path: Path) -> None:
         db.close()
 
 
+def s3_secret_sql(where: LakeLocation, name: str, *, by_reference: bool = False) -> str:
+    """The CREATE SECRET statement (TYPE s3, scoped to the data path) made from the standard
+    variables; with `by_reference` the secrets are read by DuckDB's CLI itself (`getenv(…)`), so
+    the printed statement holds none. ConfigError naming the variables when they are missing."""
+    env = os.environ
+    if not env.get("AWS_ACCESS_KEY_ID") or not env.get("AWS_SECRET_ACCESS_KEY"):
+        raise ConfigError(
+            f"{where.data_from} is {where.data_path}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(and AWS_REGION, AWS_ENDPOINT_URL for an S3-compatible store) to reach it"
+        )
+
+    def value(var: str) -> str:
+        return f"getenv('{var}')" if by_reference else f"'{_quoted(env[var])}'"
+
+    options = [f"key_id {value('AWS_ACCESS_KEY_ID')}", f"secret {value('AWS_SECRET_ACCESS_KEY')}"]
+    if env.get("AWS_SESSION_TOKEN"):
+        options.append(f"session_token {value('AWS_SESSION_TOKEN')}")
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    options.append(f"region '{_quoted(region)}'")
+    var = next((v for v in ENDPOINT_ENV if env.get(v)), None)
+    if var is not None:
+        host, tls = _endpoint(var, env[var])
+        options += [f"endpoint '{_quoted(host)}'", "url_style 'path'", f"use_ssl {str(tls).lower()}"]
+    options.append(f"scope '{_quoted(where.data_path)}'")
+    return f"create or replace secret {name} (type s3, {', '.join(options)})"
+
+
+def _endpoint(var: str, url: str) -> tuple[str, bool]:
+    """AWS_ENDPOINT_URL's host[:port] and whether it is TLS; ConfigError when it is not a bare
+    http(s) address (an address with credentials in it is not shown)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        shown = "" if "@" in url else f" (got {url!r})"
+        raise ConfigError(f"{var}: must be http://HOST[:PORT] or https://HOST[:PORT]{shown}")
+    if "@" in parts.netloc:
+        raise ConfigError(f"{var}: must be http://HOST[:PORT] or https://HOST[:PORT], without credentials")
+    return parts.netloc, parts.scheme == "https"
+
+
+def _s3_secret(con: duckdb.DuckDBPyConnection, where: LakeLocation) -> None:
+    """The data path's S3 secret in the process's instance, (re)made when the variables changed."""
+    name = "pulse_s3_" + where.alias.removeprefix("lake_")
+    statement = s3_secret_sql(where, name)
+    digest = hashlib.sha256(statement.encode()).hexdigest()
+    if _secrets.get(name) == digest:
+        return
+    try:
+        con.execute(statement)
+    except duckdb.Error as e:  # its text may quote the statement: never shown
+        raise ConfigError(
+            f"{where.data_path}: DuckDB refused the S3 secret made from the AWS_* variables ({type(e).__name__}); "
+            "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL"
+        ) from None
+    _secrets[name] = digest
+
+
+class LakeUnreachable(PulseError):
+    """The lake's PostgreSQL catalog (or its object store) cannot be reached."""
+
+
+def redacted(text: str) -> str:
+    """`text` with the values of the secret variables (PGPASSWORD, AWS_SECRET_ACCESS_KEY…) masked."""
+    for var in SECRET_ENV:
+        if len(secret := os.environ.get(var, "")) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _unreachable(where: LakeLocation, e: duckdb.Error) -> LakeUnreachable:
+    """A remote catalog's attach failure as one line naming it, without DuckDB's preamble."""
+    text = " ".join(str(e).split())
+    found = re.search(r'Unable to connect to Postgres at "[^"]*": (.*)$', text)
+    reason = found[1] if found else text
+    reason = re.sub(r"^connection to server at [^:]*failed: (FATAL: )?", "", reason)
+    return LakeUnreachable(f"the lake's catalog ({where.catalog}) cannot be reached: {redacted(reason)}")
+
+
 def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
@@ -182,8 +282,15 @@ def connect_lake(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
     try:
         with _lock:
             base = _process_instance()
-            _load(base, EXTENSIONS[where.kind])
-            _attach(base, where)
+            _load(base, where.extensions)
+            if where.on_s3:
+                _s3_secret(base, where)
+            try:
+                _attach(base, where)
+            except duckdb.Error as e:
+                if where.kind == "postgres:":
+                    raise _unreachable(where, e) from None
+                raise
         con = base.cursor()
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"use {where.alias}")

@@ -142,9 +142,20 @@ class Warehouse(_Section):
         return None if v is None else check_data_path(v)
 
 
+PASSWORD_IN_CONNINFO = re.compile(r"password\s*=|://[^/@\s]*:[^/@\s]*@", re.IGNORECASE)
+NO_PASSWORD = (
+    "a password is never put in the catalog's connection string; "
+    "give it in PGPASSWORD or a PostgreSQL service file (service=NAME)"
+)
+
+
 def check_catalog(v: str) -> str:
-    """A DuckLake catalog: `sqlite:PATH` or `postgres:CONNECTION` (config key or PULSE_CATALOG)."""
+    """A DuckLake catalog: `sqlite:PATH` or `postgres:CONNECTION` (config key or PULSE_CATALOG).
+    A password in it (`password=…`, `sslpassword=…`, `user:pw@` in a URI) is refused without
+    being shown: it comes from PGPASSWORD or a service file."""
     v = v.strip()
+    if PASSWORD_IN_CONNINFO.search(v):
+        raise ValueError(NO_PASSWORD)
     kind, _, rest = v.partition(":")
     if kind not in ("sqlite", "postgres") or not rest.strip():
         raise ValueError(f"must be 'sqlite:PATH' or 'postgres:CONNECTION' (got {v!r})")
@@ -451,8 +462,12 @@ def _first_problem(error: ValidationError) -> str:
     if ": " in msg and not key:  # model-level checks already name their key
         return msg
     got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None or repr(got) in msg else f" (got {got!r})"
+    hidden = key in UNSHOWN_INPUTS or isinstance(got, dict | list) or got is None or repr(got) in msg
+    shown = "" if hidden else f" (got {got!r})"
     return f"{key}: {msg[0].lower()}{msg[1:]}{shown}" if key else msg
+
+
+UNSHOWN_INPUTS = {"warehouse.catalog"}  # may hold a secret: its checks show what they may themselves
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:

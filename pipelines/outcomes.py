@@ -16,6 +16,7 @@ import duckdb
 
 from core.datadir import DataDir
 from core.errors import PulseError
+from core.lake import redacted
 from core.runlog import RunOutcome, read_outcomes
 
 log = logging.getLogger("pulse.outcomes")
@@ -55,7 +56,12 @@ def is_environmental(exc: BaseException) -> bool:
 
 
 def one_line(exc: BaseException) -> str:
-    """What an operator reads in `pulse status`, the banner and the Prefect UI."""
+    """What an operator reads in `pulse status`, the banner and the Prefect UI (the values of
+    the secret variables, PGPASSWORD, AWS_SECRET_ACCESS_KEY…, masked whatever quoted them)."""
+    return redacted(_one_line(exc))
+
+
+def _one_line(exc: BaseException) -> str:
     if isinstance(exc, PulseError):
         return str(exc)
     if isinstance(exc, OSError):

@@ -30,12 +30,13 @@ def snapshot_status(d: DataDir, settings: Settings, at: dt.datetime | None = Non
     `at` and that snapshot's `snapshot_time`; the run keys stay today's)."""
     if at is not None:
         return _status_at(d, settings, at)
-    status: dict[str, Any] = {"data_dir": str(d.root), "warehouse": None, "snapshot_id": None}
+    status: dict[str, Any] = {"data_dir": str(d.root), "warehouse": None, "data_path": None, "snapshot_id": None}
     status.update(run_status(d))
     if published_snapshot_id(d, settings) is None:
         return status
     with published(d, settings) as con:  # the id and the figures of one snapshot
-        status["warehouse"] = lake_location(settings, d).catalog
+        where = lake_location(settings, d)  # never a secret: the catalog holds no password (core/settings.py)
+        status["warehouse"], status["data_path"] = where.catalog, where.data_path
         status["snapshot_id"] = str(latest_snapshot_id(con))
         status.update(_figures(con, settings, None))
     return status
@@ -49,6 +50,7 @@ def _status_at(d: DataDir, settings: Settings, at: dt.datetime) -> dict[str, Any
         status: dict[str, Any] = {
             "data_dir": str(d.root),
             "warehouse": lake_location(settings, d).catalog,
+            "data_path": lake_location(settings, d).data_path,
             "snapshot_id": str(snapshot),
             "at": at.isoformat(),
             "snapshot_time": committed.isoformat(),

@@ -96,3 +96,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if path not in seen:
             seen[path] = _opens_a_browser(path)
         item.add_marker(pytest.mark.xdist_group("browser" if seen[path] else path.name))
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL of its own for the session (tests/services.py): Debian's server, started with
+    initdb and pg_ctl in a temporary folder on a free loopback port. Fails, never skips, when it
+    cannot start."""
+    from tests.services import running_postgres
+
+    with running_postgres() as pg:
+        yield pg
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory):
+    """An S3-compatible endpoint on loopback for the session: moto's server mode, standing in for
+    the real object store (tests/services.py)."""
+    from tests.services import running_s3
+
+    with running_s3(tmp_path_factory.mktemp("moto")) as s3:
+        yield s3
