@@ -27,7 +27,7 @@ from core.sqlfiles import sql
 from pipelines.alerts import record_alert_incidents
 from pipelines.discover import LandingFile, Plan
 from pipelines.lake_write import fault_point, prepare
-from pipelines.marts import build_marts
+from pipelines.marts import build_marts, marts_behind
 from pipelines.read import (
     COLUMNS,
     UnreadableFile,
@@ -126,10 +126,11 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     if not plan.published and not plan.candidates:
         return staged
     key = hmac_key(d, settings)  # before anything is written: another key than the warehouse's stops here
-    if not plan.candidates:
+    con = connect_lake(settings, d)
+    if not plan.candidates and not marts_behind(con, settings):
+        con.close()
         return staged
     snapshot_id = new_snapshot_id()
-    con = connect_lake(settings, d)
     # DuckLake 1.5.5 turns a join's dynamic filter (the event ids of a chunk) into SQL of its
     # own for the file list, without escaping: an event_id with a quote broke the refresh
     # (found by tests/test_property_staging.py). This connection does not push join filters.
@@ -159,7 +160,8 @@ def _load_into(
     started: float,
 ) -> bool:
     """Every candidate file, counts, ledger, marts, partner releases, alert incidents and the
-    run record, on con; False when no file was processed (nothing to publish)."""
+    run record, on con; False when no file was processed and the marts are as the settings and
+    declarations ask (nothing to publish)."""
     prepare(con)
     con.execute("delete from warehouse_meta where name = $name", {"name": KEY_FINGERPRINT})
     con.execute(
@@ -189,7 +191,7 @@ def _load_into(
             fault_point("after_first_file")
     pending.flush()
     staged.timings["stage_files_s"] = time.perf_counter() - started
-    if not staged.files:
+    if not staged.files and not marts_behind(con, settings):
         return False
     fault_point("before_count")
     _count_and_record(con, staged, snapshot_id)
@@ -382,6 +384,8 @@ def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_i
         c.quarantined += f.quarantined
     for stream, code, n in con.execute(sql("stage_reason_counts", "pipelines"), {"load_id": snapshot_id}).fetchall():
         staged.streams[stream].by_reason[reasons.BY_CODE[code].summary()] += n
+    if not staged.files:  # a load that only builds marts (pipelines/marts.py: marts_behind)
+        return
     con.executemany(
         "insert into file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
