@@ -187,30 +187,19 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
             continue
 
 
-def define_new_events(con: duckdb.DuckDBPyConnection, load_id: str | None) -> None:
-    """new_<stream>_events: the whole event tables (load_id None: a full build) or this load's
-    rows (a temp table: views take no bound parameters). The ledger, written before the marts,
-    tells which streams the load brought rows for: the others are not scanned (a scan of a
-    lake table costs tens of milliseconds of catalog reads even when it finds nothing)."""
-    brought = (
-        set()
-        if load_id is None
-        else {
-            f"{s}_events"
-            for (s,) in con.execute(
-                "select distinct stream from file_ledger where load_id = $load_id and rows_loaded > 0",
-                {"load_id": load_id},
-            ).fetchall()
-        }
-    )
+def define_new_events(con: duckdb.DuckDBPyConnection, load: tuple[str, set[str]] | None) -> None:
+    """new_<stream>_events: the whole event tables (load None: a full build) or this load's rows
+    (load: its id and the streams it brought rows for; a temp table: views take no bound
+    parameters). The other streams' tables are not scanned: a scan of a lake table costs tens
+    of milliseconds of catalog reads even when it finds nothing."""
     for table in EVENT_TABLES:
         _drop_temp(con, f"new_{table}")
-        if load_id is None:
+        if load is None:
             con.execute(f"create temp view new_{table} as select * from {table}")
-        elif table in brought:
+        elif table.removesuffix("_events") in load[1]:
             con.execute(
                 f"create temp table new_{table} as select * from {table} where load_id = $load_id",
-                {"load_id": load_id},
+                {"load_id": load[0]},
             )
         else:
             con.execute(f"create temp table new_{table} as select * from {table} where false")
@@ -269,9 +258,9 @@ def define_full_build_inputs(con: duckdb.DuckDBPyConnection) -> None:
 # --- the build -----------------------------------------------------------------------------
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str) -> str:
-    """Build every mart whole, or fold this load (its rows carry `load_id`) into each, in
-    dependency order; 'full' or 'incremental'. A mart the lake lacks (declared by a newer
+def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str, streams: set[str]) -> str:
+    """Build every mart whole, or fold this load (its rows carry `load_id`; `streams`: those it
+    brought rows for) into each, in dependency order; 'full' or 'incremental'. A mart the lake lacks (declared by a newer
     version of the product), and every mart that reads it, is built whole after the others
     folded the load in, so a load with no rows at all (`marts_behind`) builds it too."""
     tracked = sorted(settings.tracked_hashtags)
@@ -287,7 +276,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str
         _build_whole(con, settings, tracked, {m.name for m in MARTS})
     else:
         missing = _missing(lake_tables(con))
-        _fold_load(con, settings, tracked, load_id, {m.name for m in MARTS} - missing)
+        _fold_load(con, settings, tracked, (load_id, streams), {m.name for m in MARTS} - missing)
         if missing:
             _build_whole(con, settings, tracked, missing)
     if full:
@@ -337,18 +326,18 @@ def _build_whole(con: duckdb.DuckDBPyConnection, settings: Settings, tracked: li
 
 
 def _fold_load(
-    con: duckdb.DuckDBPyConnection, settings: Settings, tracked: list[str], load_id: str, names: set[str]
+    con: duckdb.DuckDBPyConnection, settings: Settings, tracked: list[str], load: tuple[str, set[str]], names: set[str]
 ) -> None:
     """Fold this load (new_<stream>_events: its rows) into the marts `names`, in dependency
     order; without the people mart, none of the marts of people is among them (`_missing`)."""
-    define_new_events(con, load_id)
+    define_new_events(con, load)
     con.execute(sql("number_users", "pipelines"))  # the people of new_engagement_events
-    define_load_people(con, load_id)
+    define_load_people(con, load[0])
     days = _days_brought(con, settings)
     brought = sorted(set().union(*days.values()))
     offset = fixed_utc_offset_us(con, settings, (brought[0], brought[-1]) if brought else None)
     if PEOPLE_MART in names:  # before the people mart folds this load in
-        define_people_before(con, load_id)
+        define_people_before(con, load[0])
     for mart in BUILD_ORDER:
         # A mart changes only on the days its own streams brought rows for (none: it is
         # left as it is; an engagement-only load leaves the referral and safety marts alone).
