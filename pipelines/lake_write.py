@@ -65,10 +65,19 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"call {alias}.set_option('{name}', '{value}')")
     con.execute(sql("schema", "pipelines"))
     con.execute(sql("macros", "pipelines"))
-    con.execute("create or replace temp table province_lookup (key varchar, code varchar)")
-    con.executemany("insert into province_lookup values (?, ?)", ref.province_keys())
-    con.execute("create or replace temp table rejection_reasons (code varchar, field varchar, template varchar)")
-    con.executemany("insert into rejection_reasons values (?, ?, ?)", reasons.rows())
+    _temp_table(con, "province_lookup", ("key", "code"), ref.province_keys())
+    _temp_table(con, "rejection_reasons", ("code", "field", "template"), reasons.rows())
+
+
+def _temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, ...], rows: list) -> None:
+    """A temp table of text columns holding `rows`, in one statement (an insert a row costs
+    ~0.3 ms: 90 rows made 25 ms of every refresh)."""
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    unnest = ", ".join(f"unnest(${c})::varchar as {c}" for c in columns)
+    con.execute(
+        f"create or replace temp table {name} as select {unnest}",
+        {c: list(v) for c, v in zip(columns, cols, strict=True)},
+    )
 
 
 def check_counts(con: duckdb.DuckDBPyConnection, name: str) -> None:

@@ -4,9 +4,9 @@ Each mart is one SELECT in pipelines/sql/marts/<name>.sql (its grain stated in i
 one `Mart` below: its grain (the columns that make a row unique), what it reads (depends_on:
 event tables, user_numbers or other marts) and how a load folds in (`Fold`). `build_marts`
 builds every mart whole on the first load (and when the timezone or the tracked hashtags
-changed, or a mart is missing); otherwise it folds in the load, mart by mart, in dependency
-order (BUILD_ORDER, a topological sort of depends_on; a cycle or an unknown name stops the
-import).
+changed); otherwise it folds in the load, mart by mart, in dependency order (BUILD_ORDER, a
+topological sort of depends_on; a cycle or an unknown name stops the import), then builds whole
+a mart the lake lacks (declared since the last load), even when a refresh brought no file.
 
 The load's own rows reach the mart SQL as relations, never by rewriting its text: the marts
 that add up read `new_engagement_events`, `new_referral_events` and `new_safety_events`, which
@@ -187,30 +187,19 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
             continue
 
 
-def define_new_events(con: duckdb.DuckDBPyConnection, load_id: str | None) -> None:
-    """new_<stream>_events: the whole event tables (load_id None: a full build) or this load's
-    rows (a temp table: views take no bound parameters). The ledger, written before the marts,
-    tells which streams the load brought rows for: the others are not scanned (a scan of a
-    lake table costs tens of milliseconds of catalog reads even when it finds nothing)."""
-    brought = (
-        set()
-        if load_id is None
-        else {
-            f"{s}_events"
-            for (s,) in con.execute(
-                "select distinct stream from file_ledger where load_id = $load_id and rows_loaded > 0",
-                {"load_id": load_id},
-            ).fetchall()
-        }
-    )
+def define_new_events(con: duckdb.DuckDBPyConnection, load: tuple[str, set[str]] | None) -> None:
+    """new_<stream>_events: the whole event tables (load None: a full build) or this load's rows
+    (load: its id and the streams it brought rows for; a temp table: views take no bound
+    parameters). The other streams' tables are not scanned: a scan of a lake table costs tens
+    of milliseconds of catalog reads even when it finds nothing."""
     for table in EVENT_TABLES:
         _drop_temp(con, f"new_{table}")
-        if load_id is None:
+        if load is None:
             con.execute(f"create temp view new_{table} as select * from {table}")
-        elif table in brought:
+        elif table.removesuffix("_events") in load[1]:
             con.execute(
                 f"create temp table new_{table} as select * from {table} where load_id = $load_id",
-                {"load_id": load_id},
+                {"load_id": load[0]},
             )
         else:
             con.execute(f"create temp table new_{table} as select * from {table} where false")
@@ -269,42 +258,93 @@ def define_full_build_inputs(con: duckdb.DuckDBPyConnection) -> None:
 # --- the build -----------------------------------------------------------------------------
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str) -> str:
-    """Build every mart whole, or fold this load (its rows carry `load_id`) into each, in
-    dependency order; 'full' or 'incremental'."""
+def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str, streams: set[str]) -> str:
+    """Build every mart whole, or fold this load (its rows carry `load_id`; `streams`: those it
+    brought rows for) into each, in dependency order; 'full' or 'incremental'. A mart the lake lacks (declared by a newer
+    version of the product), and every mart that reads it, is built whole after the others
+    folded the load in, so a load with no rows at all (`marts_behind`) builds it too."""
     tracked = sorted(settings.tracked_hashtags)
     state = con.sql("select timezone, tracked_hashtags from mart_state").fetchall()
-    existing = lake_tables(con)
-    # a mart added since the last load (a newer version of the product) needs every day too
-    full = state != [(settings.timezone, tracked)] or not {m.name for m in MARTS} <= existing
+    full = state != [(settings.timezone, tracked)]
     if state and state[0][1] != tracked:  # the campaign's hashtags changed: re-mark every event
         con.execute(
             "update engagement_events set is_campaign = coalesce(list_has_any(hashtags, $tracked), false)",
             {"tracked": tracked},
         )
-    define_new_events(con, None if full else load_id)
     con.execute(sql("mart_macros", "pipelines"))
-    con.execute(sql("number_users", "pipelines"))
-    define_load_people(con, None if full else load_id)
-    days = {} if full else _days_brought(con, settings)
-    brought = sorted(set().union(*days.values()))
-    offset = fixed_utc_offset_us(con, settings, None if full else (brought[0], brought[-1]) if brought else None)
-    if not full:  # before the people mart folds this load in
-        define_people_before(con, load_id)
+    if full:
+        _build_whole(con, settings, tracked, {m.name for m in MARTS})
+    else:
+        missing = _missing(lake_tables(con))
+        _fold_load(con, settings, tracked, (load_id, streams), {m.name for m in MARTS} - missing)
+        if missing:
+            _build_whole(con, settings, tracked, missing)
+    if full:
+        con.execute("delete from mart_state")
+        con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
+    return "full" if full else "incremental"
+
+
+def marts_behind(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
+    """Whether the marts of a lake that holds loads are not those the settings and the
+    declarations ask for (another timezone or hashtags, or a mart the lake lacks, as after an
+    upgrade or a migration): a refresh with no new file then builds them. A lake with no load
+    yet is not behind: its first load builds every mart."""
+    if not con.sql("select exists (from file_ledger)").fetchall()[0][0]:
+        return False
+    state = con.sql("select timezone, tracked_hashtags from mart_state").fetchall()
+    return state != [(settings.timezone, sorted(settings.tracked_hashtags))] or bool(_missing(lake_tables(con)))
+
+
+def _missing(existing: set[str]) -> set[str]:
+    """The declared marts not in `existing`, and every mart that reads one of them."""
+    missing = {m.name for m in MARTS} - existing
+    for mart in BUILD_ORDER:  # a mart comes after those it reads
+        if missing & set(mart.depends_on):
+            missing.add(mart.name)
+    return missing
+
+
+def _build_whole(con: duckdb.DuckDBPyConnection, settings: Settings, tracked: list[str], names: set[str]) -> None:
+    """Build the marts `names` whole, from every event (new_<stream>_events: the whole event
+    tables; every person numbered), in dependency order."""
+    define_new_events(con, None)
+    con.execute(sql("number_users", "pipelines"))  # the people of new_engagement_events
+    define_load_people(con, None)
+    if PEOPLE_MART not in names:  # it exists: the marts of people read it whole
+        define_people_before(con, None)
+        define_people_now(con, None)
+    params = _params(settings, tracked, True, [], fixed_utc_offset_us(con, settings, None))
     for mart in BUILD_ORDER:
-        select = mart.select
-        if full:
-            params = _params(settings, tracked, True, [], offset)
-            con.execute(f"create or replace table {mart.name} as {select}", _used(params, select))
-            if mart.name == PEOPLE_MART:
-                define_people_before(con, None)
-                define_people_now(con, None)
+        if mart.name not in names:
             continue
+        select = mart.select
+        con.execute(f"create or replace table {mart.name} as {select}", _used(params, select))
+        if mart.name == PEOPLE_MART:
+            define_people_before(con, None)
+            define_people_now(con, None)
+
+
+def _fold_load(
+    con: duckdb.DuckDBPyConnection, settings: Settings, tracked: list[str], load: tuple[str, set[str]], names: set[str]
+) -> None:
+    """Fold this load (new_<stream>_events: its rows) into the marts `names`, in dependency
+    order; without the people mart, none of the marts of people is among them (`_missing`)."""
+    define_new_events(con, load)
+    con.execute(sql("number_users", "pipelines"))  # the people of new_engagement_events
+    define_load_people(con, load[0])
+    days = _days_brought(con, settings)
+    brought = sorted(set().union(*days.values()))
+    offset = fixed_utc_offset_us(con, settings, (brought[0], brought[-1]) if brought else None)
+    if PEOPLE_MART in names:  # before the people mart folds this load in
+        define_people_before(con, load[0])
+    for mart in BUILD_ORDER:
         # A mart changes only on the days its own streams brought rows for (none: it is
         # left as it is; an engagement-only load leaves the referral and safety marts alone).
         mart_days = sorted(set().union(*(days[t] for t in source_tables(mart))))
-        if not mart_days:
+        if mart.name not in names or not mart_days:
             continue
+        select = mart.select
         params = _used(_params(settings, tracked, False, mart_days, offset), select)
         if mart.name == PEOPLE_MART:  # its rows of the load's people feed the marts of people
             con.execute(f"create or replace temp table people_delta as {select}", params)
@@ -312,10 +352,6 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str
             define_people_now(con, "people_delta")
         else:
             _fold(con, mart, select, params, mart_days)
-    if state != [(settings.timezone, tracked)]:
-        con.execute("delete from mart_state")
-        con.execute("insert into mart_state values ($tz, $tracked)", {"tz": settings.timezone, "tracked": tracked})
-    return "full" if full else "incremental"
 
 
 def source_tables(mart: Mart) -> set[str]:

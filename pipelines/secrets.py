@@ -24,6 +24,7 @@ KEY_ENV = "PULSE_HMAC_KEY"
 KEY_FILE = "hmac.key"
 MIN_KEY_BYTES = 32
 FINGERPRINT_LABEL = b"wellbeing-pulse: HMAC key fingerprint v1"
+EVENT_ID_LABEL = b"wellbeing-pulse: event id hash v1"
 
 
 class HmacKeyError(PulseError):
@@ -33,6 +34,12 @@ class HmacKeyError(PulseError):
 def fingerprint(key: bytes) -> str:
     """What a snapshot records about its key: 16 hex digits that do not reveal it."""
     return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+def event_id_salt(key: bytes) -> str:
+    """The secret the lake's event-id hash starts with (pipelines/sql/stage_events.sql): 32 hex
+    digits derived from the key, so nobody without the key can craft two ids that meet."""
+    return hmac.new(key, EVENT_ID_LABEL, hashlib.sha256).hexdigest()[:32]
 
 
 def hmac_key(d: DataDir, settings: Settings | None = None) -> bytes:

@@ -27,7 +27,7 @@ from core.sqlfiles import sql
 from pipelines.alerts import record_alert_incidents
 from pipelines.discover import LandingFile, Plan
 from pipelines.lake_write import fault_point, prepare
-from pipelines.marts import build_marts
+from pipelines.marts import build_marts, marts_behind
 from pipelines.read import (
     COLUMNS,
     UnreadableFile,
@@ -37,7 +37,7 @@ from pipelines.read import (
     unchanged_since_discovery,
 )
 from pipelines.releases import release_closed_weeks
-from pipelines.secrets import fingerprint, hmac_key
+from pipelines.secrets import event_id_salt, fingerprint, hmac_key
 from pipelines.user_keys import keyed_user_ids
 from pipelines.validate import contract_fields, json_fields, validation_params
 from queries.warehouse import KEY_FINGERPRINT
@@ -48,6 +48,8 @@ CHUNK_ROWS = 1_000_000  # rows validated at a time: bounds memory on a big file
 # one statement per table: a load of many small files writes a few data files, not one per file
 # and table, and checks its ids against the lake once per flush instead of once per chunk.
 FLUSH_ROWS = 1_000_000
+# warehouse_meta's record that every stored event has the keyed hash of its id (schema.sql)
+EVENT_KEYS = "event_keys"
 
 
 # The columns of each stream's events as the lake stores them (staging keeps user_key a UHUGEINT:
@@ -126,10 +128,11 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     if not plan.published and not plan.candidates:
         return staged
     key = hmac_key(d, settings)  # before anything is written: another key than the warehouse's stops here
-    if not plan.candidates:
+    con = connect_lake(settings, d)
+    if not plan.candidates and not marts_behind(con, settings):
+        con.close()
         return staged
     snapshot_id = new_snapshot_id()
-    con = connect_lake(settings, d)
     # DuckLake 1.5.5 turns a join's dynamic filter (the event ids of a chunk) into SQL of its
     # own for the file list, without escaping: an event_id with a quote broke the refresh
     # (found by tests/test_property_staging.py). This connection does not push join filters.
@@ -159,12 +162,19 @@ def _load_into(
     started: float,
 ) -> bool:
     """Every candidate file, counts, ledger, marts, partner releases, alert incidents and the
-    run record, on con; False when no file was processed (nothing to publish)."""
+    run record, on con; False when no file was processed and the marts are as the settings and
+    declarations ask (nothing to publish)."""
     prepare(con)
-    con.execute("delete from warehouse_meta where name = $name", {"name": KEY_FINGERPRINT})
-    con.execute(
-        "insert into warehouse_meta values ($name, $value)", {"name": KEY_FINGERPRINT, "value": fingerprint(key)}
-    )
+    meta = dict(con.sql("select name, value from warehouse_meta").fetchall())
+    if meta.get(KEY_FINGERPRINT) != fingerprint(key):  # a new lake (hmac_key refused another key)
+        con.execute("delete from warehouse_meta where name = $name", {"name": KEY_FINGERPRINT})
+        con.execute(
+            "insert into warehouse_meta values ($name, $value)", {"name": KEY_FINGERPRINT, "value": fingerprint(key)}
+        )
+    if EVENT_KEYS not in meta:  # a lake made before the keyed hash of event ids: its rows get it
+        for stream in ref.STREAMS:
+            con.execute(stream_sql("stage_event_keys", stream), {"salt": event_id_salt(key)})
+        con.execute("insert into warehouse_meta values ($name, 'v1')", {"name": EVENT_KEYS})
     fault_point("after_schema")
     pending = _Pending(con)
     batch_hashes: set[str] = set()
@@ -189,13 +199,14 @@ def _load_into(
             fault_point("after_first_file")
     pending.flush()
     staged.timings["stage_files_s"] = time.perf_counter() - started
-    if not staged.files:
+    if not staged.files and not marts_behind(con, settings):
         return False
     fault_point("before_count")
     _count_and_record(con, staged, snapshot_id)
     fault_point("after_count")
     t = time.perf_counter()
-    kind = build_marts(con, settings, snapshot_id)  # pipelines/marts.py
+    brought = {s for s, c in staged.streams.items() if c.loaded}
+    kind = build_marts(con, settings, snapshot_id, brought)  # pipelines/marts.py
     staged.timings[f"marts_{kind}_s"] = time.perf_counter() - t
     fault_point("after_marts")
     t = time.perf_counter()
@@ -309,6 +320,11 @@ class _Pending:
         for table in (f"{stream}_events", "quarantine_rows"):
             for where in (f"temp.main.pending_{table}", table):
                 self.con.execute(_filled("stage_unload", table=where), params)
+        for counts in ("temp.main.load_loaded_counts", "temp.main.load_reason_counts"):
+            self.con.execute(
+                f"delete from {counts} where stream = $stream and file_sha256 = $sha",
+                {"stream": stream, "sha": params["sha"]},
+            )
 
 
 def _stage_chunk(
@@ -360,17 +376,13 @@ def _stage_chunk(
     # Which valid rows are not new: ids already staged by this load, and every sighting but the
     # first of an id repeated in the chunk.
     con.execute(sql("stage_repeated", "pipelines"))
-    con.execute(stream_sql("stage_events", f.stream), {"load_id": snapshot_id, "sha": sha})
+    con.execute(stream_sql("stage_events", f.stream), {"load_id": snapshot_id, "sha": sha, "salt": event_id_salt(key)})
     return con.sql(sql("stage_chunk_counts", "pipelines")).fetchall()[0]
 
 
 def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str) -> None:
     """Per-file and per-stream counts of this load, then the ledger rows that account for it."""
-    loaded = {
-        (stream, sha): n
-        for stream in ref.STREAMS
-        for sha, n in con.sql(stream_sql("stage_loaded_counts", stream), params={"load_id": snapshot_id}).fetchall()
-    }
+    loaded = {(stream, sha): n for stream, sha, n in con.sql(sql("stage_loaded_counts", "pipelines")).fetchall()}
     for f in staged.files:
         if f.status == "loaded":
             f.loaded = loaded.get((f.stream, f.sha256), 0)
@@ -380,8 +392,10 @@ def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_i
         c.loaded += f.loaded
         c.duplicates += f.duplicates
         c.quarantined += f.quarantined
-    for stream, code, n in con.execute(sql("stage_reason_counts", "pipelines"), {"load_id": snapshot_id}).fetchall():
+    for stream, code, n in con.sql(sql("stage_reason_counts", "pipelines")).fetchall():
         staged.streams[stream].by_reason[reasons.BY_CODE[code].summary()] += n
+    if not staged.files:  # a load that only builds marts (pipelines/marts.py: marts_behind)
+        return
     con.executemany(
         "insert into file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

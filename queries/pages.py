@@ -143,32 +143,18 @@ def reach_by_segment(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) ->
     return run(con, "reach_by_segment", f.params(s))
 
 
-def _run_hub(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pl.DataFrame:
-    """`run`, on a snapshot without mart_hub_daily too (published before it existed; the next
-    refresh that loads a file builds it): the mart is then a temp view over
-    mart_engagement_daily on this connection, with the same rows
-    (queries/sql/pages/hub_mart_fallback.sql)."""
-    try:
-        return run(con, name, params)
-    except duckdb.CatalogException as e:
-        if "mart_hub_daily does not exist" not in str(e):
-            raise
-        con.execute(sql("pages/hub_mart_fallback"))
-        return run(con, name, params)
-
-
 def hub_totals(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> dict[str, int]:
-    return _run_hub(con, "hub_totals", f.params(s)).row(0, named=True)
+    return run(con, "hub_totals", f.params(s)).row(0, named=True)
 
 
 def hub_daily(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
     """day, event_type (the four Hub event types), count_events: every day and type."""
-    return every_day(_run_hub(con, "hub_daily", f.params(s)), f, "event_type", HUB_EVENT_TYPES)
+    return every_day(run(con, "hub_daily", f.params(s)), f, "event_type", HUB_EVENT_TYPES)
 
 
 def tip_videos_by_partner(con: duckdb.DuckDBPyConnection, s: Settings, f: Filters) -> pl.DataFrame:
     names = {p.id: p.name for p in s.partners}
-    df = _run_hub(con, "tip_videos_by_partner", f.params(s))
+    df = run(con, "tip_videos_by_partner", f.params(s))
     return df.with_columns(partner=pl.col("partner_id").replace_strict(names, default=pl.col("partner_id")))
 
 

@@ -1,9 +1,8 @@
 """The Digital Wellness Hub page's figures (queries/sql/pages/hub_totals.sql, hub_daily.sql,
 tip_videos_by_partner.sql) for every period and segment filter equal a computation straight from
 engagement_events: its counts of each Hub event type, the watch time of tip-video views (exact
-up to 2^53 ms), its daily counts and its tip-video views per partner; also on a snapshot
-published before mart_hub_daily existed (the mart is then a view over mart_engagement_daily),
-and after the refresh that builds it."""
+up to 2^53 ms), its daily counts and its tip-video views per partner; also after a refresh
+with no new file built the mart on a lake made before it existed."""
 
 from __future__ import annotations
 
@@ -18,9 +17,11 @@ from core.datadir import DataDir
 from core.lake import connect_lake
 from core.settings import Settings
 from pipelines.demo_data import DemoSpec, write_demo_data
+from pipelines.marts import MARTS
 from queries import pages as q
 from queries.filters import Filters
 from queries.warehouse import published
+from tests.test_marts import differences_from_a_whole_build, tables_the_last_load_changed
 from tests.test_refresh import SETTINGS, count, refresh, view, write_file
 
 END = dt.date(2026, 10, 20)
@@ -125,7 +126,7 @@ def test_the_hub_figures_are_the_events_for_every_period_and_segment(hub_warehou
     assert day["sum_tip_video_watch_time_ms"] > 10 * 999999999999999999 > 2**63  # no overflow
 
 
-def test_a_snapshot_published_before_the_hub_mart_shows_the_same_figures(
+def test_a_refresh_with_no_new_file_builds_a_mart_declared_since_the_last_load(
     hub_warehouse: DataDir, tmp_path: Path
 ) -> None:
     d = DataDir(tmp_path / "data")
@@ -135,9 +136,9 @@ def test_a_snapshot_published_before_the_hub_mart_shows_the_same_figures(
         con.execute("drop table mart_hub_daily")
     finally:
         con.close()
+    result = refresh(d)  # no new file: the mart is built whole, the others are left as they were
+    assert result.published and result.files["new"] == 0
+    assert tables_the_last_load_changed(d) & {m.name for m in MARTS} == {"mart_hub_daily"}
     assert assert_hub_figures_are_the_events(d) > 20
-    # the next refresh builds it whole
-    write_file(d, "engagement/more.csv", [view(9100, **TIP, watch_time_ms="1500", event_time="2026-10-14T03:00:00Z")])
-    assert "marts_full_s" in refresh(d).timings
-    assert count(d, "select count(*) from mart_hub_daily")[0][0] > 0
-    assert assert_hub_figures_are_the_events(d) > 20
+    assert differences_from_a_whole_build(d)["mart_hub_daily"] == 0
+    assert not refresh(d).published  # then nothing is behind: nothing to publish

@@ -1,4 +1,4 @@
--- This load's events of one stream by file (pipelines/stage.py _count_and_record: rows loaded).
--- {stream} is one of core.reference.STREAMS.
--- Grain: one row per file loaded into the stream.
-select file_sha256, count(*) as count_rows from {stream}_events where load_id = $load_id group by all
+-- This load's events by stream and file, as its flushes sent them to the lake (pipelines/stage.py
+-- _count_and_record: rows loaded; stage_flush_events.sql counted them).
+-- Grain: one row per stream × file loaded.
+select stream, file_sha256, sum(count_rows)::bigint as count_rows from temp.main.load_loaded_counts group by all
