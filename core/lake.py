@@ -180,6 +180,17 @@ def _detach_vanished(con: duckdb.DuckDBPyConnection) -> None:
             del _attached[alias]
 
 
+def detach_lake(settings: Settings, d: DataDir) -> None:
+    """Detach d's lake from the process's instance, if attached: for a lake whose connection
+    settings go away while the process lives on (a temporary PostgreSQL service file), since
+    a name DuckDB does not find is looked for in every attached lake."""
+    where = lake_location(settings, d)
+    with _lock:
+        if _attached.pop(where.alias, None) is not None and _instance is not None:
+            with suppress(duckdb.Error):
+                _instance.execute(f"detach {where.alias}")
+
+
 def _write_ahead_log(path: Path) -> None:
     """Put a SQLite catalog in WAL mode (kept in the file), so that readers never wait for a
     refresh. In SQLite's default rollback-journal mode a commit locks the whole catalog while

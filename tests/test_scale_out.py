@@ -91,8 +91,13 @@ class Lakes:
 
 
 @pytest.fixture(scope="module")
-def lakes(postgres_server: Postgres, s3_server: S3, tmp_path_factory: pytest.TempPathFactory) -> Lakes:
-    return Lakes(tmp_path_factory.mktemp("scale-out"), postgres_server, s3_server)
+def lakes(postgres_server: Postgres, s3_server: S3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lakes]:
+    from core.lake import detach_lake
+
+    lakes = Lakes(tmp_path_factory.mktemp("scale-out"), postgres_server, s3_server)
+    yield lakes
+    with lakes.scaled_env():  # the other tests of this process never reach its catalog again
+        detach_lake(Settings(), lakes.scaled)
 
 
 def test_the_services_are_real_and_the_password_is_needed(postgres_server: Postgres, s3_server: S3) -> None:
@@ -355,7 +360,7 @@ def test_duckdbs_cli_reads_the_scaled_out_lake_with_no_secret_printed(lakes: Lak
 def test_the_password_may_come_from_a_service_file(tmp_path: Path, monkeypatch, postgres_server: Postgres) -> None:
     """`postgres:service=NAME`: host, port, user and password from a PostgreSQL service file
     (PGSERVICEFILE), none in the setting; the lake attaches and keeps what is written."""
-    from core.lake import connect_lake
+    from core.lake import connect_lake, detach_lake
 
     pg = postgres_server
     pg.create_database("by_service")
@@ -373,6 +378,7 @@ def test_the_password_may_come_from_a_service_file(tmp_path: Path, monkeypatch, 
         assert con.sql("select answer from probe").fetchall() == [(42,)]
     finally:
         con.close()
+        detach_lake(Settings(), d)  # its service file goes with tmp_path: later lookups must not reach it
     assert pg.sql("by_service", "select count(*) from ducklake_table where table_name = 'probe'").strip() == "1"
 
 
