@@ -18,6 +18,7 @@ from core.sqlfiles import sql
 from queries import pages as q
 from queries.filters import Filters
 from queries.warehouse import published
+from tests import event_filters
 from tests.conftest import define_load_tables
 from tests.test_refresh import SETTINGS, count, refresh, write_file
 
@@ -91,19 +92,9 @@ def from_events(events: duckdb.DuckDBPyConnection, f: Filters, group: str | None
     measures += ", count(*) filter (where is_campaign and event_type = 'view') as count_views"
     key = f"{group}, " if group else ""
     rows = events.execute(
-        f"select {key}{measures} from engagement_events "
-        "where timezone($tz, event_at)::date between $start and $end "
-        "and (len($provinces) = 0 or list_contains($provinces, province)) "
-        "and (len($age_bands) = 0 or list_contains($age_bands, age_band)) "
-        "and (len($languages) = 0 or list_contains($languages, language))" + (f" group by {group}" if group else ""),
-        {
-            "tz": SETTINGS.timezone,
-            "start": f.start,
-            "end": f.end,
-            "provinces": list(f.provinces),
-            "age_bands": list(f.age_bands),
-            "languages": list(f.languages),
-        },
+        f"select {key}{measures} from engagement_events {event_filters.WHERE}"
+        + (f" group by {group}" if group else ""),
+        event_filters.params(f),
     ).fetchall()
     if group is None:
         return dict(zip([*MEASURES, "count_views"], rows[0], strict=True))

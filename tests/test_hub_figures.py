@@ -21,6 +21,7 @@ from pipelines.marts import MARTS
 from queries import pages as q
 from queries.filters import Filters
 from queries.warehouse import published
+from tests import event_filters
 from tests.test_marts import differences_from_a_whole_build, tables_the_last_load_changed
 from tests.test_refresh import SETTINGS, count, refresh, view, write_file
 
@@ -47,20 +48,7 @@ HANDMADE = [
 def from_events(events, f: Filters) -> tuple[dict, list, dict]:
     """The Hub's counts (all but the distinct visitors), its daily rows and its tip-video views
     per partner, from the events."""
-    where = (
-        "where timezone($tz, event_at)::date between $start and $end "
-        "and (len($provinces) = 0 or list_contains($provinces, province)) "
-        "and (len($age_bands) = 0 or list_contains($age_bands, age_band)) "
-        "and (len($languages) = 0 or list_contains($languages, language))"
-    )
-    params = {
-        "tz": SETTINGS.timezone,
-        "start": f.start,
-        "end": f.end,
-        "provinces": list(f.provinces),
-        "age_bands": list(f.age_bands),
-        "languages": list(f.languages),
-    }
+    where, params = event_filters.WHERE, event_filters.params(f)
     (totals,) = events.execute(
         "select count(*) filter (where event_type = 'hub_visit'), count(*) filter (where event_type = 'guide_view'), "
         "count(*) filter (where event_type = 'tip_video_view'), "
