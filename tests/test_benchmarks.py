@@ -109,6 +109,7 @@ def test_pulse_bench_scale_out_loads_the_same_files_with_ours_and_with_dlt(pulse
     # the peer's merge keeps one row per event_id: the landing less the re-sent rows, less the
     # rows without an event_id (which it drops: a merge key cannot be null)
     assert contenders["dlt"]["merged"] == contenders["dlt"]["kept"] == 3036 - 36 - 2
+    assert contenders["dlt"]["merged"] == contenders["ours"]["kept"] - so["landing"]["without_event_id"]
     assert contenders["dlt"]["marts"]["mart_engagement_daily"] > 0
     for c in (v for v in contenders.values() if v["measured"]):
         assert set(c) >= {"s", "peak_rss_gb", "rows_per_s", "ratio_to_peer"}
