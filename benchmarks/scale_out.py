@@ -26,6 +26,7 @@ that key cannot hold: it drops them).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import resource
@@ -40,6 +41,7 @@ from typing import Any
 from benchmarks import refresh as rb
 from benchmarks.measure import measured
 from core.datadir import PREFECT_DEFAULTS, DataDir
+from core.errors import PulseError
 
 FILES = 8
 RESENT_RATE = 0.01
@@ -185,6 +187,11 @@ def measure(contender: Contender, landing: Landing, work: Path) -> dict[str, Any
 
 def run(rows: int, work: Path) -> dict[str, Any]:
     """Write the landing files under work, measure every contender on them."""
+    if importlib.util.find_spec("dlt") is None:
+        raise PulseError(
+            "the scale-out benchmark's peer needs dlt (the bench dependency group): "
+            "UV_LINK_MODE=hardlink .tools/bin/uv sync --locked --group bench"
+        )
     folder = work / "landing"
     folder.mkdir(parents=True)
     figures = measured(write_landing, folder, rows).value  # in a child: keeps this process small
