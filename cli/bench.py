@@ -31,9 +31,9 @@ from core.errors import PulseError
 @click.option(
     "--scale-out",
     is_flag=True,
-    help="Only the scale-out comparison: --rows landing rows loaded by `pulse refresh`, by the same load "
-    "without Prefect and by the peer (dlt merging into DuckDB, plus the marts in SQL); the PostgreSQL + S3 "
-    "loads are listed, not measured yet.",
+    help="Only the scale-out comparison: about --rows engagement rows in 9 Parquet files, loaded by `pulse "
+    "refresh`, by the same load without Prefect and by the peer (dlt merging into DuckDB, plus the marts in "
+    "SQL); the PostgreSQL + S3 loads are listed, not measured yet.",
 )
 def bench_cmd(
     rows: int, json_path: Path | None, no_browser: bool, no_prefect: bool, work_dir: Path | None, scale_out: bool
