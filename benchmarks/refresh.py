@@ -38,9 +38,10 @@ INCREMENT_ROWS = 10_000
 BENCH_KEY = "benchmark-key-0123456789abcdef0123456789"
 
 
-def _engagement_rows(n_rows: int, seed: int, people_of: int | None = None) -> tuple[Any, Any]:
+def _engagement_rows(n_rows: int, seed: int, people_of: int | None = None, keep_bad: bool = False) -> tuple[Any, Any]:
     """(rows, calendar): about n_rows realistic engagement rows over 60 days, in landing order,
-    with `t` (epoch seconds) kept; the people of a base file of people_of rows (seed 1) if given."""
+    with `t` (epoch seconds) kept; the people of a base file of people_of rows (seed 1) if given;
+    with keep_bad, `_bad` too (the kind of fault planted in a row, "" for a good one)."""
     from pipelines import demo_data as demo
 
     settings = Settings()
@@ -60,6 +61,7 @@ def _engagement_rows(n_rows: int, seed: int, people_of: int | None = None) -> tu
             "event_time",
             *[c for c in df.columns if not c.startswith("_") and c not in ("t", "event_id")],
             "t",
+            *(["_bad"] if keep_bad else []),
         )
     )
     return table, cal

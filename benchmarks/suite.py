@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import alerts as alerts_bench
-from benchmarks import pages, prefect_startup
+from benchmarks import pages, prefect_startup, scale_out
 from benchmarks import refresh as rb
 
 DEFAULT_ROWS = 1_000_000
@@ -51,11 +51,31 @@ def run(rows: int = DEFAULT_ROWS, *, browser: bool = True, prefect: bool = True,
     return result
 
 
-def report(r: dict[str, Any]) -> str:
+def run_scale_out(rows: int = DEFAULT_ROWS, *, work: Path | None = None) -> dict:
+    """`pulse bench --scale-out`: only the loads of the same landing files (benchmarks.scale_out)."""
+    started = time.perf_counter()
+    result: dict[str, Any] = {"rows": rows, "machine": machine()}
+    with tempfile.TemporaryDirectory(prefix="pulse-bench-scale-out-", dir=work) as tmp:
+        result["scale_out"] = scale_out.run(rows, Path(tmp))
+    result["total_s"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _machine_line(r: dict[str, Any]) -> str:
     m = r["machine"]
-    lines = [
+    return (
         f"pulse bench: {r['rows']:,} engagement rows; {m['cpus']} CPUs, {m['memory_gb']} GB, "
-        f"load average at start {m['load_average_at_start'][0]}; each contender in its own process",
+        f"load average at start {m['load_average_at_start'][0]}; each contender in its own process"
+    )
+
+
+def report_scale_out(r: dict[str, Any]) -> str:
+    return "\n".join([_machine_line(r), "", scale_out.report(r["scale_out"]), "", f"total {r['total_s']} s"])
+
+
+def report(r: dict[str, Any]) -> str:
+    lines = [
+        _machine_line(r),
         "",
         "Full load (whole refresh: validate, hash, dedupe, marts, publish) vs bare reads of the same file",
         f"  {'format':<8}{'MB':>7}{'DuckDB s':>10}{'Polars s':>10}{'ours s':>9}{'/DuckDB':>9}{'/Polars':>9}"

@@ -28,7 +28,16 @@ from core.errors import PulseError
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="Where the benchmark's temporary files go (default: the system temp dir; 10M rows need about 5 GB).",
 )
-def bench_cmd(rows: int, json_path: Path | None, no_browser: bool, no_prefect: bool, work_dir: Path | None) -> None:
+@click.option(
+    "--scale-out",
+    is_flag=True,
+    help="Only the scale-out comparison: about --rows engagement rows in 9 Parquet files, loaded by `pulse "
+    "refresh`, by the same load without Prefect and by the peer (dlt merging into DuckDB, plus the marts in "
+    "SQL); the PostgreSQL + S3 loads are listed, not measured yet.",
+)
+def bench_cmd(
+    rows: int, json_path: Path | None, no_browser: bool, no_prefect: bool, work_dir: Path | None, scale_out: bool
+) -> None:
     """Run the benchmarks and print ratios measured in the same run.
 
     Full load of one engagement file (Parquet, CSV, CSV.gz) through the whole refresh against
@@ -37,6 +46,9 @@ def bench_cmd(rows: int, json_path: Path | None, no_browser: bool, no_prefect: b
     first browser render; Prefect's fixed start-up, ephemeral and against a local server.
     Works in temporary folders only; the data dir is not touched. The default takes about
     2 minutes on 2 cores; --rows 10000000 about 15.
+
+    With --scale-out, only the comparison of the loads of the same landing files (issue 17),
+    each in a fresh process: wall time, peak RSS, rows/s and the ratio to the peer, dlt.
     """
     try:
         from benchmarks import suite
@@ -44,8 +56,12 @@ def bench_cmd(rows: int, json_path: Path | None, no_browser: bool, no_prefect: b
         raise PulseError(
             "the benchmarks need a source checkout (benchmarks/ beside pipelines/); run from one"
         ) from None
-    result = suite.run(rows, browser=not no_browser, prefect=not no_prefect, work=work_dir)
-    click.echo(suite.report(result))
+    if scale_out:
+        result = suite.run_scale_out(rows, work=work_dir)
+        click.echo(suite.report_scale_out(result))
+    else:
+        result = suite.run(rows, browser=not no_browser, prefect=not no_prefect, work=work_dir)
+        click.echo(suite.report(result))
     if json_path:
         json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         click.echo(f"Figures written to {json_path}", err=True)

@@ -69,3 +69,85 @@ def test_report_prints_every_section(tmp_path) -> None:
 def test_demo_data_benchmark_runs_at_a_tiny_scale() -> None:
     r = demo_data.run(scale=0.02, days=14)
     assert r["rows"] > 1_000 and r["ratio"] > 0
+
+
+def _landing_counts(folder) -> dict[str, int]:
+    """What the landing files hold, counted from the files themselves."""
+    import polars as pl
+
+    rows = pl.concat([pl.read_parquet(f, columns=["event_id"]) for f in sorted(folder.glob("*.parquet"))])
+    with_id = rows.filter(pl.col("event_id").is_not_null())
+    return {
+        "files": len(list(folder.glob("*.parquet"))),
+        "rows": rows.height,
+        "without_event_id": rows.height - with_id.height,
+        "resent": with_id.height - with_id["event_id"].n_unique(),
+    }
+
+
+@pytest.mark.slow
+def test_pulse_bench_scale_out_loads_the_same_files_with_ours_and_with_dlt(pulse, tmp_path) -> None:
+    from benchmarks import scale_out
+
+    out = tmp_path / "scale-out.json"
+    r = pulse("bench", "--scale-out", "--rows", "3000", "--json", str(out))
+    assert r.code == 0, r.err
+    so = json.loads(out.read_text())["scale_out"]
+    # the same files again (the benchmark removed its own), counted independently of it
+    scale_out.write_landing(tmp_path / "landing", 3000)
+    counts = _landing_counts(tmp_path / "landing")
+    assert counts == {"files": 9, "rows": 3036, "without_event_id": 2, "resent": 36}
+    assert {k: so["landing"][k] for k in counts} == counts
+    assert so["landing"]["bad"] == 30
+    contenders = so["contenders"]
+    assert list(contenders) == ["ours", "ours_no_prefect", "postgres_s3_1_worker", "postgres_s3_2_workers", "dlt"]
+    for key in ("postgres_s3_1_worker", "postgres_s3_2_workers"):  # not built yet: no figure at all
+        assert contenders[key] == {"label": contenders[key]["label"], "measured": False}
+    for key in ("ours", "ours_no_prefect"):  # every landing row once: loaded or quarantined
+        c = contenders[key]
+        assert (c["loaded"], c["quarantined"], c["duplicates"], c["kept"]) == (2970, 30, 36, 3000)
+    # the peer's merge keeps one row per event_id: the landing less the re-sent rows, less the
+    # rows without an event_id (which it drops: a merge key cannot be null)
+    assert contenders["dlt"]["merged"] == contenders["dlt"]["kept"] == 3036 - 36 - 2
+    assert contenders["dlt"]["merged"] == contenders["ours"]["kept"] - so["landing"]["without_event_id"]
+    assert contenders["dlt"]["marts"]["mart_engagement_daily"] > 0
+    for c in (v for v in contenders.values() if v["measured"]):
+        assert set(c) >= {"s", "peak_rss_gb", "rows_per_s", "ratio_to_peer"}
+    lines = r.out.splitlines()
+    assert any(line.strip().startswith("ours: PostgreSQL catalog + S3 data path, 2 workers") and
+               "not measured yet" in line for line in lines)  # fmt: skip
+    assert "Scale-out: the same 3,036 landing rows (9 Parquet files" in r.out
+    assert "ours 2,970 loaded + 30 quarantined (36 duplicates dropped); dlt 2,998 merged" in r.out
+
+
+@pytest.mark.slow
+def test_the_dlt_peer_runs_alone_and_counts_every_merged_row_in_the_product_marts(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from benchmarks import scale_out
+
+    scale_out.write_landing(tmp_path / "landing", 3000)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.dlt_peer", "--landing", str(tmp_path / "landing"), "--out", str(tmp_path / "peer")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["merged"] == 2998 and not out["has_failed_jobs"]
+    con = duckdb.connect(str(tmp_path / "peer" / "peer.duckdb"), read_only=True)
+    # every merged row is in the product's own daily and hourly marts, bad rows included (no quarantine)
+    assert con.sql("select sum(count_events) from mart_engagement_daily").fetchall() == [(2998,)]
+    assert con.sql("select sum(count_events) from mart_activity_hourly").fetchall() == [(2998,)]
+    assert (
+        con.sql("select sum(count_events) from mart_engagement_daily where event_type = 'dislike'").fetchall()[0][0]
+        == 2
+    )
+    assert con.sql("select count(*) from user_numbers").fetchall()[0][0] > 0
+    assert set(out["marts"]) == {
+        "mart_engagement_daily", "mart_referral_daily", "mart_safety_daily", "mart_activity_hourly",
+        "mart_campaign_creators", "mart_engagement_people_daily", "mart_people_returns", "mart_people_movers",
+        "mart_hub_daily", "mart_totals_daily",
+    }  # fmt: skip
