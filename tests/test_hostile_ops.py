@@ -53,7 +53,7 @@ def refresh(d: DataDir, trigger: str = "manual"):
 
 def recorded_fingerprint(d: DataDir) -> list[tuple[str, str]]:
     with published(d) as con:
-        return con.sql("select name, value from warehouse_meta order by name").fetchall()
+        return con.sql("select name, value from warehouse_meta where name = 'hmac_key_fingerprint'").fetchall()
 
 
 def lake_state(d: DataDir) -> dict[str, object]:
