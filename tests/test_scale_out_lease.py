@@ -127,18 +127,26 @@ class Deployment:
         return b
 
 
+@pytest.mark.parametrize("catalog", ["new", "made"])
 def test_two_machines_refreshing_at_once_end_as_one_embedded_load(
-    postgres_server: Postgres, s3_server: S3, tmp_path: Path
+    postgres_server: Postgres, s3_server: S3, tmp_path: Path, catalog: str
 ) -> None:
+    """On a new catalog (both would create DuckLake's tables) and on one made before (both
+    would stage and commit at once)."""
     from benchmarks.pages import PAGE_QUERIES
     from core.lake import detach_lake
     from queries import pages as q
     from queries.filters import Filters
     from tests.test_crash_and_concurrency import fingerprint
 
-    dep = Deployment(tmp_path, postgres_server, s3_server, "two_machines")
+    from core.lake import connect_lake
+
+    dep = Deployment(tmp_path, postgres_server, s3_server, f"two_machines_{catalog}")
     with environ({"PULSE_HMAC_KEY": KEY}):
         single = refresh(Settings(), dep.embedded, settle_seconds=0, now=NOW)
+    if catalog == "made":  # attaching creates DuckLake's tables (snapshot 0)
+        with environ(dep.env):
+            connect_lake(Settings(), dep.machines["c"]).close()
 
     barrier = dep.barrier("together")
     procs = {m: start(dep.machines[m].root, barrier, dep.env, parties=2, wait=120) for m in ("a", "b")}
@@ -150,7 +158,7 @@ def test_two_machines_refreshing_at_once_end_as_one_embedded_load(
     # each machine loaded its own half, one after the other: two snapshots, nothing read twice
     assert {m: r["files"]["new"] for m, r in results.items()} == {m: len(h) for m, h in dep.halves.items()}
     assert sorted(r["snapshot_id"] for r in results.values()) == ["1", "2"]
-    assert dep.pg.sql("two_machines", "select count(*) from ducklake_snapshot").strip() == "3"
+    assert dep.pg.sql(f"two_machines_{catalog}", "select count(*) from ducklake_snapshot").strip() == "3"
     for stream in ("engagement", "referral", "safety"):
         summed = tuple(sum(r[stream][k] for r in results.values()) for k in ("loaded", "duplicates", "quarantined"))
         e = single.streams[stream]
