@@ -219,7 +219,7 @@ def test_two_machines_refreshing_at_once_end_as_one_embedded_load(
 
 
 def test_a_refresh_killed_holding_the_lease_lets_the_next_one_through(
-    postgres_server: Postgres, s3_server: S3, tmp_path: Path
+    postgres_server: Postgres, s3_server: S3, tmp_path: Path, pulse
 ) -> None:
     """Machine A takes the lease and is SIGKILLed while it holds it; machine B's refresh is
     refused while A lives (another data dir: A's file lock is not what stops it), then runs as
@@ -233,17 +233,31 @@ def test_a_refresh_killed_holding_the_lease_lets_the_next_one_through(
         assert time.monotonic() < deadline, "the holder never took the lease"
         time.sleep(0.05)
     try:
-        _refused_then_through(dep, holder, tmp_path)
+        _refused_then_through(dep, holder, tmp_path, pulse)
     finally:
         holder.kill()
 
 
-def _refused_then_through(dep: Deployment, holder: subprocess.Popen, tmp_path: Path) -> None:
+def _refused_then_through(dep: Deployment, holder: subprocess.Popen, tmp_path: Path, pulse) -> None:
+    from pipelines.lake_write import LEASE_KEY
+
+    leases = (
+        "select count(*) from pg_locks where locktype = 'advisory' and granted "
+        f"and (classid::bigint << 32 | objid::bigint) = {LEASE_KEY} and database = "
+        "(select oid from pg_database where datname = current_database())"
+    )
+    assert dep.pg.sql("killed_holder", leases).strip() == "1"  # A's, in the catalog's database
     busy = finish(start(dep.machines["b"].root, dep.barrier("busy"), dep.env, parties=1, wait=0.5))
     assert busy[0] == 1, busy
     assert busy[2].strip().splitlines()[-1] == (
         f"RefreshBusy: another refresh is writing the lake ({dep.catalog}) (waited 0.5 s); "
         "try again when it ends, or pass --wait SECONDS"
+    )
+    cli = pulse("--data-dir", str(dep.machines["b"].root), "refresh", "--json", "--wait", "0.3", env=dep.env)
+    assert (cli.code, cli.out) == (1, "")
+    assert cli.err == (
+        f"Error: another refresh is writing the lake ({dep.catalog}) (waited 0.3 s); "
+        "try again when it ends, or pass --wait SECONDS\n"
     )
     # B asks again, waiting this time; it waits while A lives, and loads once A is killed
     waiting = start(dep.machines["b"].root, dep.barrier("after"), dep.env, parties=1, wait=60)
@@ -260,6 +274,7 @@ def _refused_then_through(dep: Deployment, holder: subprocess.Popen, tmp_path: P
     through = time.monotonic() - killed
     code, out, err = finish(waiting)
     assert code == 0, err
+    print(f"the next refresh went on {through:.2f} s after the kill")
     assert through < 3, f"the lease of the killed refresh held {through:.1f} s"
     result = json.loads(out.strip().splitlines()[-1])
     assert result["files"]["new"] + result["files"]["skipped_seen"] == len(dep.halves["b"])
