@@ -279,3 +279,18 @@ def _refused_then_through(dep: Deployment, holder: subprocess.Popen, tmp_path: P
     result = json.loads(out.strip().splitlines()[-1])
     assert result["files"]["new"] + result["files"]["skipped_seen"] == len(dep.halves["b"])
     assert result["snapshot_id"] == "1" and result["files"]["new"] > 10
+
+
+def test_the_embedded_catalog_takes_no_lease(tmp_path: Path) -> None:
+    """A SQLite catalog never leaves its data dir: its file lock alone, no session opened."""
+    from core.lake import catalog_session
+    from pipelines.lake_write import writer_lock
+
+    d = DataDir(tmp_path / "data").ensure()
+    assert catalog_session(Settings(), d) is None
+    held = writer_lock(Settings(), d, 0)
+    try:
+        assert held.lease is None and held.local.is_locked
+    finally:
+        held.release()
+    assert not held.local.is_locked
