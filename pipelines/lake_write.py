@@ -61,6 +61,8 @@ def refresh_lock(d: DataDir, wait_seconds: float) -> FileLock:
 # (a killed process's connection closes and its backend ends at once).
 LEASE_KEY = 0x70756C7365_4C  # 'pulseL'
 LEASE_POLL_SECONDS = 0.2
+_TRY_LEASE = f"select * from postgres_query($alias, 'select pg_try_advisory_xact_lock({LEASE_KEY}) as got')"
+_held: dict[str, CatalogSession] = {}  # data dir -> the lease its writer holds (check_lease)
 
 
 @dataclass
@@ -69,10 +71,12 @@ class WriterLock:
 
     local: FileLock
     lease: CatalogSession | None = None
+    root: str = ""
 
     def release(self) -> None:
         try:
             if self.lease is not None:
+                _held.pop(self.root, None)
                 self.lease.close()
         finally:
             self.local.release()
@@ -90,7 +94,27 @@ def writer_lock(settings: Settings, d: DataDir, wait_seconds: float) -> WriterLo
     except BaseException:
         local.release()
         raise
-    return WriterLock(local, lease)
+    if lease is not None:
+        _held[str(d.root)] = lease
+    return WriterLock(local, lease, str(d.root))
+
+
+def check_lease(d: DataDir) -> None:
+    """Just before a commit: the lease d's writer took is still held (its connection may have
+    been ended: a server restart, an administrator's pg_terminate_backend); PulseError, nothing
+    committed, when not. Nothing to check without a lease (a SQLite catalog)."""
+    session = _held.get(str(d.root))
+    if session is None:
+        return
+    try:
+        (held,) = session.con.execute(_TRY_LEASE, {"alias": session.alias}).fetchone()
+    except duckdb.Error:
+        held = False
+    if not held:
+        raise PulseError(
+            f"the lake's lease in its catalog ({session.catalog}) was lost before the commit (its connection ended); "
+            "not published, the lake stays as it was"
+        )
 
 
 def catalog_lease(settings: Settings, d: DataDir, wait_seconds: float, started: float) -> CatalogSession | None:
@@ -106,8 +130,7 @@ def catalog_lease(settings: Settings, d: DataDir, wait_seconds: float, started: 
             "call postgres_execute($alias, 'set local idle_in_transaction_session_timeout = 0')",
             {"alias": session.alias},
         )
-        try_lock = f"select * from postgres_query($alias, 'select pg_try_advisory_xact_lock({LEASE_KEY}) as got')"
-        while not session.con.execute(try_lock, {"alias": session.alias}).fetchone()[0]:
+        while not session.con.execute(_TRY_LEASE, {"alias": session.alias}).fetchone()[0]:
             left = started + wait_seconds - time.monotonic()
             if left <= 0:
                 raise RefreshBusy(

@@ -37,7 +37,7 @@ from core.datadir import DataDir
 from core.settings import Settings
 from pipelines.refresh import load, refresh
 
-root, barrier, hold = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "hold"
+root, barrier, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 now = dt.datetime.fromisoformat(sys.argv[4])
 (barrier / root.parent.name).touch()
 while len(list(barrier.iterdir())) < int(sys.argv[5]):
@@ -47,6 +47,12 @@ def held(settings, d, settle_seconds, now):  # holds the lease until killed
     (barrier.parent / "holding").touch()
     time.sleep(600)
 
+def paused(settings, d, settle_seconds, now):  # holds the lease until told to go on
+    (barrier.parent / "holding").touch()
+    while not (barrier.parent / "go").exists():
+        time.sleep(0.02)
+    return load(settings, d, settle_seconds, now)
+
 def loading(settings, d, settle_seconds, now):  # the lease taken: says when, then loads
     (barrier.parent / "loading").touch()
     return load(settings, d, settle_seconds, now)
@@ -54,7 +60,7 @@ def loading(settings, d, settle_seconds, now):  # the lease taken: says when, th
 try:
     result = refresh(
         Settings(), DataDir(root), settle_seconds=0, wait_seconds=float(sys.argv[6]), now=now,
-        load_step=held if hold else loading,
+        load_step={"hold": held, "pause": paused, "load": loading}[mode],
     )
 except Exception as e:
     print(f"{type(e).__name__}: {e}", file=sys.stderr)
@@ -63,7 +69,7 @@ print(json.dumps(result.to_json()))
 """
 
 
-def start(root: Path, barrier: Path, env: dict[str, str], *, parties: int, wait: float, hold: bool = False):
+def start(root: Path, barrier: Path, env: dict[str, str], *, parties: int, wait: float, mode: str = "load"):
     return subprocess.Popen(
         [
             sys.executable,
@@ -71,7 +77,7 @@ def start(root: Path, barrier: Path, env: dict[str, str], *, parties: int, wait:
             RUNNER,
             str(root),
             str(barrier),
-            "hold" if hold else "load",
+            mode,
             NOW.isoformat(),
             str(parties),
             str(wait),
@@ -225,7 +231,7 @@ def test_a_refresh_killed_holding_the_lease_lets_the_next_one_through(
     refused while A lives (another data dir: A's file lock is not what stops it), then runs as
     soon as PostgreSQL has ended A's session, and loads its half."""
     dep = Deployment(tmp_path, postgres_server, s3_server, "killed_holder")
-    holder = start(dep.machines["a"].root, dep.barrier("holder"), dep.env, parties=1, wait=0, hold=True)
+    holder = start(dep.machines["a"].root, dep.barrier("holder"), dep.env, parties=1, wait=0, mode="hold")
     holding = tmp_path / "holder" / "holding"
     deadline = time.monotonic() + 120
     while not holding.exists():
@@ -294,3 +300,35 @@ def test_the_embedded_catalog_takes_no_lease(tmp_path: Path) -> None:
     finally:
         held.release()
     assert not held.local.is_locked
+
+
+def test_a_lease_lost_before_the_commit_publishes_nothing(
+    postgres_server: Postgres, s3_server: S3, tmp_path: Path
+) -> None:
+    """The lease's connection ended while the refresh ran (an administrator's
+    pg_terminate_backend, a server restart): another machine may have taken it since, so the
+    refresh commits nothing and says why."""
+    from pipelines.lake_write import LEASE_KEY
+
+    dep = Deployment(tmp_path, postgres_server, s3_server, "lost_lease")
+    p = start(dep.machines["a"].root, dep.barrier("lost"), dep.env, parties=1, wait=0, mode="pause")
+    try:
+        while not (tmp_path / "lost" / "holding").exists():
+            assert p.poll() is None, p.communicate()[1]
+            time.sleep(0.05)
+        ended = dep.pg.sql(
+            "lost_lease",
+            "select count(pg_terminate_backend(pid)) from pg_locks where locktype = 'advisory' "
+            f"and (classid::bigint << 32 | objid::bigint) = {LEASE_KEY}",
+        )
+        assert ended.strip() == "1"
+        (tmp_path / "lost" / "go").touch()
+        code, _out, err = finish(p)
+    finally:
+        p.kill()
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        f"PulseError: the lake's lease in its catalog ({dep.catalog}) was lost before the commit "
+        "(its connection ended); not published, the lake stays as it was"
+    )
+    assert dep.pg.sql("lost_lease", "select count(*) from ducklake_snapshot").strip() == "1"  # its creation only
