@@ -80,10 +80,15 @@ def refresh_cmd(as_json: bool, settle: float, wait: float) -> None:
         logging.basicConfig(format="%(message)s", level=logging.WARNING)
         logging.getLogger("pulse").setLevel(logging.INFO)
     from pipelines import outcomes
-    from pipelines.lake_write import refresh_lock
+    from pipelines.lake_write import RefreshBusy, writer_lock
     from pipelines.secrets import check_key
 
-    refresh_lock(d, wait).release()  # fail fast, before paying for Prefect's start-up
+    try:  # fail fast when busy, before paying for Prefect's start-up
+        writer_lock(s, d, wait).release()
+    except RefreshBusy:
+        raise
+    except PulseError:
+        pass  # an unreachable catalog: the flow's refresh meets it again, records it and tells the alerts
     try:
         check_key(d)
         if "PREFECT_API_URL" not in os.environ:  # else Prefect's state is that server's

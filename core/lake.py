@@ -310,6 +310,53 @@ def connect_lake(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
     return con
 
 
+@dataclass
+class CatalogSession:
+    """A cursor of the process's instance on which a PostgreSQL catalog's database is attached
+    as a plain PostgreSQL database under `alias`, for the refresh lease (pipelines/lake_write.py)."""
+
+    con: duckdb.DuckDBPyConnection
+    alias: str
+    catalog: str
+
+    def close(self) -> None:
+        """Roll back what is open on it (the server ends what that held) and detach it: an
+        attached database is looked in for every name DuckDB does not find elsewhere."""
+        for statement in ("rollback", f"detach {self.alias}"):
+            with suppress(duckdb.Error):
+                self.con.execute(statement)
+        with suppress(duckdb.Error):
+            self.con.close()
+
+
+_session_count = 0
+
+
+def catalog_session(settings: Settings, d: DataDir) -> CatalogSession | None:
+    """For a PostgreSQL catalog, its database attached on its own (READ COMMITTED: a transaction
+    left open holds no snapshot) under a new alias; None for a SQLite catalog, which never
+    leaves its machine. LakeUnreachable (one line, no secret) when it cannot be reached."""
+    global _session_count
+    where = lake_location(settings, d)
+    if where.kind != "postgres:":
+        return None
+    with _lock:
+        base = _process_instance()
+        _load(base, ("postgres_scanner",))
+        _session_count += 1
+        alias = f"catalog_{where.alias.removeprefix('lake_')}_{_session_count}"
+    con = base.cursor()
+    try:
+        con.execute(
+            f"attach '{_quoted(where.catalog.removeprefix('postgres:'))}' as {alias} "
+            "(type postgres, isolation_level 'READ COMMITTED')"
+        )
+    except duckdb.Error as e:
+        con.close()
+        raise _unreachable(where, e) from None
+    return CatalogSession(con, alias, where.catalog)
+
+
 def _disk_error(where: LakeLocation, e: duckdb.Error) -> BaseException:
     """A SQLite catalog that cannot be opened because of its disk, as the OSError it is (the
     refresh's one-line reasons and retries know those): full, or a read-only file system (its

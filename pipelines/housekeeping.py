@@ -22,7 +22,7 @@ from core.lake import connect_lake
 from core.settings import Settings
 from core.sqlfiles import sql
 from pipelines import outcomes
-from pipelines.lake_write import refresh_lock
+from pipelines.lake_write import writer_lock
 from queries.lake_cache import prune_cache
 
 log = logging.getLogger("pulse.housekeeping")
@@ -35,7 +35,7 @@ CLEANUP_GRACE = dt.timedelta(hours=1)  # a file let go is deleted this long afte
 def prune_data_dir(settings: Settings, d: DataDir, now: dt.datetime | None = None) -> dict[str, int]:
     """The lake's old snapshots and files, old outcomes, under the
     refresh lock (never during a refresh). Returns what was removed, by kind."""
-    lock = refresh_lock(d, LOCK_WAIT_SECONDS)
+    lock = writer_lock(settings, d, LOCK_WAIT_SECONDS)
     try:
         pruned = prune_lake(settings, d, now)
         pruned["outcomes_removed"] = outcomes.prune_outcomes(d, settings.schedule.keep_run_days, now)

@@ -1,5 +1,5 @@
 """Writing to the lake, the parts every writer shares (the refresh, `pulse migrate`,
-housekeeping): the one lock, the schema, the ledger check before a commit, and the crash
+housekeeping): the one lock (and, on a shared catalog, the lease), the schema, the ledger check before a commit, and the crash
 tests' fault points."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
+from dataclasses import dataclass
 
 import duckdb
 from filelock import FileLock, Timeout
@@ -15,6 +17,8 @@ from core import reasons
 from core import reference as ref
 from core.datadir import DataDir
 from core.errors import PulseError
+from core.lake import CatalogSession, catalog_session
+from core.settings import Settings
 from core.sqlfiles import sql
 
 FAULT_ENV = "PULSE_FAULT_KILL_AT"  # test hook: SIGKILL this process at the named step
@@ -34,11 +38,12 @@ def fault_point(name: str) -> None:
 
 
 class RefreshBusy(PulseError):
-    """Another refresh holds the lock."""
+    """Another refresh holds the lock (or, on a shared catalog, the lease)."""
 
 
 def refresh_lock(d: DataDir, wait_seconds: float) -> FileLock:
-    """Held for a whole refresh; released by the OS if the process dies."""
+    """The data dir's own lock (its landing zone, runs.jsonl, page cache): held for a whole
+    refresh; released by the OS if the process dies. Writers take it with writer_lock."""
     lock = FileLock(d.warehouse / "refresh.lock")
     try:
         lock.acquire(timeout=wait_seconds)
@@ -48,6 +53,95 @@ def refresh_lock(d: DataDir, wait_seconds: float) -> FileLock:
             "try again when it ends, or pass --wait SECONDS"
         ) from None
     return lock
+
+
+# The lease: a PostgreSQL advisory lock of the catalog's database, one key for every writer of
+# the lake, held by a transaction left open on its own connection (pg_try_advisory_xact_lock),
+# so the server lets it go when the transaction ends: at release, or when the process dies
+# (a killed process's connection closes and its backend ends at once).
+LEASE_KEY = 0x70756C7365_4C  # 'pulseL'
+LEASE_POLL_SECONDS = 0.2
+_TRY_LEASE = f"select * from postgres_query($alias, 'select pg_try_advisory_xact_lock({LEASE_KEY}) as got')"
+_held: dict[str, CatalogSession] = {}  # data dir -> the lease its writer holds (check_lease)
+
+
+@dataclass
+class WriterLock:
+    """What a writer of the lake holds: its data dir's lock and, on a shared catalog, the lease."""
+
+    local: FileLock
+    lease: CatalogSession | None = None
+    root: str = ""
+
+    def release(self) -> None:
+        try:
+            if self.lease is not None:
+                _held.pop(self.root, None)
+                self.lease.close()
+        finally:
+            self.local.release()
+
+
+def writer_lock(settings: Settings, d: DataDir, wait_seconds: float) -> WriterLock:
+    """The refresh's lock, for every writer of the lake (the refresh, `pulse migrate`,
+    housekeeping), taken before anything is read from the lake: the data dir's file lock, then,
+    when the catalog is a PostgreSQL database that other machines may write, the catalog's
+    lease, waited for up to `wait_seconds` in all. RefreshBusy when either stays taken."""
+    started = time.monotonic()
+    local = refresh_lock(d, wait_seconds)
+    try:
+        lease = catalog_lease(settings, d, wait_seconds, started)
+    except BaseException:
+        local.release()
+        raise
+    if lease is not None:
+        _held[str(d.root)] = lease
+    return WriterLock(local, lease, str(d.root))
+
+
+def check_lease(d: DataDir) -> None:
+    """Just before a commit: the lease d's writer took is still held (its connection may have
+    been ended: a server restart, an administrator's pg_terminate_backend); PulseError, nothing
+    committed, when not. Nothing to check without a lease (a SQLite catalog)."""
+    session = _held.get(str(d.root))
+    if session is None:
+        return
+    try:
+        (held,) = session.con.execute(_TRY_LEASE, {"alias": session.alias}).fetchone()
+    except duckdb.Error:
+        held = False
+    if not held:
+        raise PulseError(
+            f"the lake's lease in its catalog ({session.catalog}) was lost before the commit (its connection ended); "
+            "not published, the lake stays as it was"
+        )
+
+
+def catalog_lease(settings: Settings, d: DataDir, wait_seconds: float, started: float) -> CatalogSession | None:
+    """The lake's lease in its PostgreSQL catalog (None for a SQLite catalog: the file lock is
+    enough on one machine), tried every LEASE_POLL_SECONDS until `wait_seconds` after `started`."""
+    session = catalog_session(settings, d)
+    if session is None:
+        return None
+    try:
+        session.con.execute("begin")
+        # a managed server may end sessions idle in a transaction: never this one's
+        session.con.execute(
+            "call postgres_execute($alias, 'set local idle_in_transaction_session_timeout = 0')",
+            {"alias": session.alias},
+        )
+        while not session.con.execute(_TRY_LEASE, {"alias": session.alias}).fetchone()[0]:
+            left = started + wait_seconds - time.monotonic()
+            if left <= 0:
+                raise RefreshBusy(
+                    f"another refresh is writing the lake ({session.catalog}) (waited {wait_seconds:g} s); "
+                    "try again when it ends, or pass --wait SECONDS"
+                )
+            time.sleep(min(LEASE_POLL_SECONDS, left))
+    except BaseException:
+        session.close()
+        raise
+    return session
 
 
 # The lake's own options (kept in its catalog). zstd: data files about a fifth smaller than

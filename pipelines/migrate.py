@@ -35,7 +35,7 @@ from core.lake import connect_lake, lake_location, latest_snapshot_id
 from core.settings import Settings
 from core.sqlfiles import mart_names
 from pipelines import legacy_export
-from pipelines.lake_write import check_counts, fault_point, prepare, refresh_lock
+from pipelines.lake_write import check_counts, fault_point, prepare, writer_lock
 from queries.warehouse import legacy_snapshot
 
 MIGRATED_FROM = "migrated_from"  # warehouse_meta's row: the snapshot file the lake was migrated from
@@ -65,7 +65,7 @@ class MigrationResult:
 
 def migrate(settings: Settings, d: DataDir, *, wait_seconds: float = 0) -> MigrationResult:
     """`pulse migrate`: under the refresh lock, carry the published snapshot file into the lake."""
-    lock = refresh_lock(d, wait_seconds)
+    lock = writer_lock(settings, d, wait_seconds)
     try:
         return _migrate(settings, d, refuse_mixing=True)  # type: ignore[return-value]
     finally:

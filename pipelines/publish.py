@@ -7,7 +7,7 @@ import json
 
 from core.datadir import DataDir
 from core.lake import latest_snapshot_id
-from pipelines.lake_write import check_counts, fault_point
+from pipelines.lake_write import check_counts, check_lease, fault_point
 from pipelines.stage import Staged
 from queries.warehouse import published_snapshot_id
 
@@ -17,10 +17,10 @@ def publish(d: DataDir, staged: Staged) -> str | None:
     snapshot id (the published one when there was nothing to load)."""
     if staged.lake is None:
         return published_snapshot_id(d)
-    return _commit_lake(staged)
+    return _commit_lake(d, staged)
 
 
-def _commit_lake(staged: Staged) -> str:
+def _commit_lake(d: DataDir, staged: Staged) -> str:
     """Check the ledger inside the transaction, then commit it: the lake's new snapshot."""
     con = staged.lake
     assert con is not None
@@ -31,6 +31,7 @@ def _commit_lake(staged: Staged) -> str:
             f"call {alias}.set_commit_message('pulse refresh', $message, extra_info => $info)",
             {"message": f"load {staged.snapshot_id}", "info": json.dumps({"load_id": staged.snapshot_id})},
         )
+        check_lease(d)  # another machine may be writing since a lost lease: never commit then
         fault_point("before_commit")
         con.execute("commit")
         staged.lake_snapshot = str(latest_snapshot_id(con))

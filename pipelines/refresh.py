@@ -23,7 +23,7 @@ from core.errors import PulseError
 from core.settings import Settings
 from pipelines import notify, outcomes
 from pipelines.discover import DEFAULT_SETTLE_SECONDS, discover_new_files
-from pipelines.lake_write import RefreshBusy, fault_point, refresh_lock
+from pipelines.lake_write import RefreshBusy, fault_point, writer_lock
 from pipelines.migrate import migrate_if_needed
 from pipelines.publish import publish
 from pipelines.stage import Staged, StreamCounts, stage
@@ -98,7 +98,7 @@ def refresh(
     for an environmental error (TransientError when a later attempt may succeed; recorded as
     a failure), and any other exception as it is: a bug keeps its traceback."""
     try:
-        lock = refresh_lock(d, wait_seconds)
+        lock = writer_lock(settings, d, wait_seconds)
         try:
             fault_point("after_lock")
             migrate_if_needed(settings, d)  # release 1's data dir: its ledger first, so no file is read again
