@@ -197,29 +197,34 @@ def test_partner_releases_export_byte_identical(lakes: Lakes, pulse) -> None:
     assert other.out.encode() == one.out.encode()
 
 
-def test_the_pages_give_the_same_figures(lakes: Lakes) -> None:
+def page_figures(d: DataDir) -> list:
+    """(page, figures) of every page's queries over the campaign so far, each frame's rows sorted."""
     from benchmarks.pages import PAGE_QUERIES
     from queries import pages as q
     from queries.filters import Filters
 
     s = Settings()
     f = Filters(s.launch, SPEC.end)
+    out: list = []
+    with q.reader(d) as con:
+        for page, run in PAGE_QUERIES.items():
+            res = run(con, s, f)
+            for r in res if isinstance(res, list | tuple) else [res]:
+                out.append((page, r.sort(r.columns) if isinstance(r, pl.DataFrame) else r))
+    return out
 
-    def frames(d: DataDir) -> list:
-        out: list = []
-        with q.reader(d) as con:
-            for page, run in PAGE_QUERIES.items():
-                res = run(con, s, f)
-                for r in res if isinstance(res, list | tuple) else [res]:
-                    out.append((page, r.sort(r.columns) if isinstance(r, pl.DataFrame) else r))
-        return out
 
-    embedded = frames(lakes.embedded)
-    with lakes.scaled_env():
-        scaled = frames(lakes.scaled)
-    assert len(scaled) == len(embedded) == 19
-    for (page, g), (_, e) in zip(scaled, embedded, strict=True):
+def assert_same_figures(got: list, expected: list) -> None:
+    assert len(got) == len(expected) == 19
+    for (page, g), (_, e) in zip(got, expected, strict=True):
         assert g.equals(e) if isinstance(g, pl.DataFrame) else g == e, page
+
+
+def test_the_pages_give_the_same_figures(lakes: Lakes) -> None:
+    embedded = page_figures(lakes.embedded)
+    with lakes.scaled_env():
+        scaled = page_figures(lakes.scaled)
+    assert_same_figures(scaled, embedded)
 
 
 def test_status_names_the_catalog_and_data_path_never_a_secret(lakes: Lakes, pulse) -> None:

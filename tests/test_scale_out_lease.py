@@ -24,7 +24,7 @@ from pipelines.demo_data import write_demo_data
 from pipelines.marts import MARTS
 from pipelines.refresh import refresh
 from tests.services import S3, Postgres
-from tests.test_scale_out import KEY, NOW, SPEC, _tables, environ
+from tests.test_scale_out import KEY, NOW, SPEC, _tables, assert_same_figures, environ, page_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,10 +139,7 @@ def test_two_machines_refreshing_at_once_end_as_one_embedded_load(
 ) -> None:
     """On a new catalog (both would create DuckLake's tables) and on one made before (both
     would stage and commit at once)."""
-    from benchmarks.pages import PAGE_QUERIES
     from core.lake import connect_lake, detach_lake
-    from queries import pages as q
-    from queries.filters import Filters
     from tests.test_crash_and_concurrency import fingerprint
 
     dep = Deployment(tmp_path, postgres_server, s3_server, f"two_machines_{catalog}")
@@ -179,16 +176,6 @@ def test_two_machines_refreshing_at_once_end_as_one_embedded_load(
 
     c = dep.machines["c"]  # the dashboard's host: no landing files, only the shared lake
     names = [m.name for m in MARTS] + ["partner_releases", "user_numbers"]
-    s = Settings()
-    f = Filters(s.launch, SPEC.end)
-
-    def pages(d: DataDir) -> list:
-        out: list = []
-        with q.reader(d) as con:
-            for page, run in PAGE_QUERIES.items():
-                res = run(con, s, f)
-                out += [(page, r) for r in (res if isinstance(res, list | tuple) else [res])]
-        return out
 
     # One machine loading the same two halves in turn, in the order the lease let them commit:
     # what the two machines must equal row for row, page for page.
@@ -198,12 +185,12 @@ def test_two_machines_refreshing_at_once_end_as_one_embedded_load(
         for m in (first, "b" if first == "a" else "a"):
             dep.land(turns, dep.halves[m])
             refresh(Settings(), turns, settle_seconds=0, now=NOW)
-    in_turns, in_turns_pages = _tables(turns, names), pages(turns)
+    in_turns, in_turns_pages = _tables(turns, names), page_figures(turns)
     embedded = _tables(dep.embedded, names)
     try:
         with environ(dep.env):
             assert fingerprint(c) == fingerprint(dep.embedded)  # events, quarantine, ledger
-            shared, shared_pages = _tables(c, names), pages(c)
+            shared, shared_pages = _tables(c, names), page_figures(c)
     finally:
         with environ(dep.env):
             detach_lake(Settings(), c)
@@ -215,13 +202,7 @@ def test_two_machines_refreshing_at_once_end_as_one_embedded_load(
     by_split = ["mart_engagement_people_daily", "partner_releases", "user_numbers"]
     assert [n for n in names if not shared[n].equals(embedded[n])] == by_split
     assert in_turns["partner_releases"].height > 100 and shared["user_numbers"].height > 1000
-    assert len(shared_pages) == len(in_turns_pages) == 19
-    for (page, g), (_, e) in zip(shared_pages, in_turns_pages, strict=True):
-        if hasattr(g, "sort"):
-            g, e = g.sort(g.columns), e.sort(e.columns)
-            assert g.equals(e), page
-        else:
-            assert g == e, page
+    assert_same_figures(shared_pages, in_turns_pages)
 
 
 def test_a_refresh_killed_holding_the_lease_lets_the_next_one_through(
