@@ -67,7 +67,14 @@ def demo_data_cmd(days: int, scale: float, seed: int, end: dt.datetime | None, f
 @click.option("--json", "as_json", is_flag=True, help="Print the run's counts as one JSON object.")
 @settle_option
 @wait_option
-def refresh_cmd(as_json: bool, settle: float, wait: float) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="Read and validate the files on N stage worker processes (Prefect tasks), this process "
+    "committing (default: schedule.workers; 0: all in this process).",
+)
+def refresh_cmd(as_json: bool, settle: float, wait: float, workers: int | None) -> None:
     """Run the Prefect refresh flow once: load new landing files and publish a snapshot.
 
     Uses the Prefect server at PREFECT_API_URL when set, else Prefect's ephemeral local API
@@ -100,7 +107,7 @@ def refresh_cmd(as_json: bool, settle: float, wait: float) -> None:
 
     config = None if s.source == "built-in defaults" else s.source
     try:
-        state = refresh(str(d.root), config, settle, wait, return_state=True)
+        state = refresh(str(d.root), config, settle, wait, workers=workers, return_state=True)
     except Exception as e:  # Prefect could not start or reach its API: the flow never ran
         reason = f"Prefect could not run the refresh: {outcomes.one_line(e)}"
         outcomes.record(d, "failure", "manual", reason)

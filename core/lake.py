@@ -310,6 +310,24 @@ def connect_lake(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def work_connection(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
+    """A connection (a cursor of the process's instance) without the lake, for a stage worker
+    (pipelines/stage_file.py): it reaches the data path (an s3:// one through its secret) to
+    write its parts, and nothing else."""
+    where = lake_location(settings, d)
+    try:
+        with _lock:
+            base = _process_instance()
+            if where.on_s3:
+                _load(base, S3_EXTENSIONS)
+                _s3_secret(base, where)
+        con = base.cursor()
+        con.execute("set TimeZone = 'UTC'")
+    except duckdb.Error as e:
+        raise _disk_error(where, e) from e
+    return con
+
+
 @dataclass
 class CatalogSession:
     """A cursor of the process's instance on which a PostgreSQL catalog's database is attached

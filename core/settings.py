@@ -87,6 +87,15 @@ class Schedule(_Section):
         StrictInt,
         Field(ge=1, description="Days of refresh outcomes and Prefect flow-run records kept; older ones are pruned."),
     ] = 30
+    workers: Annotated[
+        StrictInt,
+        Field(
+            ge=0,
+            le=64,
+            description="Stage worker processes a refresh reads and validates its files on (0: in the refresh's "
+            "own process); `pulse refresh --workers N` overrides it.",
+        ),
+    ] = 0
 
     @field_validator("cron")
     @classmethod

@@ -23,18 +23,30 @@ from core.sqlfiles import sql
 
 FAULT_ENV = "PULSE_FAULT_KILL_AT"  # test hook: SIGKILL this process at the named step
 FAULT_DELAY_ENV = "PULSE_FAULT_DELAY_MS"  # with PULSE_FAULT_KILL_AT=in_commit: how long into the commit
+FAULT_ONCE_ENV = "PULSE_FAULT_ONCE"  # with PULSE_FAULT_KILL_AT: die only where this file is made
 IN_COMMIT = "in_commit"
 
 
 def fault_point(name: str) -> None:
     """Die here, as `kill -9` would, when a crash test asks for it. `in_commit` dies while the
-    commit runs: a timer started at `before_commit` kills the process PULSE_FAULT_DELAY_MS later."""
+    commit runs: a timer started at `before_commit` kills the process PULSE_FAULT_DELAY_MS later.
+    With PULSE_FAULT_ONCE (a file name) only the first process to get there dies: it makes the file."""
     at = os.environ.get(FAULT_ENV)
-    if at == name:
+    if at == name and _first_to_die():
         os.kill(os.getpid(), signal.SIGKILL)
     elif at == IN_COMMIT and name == "before_commit":
         delay = float(os.environ.get(FAULT_DELAY_ENV, "1")) / 1000
         threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL)).start()
+
+
+def _first_to_die() -> bool:
+    if not (once := os.environ.get(FAULT_ONCE_ENV)):
+        return True
+    try:
+        os.close(os.open(once, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return False
+    return True
 
 
 class RefreshBusy(PulseError):
@@ -150,13 +162,20 @@ LAKE_OPTIONS = {"parquet_compression": "zstd"}
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """The lake's options, tables (pipelines/sql/schema.sql), macros, the province lookup and the
-    declared rejection reasons (core/reasons.py, for stage_quarantine.sql), on con."""
+    """The lake's options, then what staging needs (prepare_work), on con."""
     (alias,) = con.sql("select current_database()").fetchall()[0]
     have = dict(con.sql(f"select option_name, value from {alias}.options()").fetchall())
     for name, value in LAKE_OPTIONS.items():
         if have.get(name) != value:
             con.execute(f"call {alias}.set_option('{name}', '{value}')")
+    prepare_work(con)
+
+
+def prepare_work(con: duckdb.DuckDBPyConnection) -> None:
+    """What staging a file needs on con (the lake's connection, or a stage worker's own
+    in-memory database, pipelines/stage_file.py): the tables (pipelines/sql/schema.sql, empty
+    on a worker: the shapes of its pending tables), the macros, the province lookup and the
+    declared rejection reasons (core/reasons.py, for stage_quarantine.sql)."""
     con.execute(sql("schema", "pipelines"))
     con.execute(sql("macros", "pipelines"))
     _temp_table(con, "province_lookup", ("key", "code"), ref.province_keys())

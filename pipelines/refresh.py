@@ -26,7 +26,8 @@ from pipelines.discover import DEFAULT_SETTLE_SECONDS, discover_new_files
 from pipelines.lake_write import RefreshBusy, fault_point, writer_lock
 from pipelines.migrate import migrate_if_needed
 from pipelines.publish import publish
-from pipelines.stage import Staged, StreamCounts, stage
+from pipelines.stage import Spread, Staged, StreamCounts, stage
+from pipelines.stage_file import remove_staging
 
 
 @dataclass
@@ -68,15 +69,24 @@ class RefreshResult:
 
 
 def load(
-    settings: Settings, d: DataDir, settle_seconds: float = DEFAULT_SETTLE_SECONDS, now: dt.datetime | None = None
+    settings: Settings,
+    d: DataDir,
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    now: dt.datetime | None = None,
+    spread: Spread | None = None,
 ) -> RefreshResult:
     """Discover, stage and commit, as one step (call it with the refresh lock held): a retry
     after a failed commit discovers and stages again (a rolled-back transaction cannot be
-    committed later, and what the ledger holds may have changed)."""
+    committed later, and what the ledger holds may have changed). With `spread`, the files are
+    staged by stage workers first (pipelines/flows.py); this process is the one committer."""
     plan = discover_new_files(d, settle_seconds, settings)
     fault_point("after_discover")
-    staged = stage(settings, d, plan, now)
-    return RefreshResult.from_staged(staged, publish(d, staged))
+    staged = stage(settings, d, plan, now, spread)
+    try:
+        return RefreshResult.from_staged(staged, publish(d, staged))
+    finally:
+        if staged.staging is not None:
+            remove_staging(staged.staging)
 
 
 def refresh(

@@ -56,31 +56,52 @@ def check_key(d: DataDir) -> None:
     _key(d, create=False)
 
 
-def _key(d: DataDir, *, create: bool, settings: Settings | None = None) -> bytes | None:
-    path = d.secrets / KEY_FILE
-    published, recorded = published_key_fingerprint(d, settings)
+def local_key(d: DataDir) -> bytes:
+    """The key a stage worker hashes with (pipelines/stage_file.py): from PULSE_HMAC_KEY or the
+    data dir's secrets file, not checked against the lake (a worker never reads it): the
+    committer checks the fingerprint each worker reports."""
+    found = _found(d)
+    if found is None:
+        raise HmacKeyError(f"{d.secrets / KEY_FILE} is missing: a stage worker needs the lake's key; set {KEY_ENV}")
+    return found[0]
+
+
+def _found(d: DataDir) -> tuple[bytes, str] | None:
+    """The key and where it came from (PULSE_HMAC_KEY, else the secrets file), None when neither has one."""
     if env := os.environ.get(KEY_ENV):
-        key, source = env.encode("utf-8"), KEY_ENV
+        key = env.encode("utf-8")
         if len(key) < MIN_KEY_BYTES:
             raise HmacKeyError(
                 f"{KEY_ENV} is {len(key)} bytes long; it must be at least {MIN_KEY_BYTES} (for example the output "
                 "of 'openssl rand -hex 32'), and the same key for the life of the warehouse"
             )
-    else:
-        if not path.exists():
-            if published:
-                raise HmacKeyError(
-                    f"{path} is missing, and this warehouse was built with a key "
-                    f"(fingerprint {recorded or 'not recorded'}); restore it from your backup or set {KEY_ENV} "
-                    "to the original key; a new key would count every person again, so none was made"
-                )
-            if not create:
-                return None
-            _generate(d)
-        text = path.read_text(encoding="ascii").strip()
-        if len(text) < MIN_KEY_BYTES:
-            raise HmacKeyError(f"{path}: the HMAC key is too short; restore it from backup or set {KEY_ENV}")
-        key, source = text.encode("ascii"), str(path)
+        return key, KEY_ENV
+    path = d.secrets / KEY_FILE
+    if not path.exists():
+        return None
+    text = path.read_text(encoding="ascii").strip()
+    if len(text) < MIN_KEY_BYTES:
+        raise HmacKeyError(f"{path}: the HMAC key is too short; restore it from backup or set {KEY_ENV}")
+    return text.encode("ascii"), str(path)
+
+
+def _key(d: DataDir, *, create: bool, settings: Settings | None = None) -> bytes | None:
+    path = d.secrets / KEY_FILE
+    published, recorded = published_key_fingerprint(d, settings)
+    found = _found(d)
+    if found is None:
+        if published:
+            raise HmacKeyError(
+                f"{path} is missing, and this warehouse was built with a key "
+                f"(fingerprint {recorded or 'not recorded'}); restore it from your backup or set {KEY_ENV} "
+                "to the original key; a new key would count every person again, so none was made"
+            )
+        if not create:
+            return None
+        _generate(d)
+        found = _found(d)
+        assert found is not None
+    key, source = found
     if recorded is not None and recorded != fingerprint(key):
         raise HmacKeyError(
             f"the HMAC key from {source} does not match the one this warehouse was built with "

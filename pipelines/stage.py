@@ -8,75 +8,47 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
-import polars as pl
 
 from core import reasons
 from core import reference as ref
 from core.datadir import DataDir
+from core.errors import PulseError
 from core.lake import connect_lake
 from core.settings import Settings
 from core.sqlfiles import sql
 from pipelines.alerts import record_alert_incidents
-from pipelines.discover import LandingFile, Plan
+from pipelines.discover import Plan
 from pipelines.lake_write import fault_point, prepare
 from pipelines.marts import build_marts, marts_behind
-from pipelines.read import (
-    COLUMNS,
-    UnreadableFile,
-    UnusableContent,
-    content_sha256,
-    iter_rows,
-    unchanged_since_discovery,
-)
 from pipelines.releases import release_closed_weeks
 from pipelines.secrets import event_id_salt, fingerprint, hmac_key
-from pipelines.user_keys import keyed_user_ids
-from pipelines.validate import contract_fields, json_fields, validation_params
+from pipelines.stage_file import (
+    FLUSH_ROWS,
+    FileResult,
+    StagedFile,
+    StageJob,
+    remove_staging,
+    stage_file,
+    staging_path,
+    stream_sql,
+    unload_pending,
+)
 from queries.warehouse import KEY_FINGERPRINT
 
+# Stages the files of a load elsewhere (stage workers: pipelines/flows.py), one StagedFile a job, in order.
+Spread = Callable[[list[StageJob]], list[StagedFile]]
+
 log = logging.getLogger("pulse.refresh")
-CHUNK_ROWS = 1_000_000  # rows validated at a time: bounds memory on a big file
-# Rows staged in temp tables (pending_<table>, shaped like the lake's) before they go to the lake in
-# one statement per table: a load of many small files writes a few data files, not one per file
-# and table, and checks its ids against the lake once per flush instead of once per chunk.
-FLUSH_ROWS = 1_000_000
 # warehouse_meta's record that every stored event has the keyed hash of its id (schema.sql)
 EVENT_KEYS = "event_keys"
-
-
-# The columns of each stream's events as the lake stores them (staging keeps user_key a UHUGEINT:
-# stage_events.sql stores it as a UUID).
-EVENT_COLUMNS = {
-    "engagement": "event_id, event_at, user_key, province, age_band, language, event_type, video_id, "
-    "creator_id, hashtags, surface, watch_time_ms, partner_id, is_campaign",
-    "referral": "event_id, event_at, user_key, province, age_band, language, partner_id, stage, entry_point, channel",
-    "safety": "event_id, event_at, user_key, province, age_band, language, action, target_type, target_id, "
-    "policy, detection, views_at_action",
-}
-
-
-@dataclass
-class FileResult:
-    rel: str
-    stream: str
-    sha256: str
-    size: int
-    mtime_ns: int
-    status: str  # loaded | unreadable | duplicate_file
-    reason: str | None = None
-    read: int = 0
-    loaded: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    unknown_columns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +84,7 @@ class Staged:
     skipped: list[dict[str, str]] = field(default_factory=list)
     lake: duckdb.DuckDBPyConnection | None = None  # the lake's open transaction, committed by publish
     lake_snapshot: str | None = None  # the DuckLake snapshot that commit made
+    staging: str | None = None  # the folder of the stage workers' parts (stage_file.staging_path)
 
 
 def new_snapshot_id() -> str:
@@ -119,8 +92,11 @@ def new_snapshot_id() -> str:
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
 
 
-def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = None) -> Staged:
-    """Read, validate and load every candidate file into one open lake transaction."""
+def stage(
+    settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = None, spread: Spread | None = None
+) -> Staged:
+    """Read, validate and load every candidate file into one open lake transaction: in this
+    process, or (`spread`) on stage workers first, whose parts are then taken in plan order."""
     started = time.perf_counter()
     now = now or dt.datetime.now(dt.UTC)
     staged = Staged(None, [], {s: StreamCounts() for s in ref.STREAMS}, plan.waiting, plan.seen, now)
@@ -138,13 +114,16 @@ def stage(settings: Settings, d: DataDir, plan: Plan, now: dt.datetime | None = 
     # (found by tests/test_property_staging.py). This connection does not push join filters.
     con.execute("set disabled_optimizers = 'join_filter_pushdown'")
     try:
+        done = _spread(settings, d, plan, spread, key, snapshot_id, now, staged) if spread else None
         con.execute("begin transaction")
-        if not _load_into(con, settings, plan, staged, key, snapshot_id, now, started):
+        if not _load_into(con, settings, plan, staged, key, snapshot_id, now, started, done):
             con.execute("rollback")
             con.close()
             return staged
     except BaseException:
         con.close()  # rolls the transaction back
+        if staged.staging is not None:
+            remove_staging(staged.staging)
         raise
     staged.snapshot_id, staged.lake = snapshot_id, con
     staged.timings["stage_s"] = time.perf_counter() - started
@@ -160,8 +139,9 @@ def _load_into(
     snapshot_id: str,
     now: dt.datetime,
     started: float,
+    done: dict[str, StagedFile] | None,
 ) -> bool:
-    """Every candidate file, counts, ledger, marts, partner releases, alert incidents and the
+    """Every candidate file (staged here, or taken from the stage workers' parts: `done`), counts, ledger, marts, partner releases, alert incidents and the
     run record, on con; False when no file was processed and the marts are as the settings and
     declarations ask (nothing to publish)."""
     prepare(con)
@@ -180,7 +160,11 @@ def _load_into(
     batch_hashes: set[str] = set()
     for f in plan.candidates:
         seq = len(staged.files)
-        result = _stage_file(con, settings, key, f, snapshot_id, now, plan.known_hashes | batch_hashes, pending)
+        known = plan.known_hashes | batch_hashes
+        if done is None:
+            result = stage_file(con, settings, key, f, snapshot_id, now, known, pending)
+        else:
+            result = pending.take(done[f.rel], known)
         if result is None:
             staged.waiting.append(f.rel)
             continue
@@ -221,71 +205,33 @@ def _load_into(
     return True
 
 
-def stream_sql(name: str, stream: str) -> str:
-    """The statement of pipelines/sql/<name>.sql for one stream: its `{stream}` is the stream's
-    name, one of ref.STREAMS (an identifier from a fixed set, never from data)."""
-    if stream not in ref.STREAMS:
-        raise ValueError(f"not a stream: {stream!r}")
-    return sql(name, "pipelines").replace("{stream}", stream)
-
-
-def _filled(name: str, **parts: str) -> str:
-    """pipelines/sql/<name>.sql with its `{part}`s replaced (in one pass) by fixed SQL texts."""
-    return re.sub(r"\{(\w+)\}", lambda m: parts[m.group(1)], sql(name, "pipelines"))
-
-
-def _stage_file(
-    con: duckdb.DuckDBPyConnection,
+def _spread(
     settings: Settings,
+    d: DataDir,
+    plan: Plan,
+    spread: Spread,
     key: bytes,
-    f: LandingFile,
     snapshot_id: str,
     now: dt.datetime,
-    known: set[str],
-    pending: _Pending,
-) -> FileResult | None:
-    """Load one file, chunk by chunk: its rows go in whole or not at all.
-    None when the file changed while being read (it waits for the next run)."""
-    f = replace(f, max_bytes=settings.validation.max_file_bytes)
-    try:
-        sha, unusable = content_sha256(f), None
-    except UnusableContent as e:  # empty, or over a line or file limit: recorded, never read
-        sha, unusable = e.sha256, str(e)
-    except (FileNotFoundError, UnreadableFile):  # removed, or replaced by a link, since discovery
-        return None
-    if not unchanged_since_discovery(f):
-        return None
-    if unusable is not None:  # before the duplicate check: every empty file has the same hash
-        return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=unusable)
-    result = FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "loaded")
-    if sha in known:
-        result.status = "duplicate_file"
-        return result
-    expected = COLUMNS[f.stream]
-    unknown: set[str] = set()
-    params = {"load_id": snapshot_id, "sha": sha}
-    try:
-        for chunk in iter_rows(f, CHUNK_ROWS):
-            rows, extra = (
-                json_fields(con, chunk, expected) if "_json" in chunk.columns else contract_fields(chunk, expected)
-            )
-            unknown.update(extra)
-            read, quarantined = _stage_chunk(con, settings, key, f, rows, sha, snapshot_id, now)
-            result.read += read
-            result.quarantined += quarantined
-            pending.added(f.stream, read)
-    except UnreadableFile as e:
-        # Damaged after some chunks loaded: take them out again; the file is recorded whole
-        # (unless it changed meanwhile: a file being rewritten waits for the next run).
-        pending.unload(f.stream, params)
-        if not unchanged_since_discovery(f):
-            return None
-        return FileResult(f.rel, f.stream, sha, f.size, f.mtime_ns, "unreadable", reason=str(e))
-    if not unchanged_since_discovery(f):  # rewritten while we read it: the next run takes it
-        pending.unload(f.stream, params)
-        return None
-    result.unknown_columns = sorted(unknown)
-    return result
+    staged: Staged,
+) -> dict[str, StagedFile]:
+    """The candidates staged by the workers, before the lake transaction opens, each file into
+    a folder of its own under the load's (staging_path). PulseError when a worker hashed with
+    another key than the lake's (its parts would count every person again)."""
+    staged.staging = staging_path(settings, d, snapshot_id)
+    known = frozenset(plan.known_hashes)
+    jobs = [StageJob(f, snapshot_id, now, known, f"{staged.staging}{i:05d}/") for i, f in enumerate(plan.candidates)]
+    t = time.perf_counter()
+    done = {s.rel: s for s in spread(jobs)}
+    staged.timings["stage_workers_s"] = time.perf_counter() - t
+    if missing := [f.rel for f in plan.candidates if f.rel not in done]:
+        raise PulseError(f"the stage workers returned nothing for {len(missing)} file(s), e.g. {missing[0]}")
+    if bad := {s.key_fingerprint for s in done.values()} - {fingerprint(key)}:
+        raise PulseError(
+            f"a stage worker hashed with another HMAC key (fingerprint {sorted(bad)[0]}, the lake's "
+            f"{fingerprint(key)}): give every worker the same PULSE_HMAC_KEY; nothing was loaded"
+        )
+    return done
 
 
 class _Pending:
@@ -315,69 +261,30 @@ class _Pending:
         """Take one file's rows of this load out again, pending or already flushed. Not a
         transaction around the file: DuckDB keeps a transaction's appends in memory, and files
         can be large."""
-        if stream not in ref.STREAMS:
-            raise ValueError(f"not a stream: {stream!r}")
-        for table in (f"{stream}_events", "quarantine_rows"):
-            for where in (f"temp.main.pending_{table}", table):
-                self.con.execute(_filled("stage_unload", table=where), params)
+        tables = ("temp.main.pending_{stream}_events", "{stream}_events")
+        unload_pending(self.con, stream, params, (*tables, "temp.main.pending_quarantine_rows", "quarantine_rows"))
         for counts in ("temp.main.load_loaded_counts", "temp.main.load_reason_counts"):
             self.con.execute(
                 f"delete from {counts} where stream = $stream and file_sha256 = $sha",
                 {"stream": stream, "sha": params["sha"]},
             )
 
-
-def _stage_chunk(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    key: bytes,
-    f: LandingFile,
-    rows: pl.DataFrame,
-    sha: str,
-    snapshot_id: str,
-    now: dt.datetime,
-) -> tuple[int, int]:
-    """Hash, type and validate one chunk in one pass; quarantine what breaks a rule; stage the
-    first sighting of each new event_id (earlier loads, files and lines come first: the ids of
-    earlier loads are dropped when the pending rows are flushed into the lake)."""
-    con.register("file_rows", rows)
-    con.register("keyed_ids", keyed_user_ids(rows, key))
-    try:
-        checked = _filled(
-            "stage_checked",
-            landing_rows=sql("landing_rows", "pipelines"),
-            validate=sql(f"validate_{f.stream}", "pipelines"),
-            columns=EVENT_COLUMNS[f.stream],
-        )
-        con.execute(checked, validation_params(settings, f.stream, now))
-    finally:
-        con.unregister("file_rows")
-        con.unregister("keyed_ids")
-    # Rejected rows keep their values, with user_id replaced by its hash. They are few:
-    # Polars picks them out of the chunk, so DuckDB does not scan the whole chunk again.
-    bad = con.sql(sql("stage_rejected", "pipelines")).pl()
-    if bad.height:
-        con.register("rejected_rows", rows.filter(pl.col("_line").is_in(bad["_line"].implode())))
-        con.register("rejected", bad)
-        try:
-            con.execute(
-                sql("stage_quarantine", "pipelines"),
-                {
-                    "sha": sha,
-                    "load_id": snapshot_id,
-                    "stream": f.stream,
-                    "path": f.rel,
-                    "earliest": settings.validation.earliest.isoformat(),
-                },
-            )
-        finally:
-            con.unregister("rejected_rows")
-            con.unregister("rejected")
-    # Which valid rows are not new: ids already staged by this load, and every sighting but the
-    # first of an id repeated in the chunk.
-    con.execute(sql("stage_repeated", "pipelines"))
-    con.execute(stream_sql("stage_events", f.stream), {"load_id": snapshot_id, "sha": sha, "salt": event_id_salt(key)})
-    return con.sql(sql("stage_chunk_counts", "pipelines")).fetchall()[0]
+    def take(self, done: StagedFile, known: set[str]) -> FileResult | None:
+        """A file a stage worker staged: its parts into the pending tables, each event id's
+        first sighting only (stage_take_events.sql), as if it had been staged here. A file whose
+        content an earlier file of this load had is a duplicate: its parts are not read."""
+        result = done.result
+        if result is None or result.status != "loaded":
+            return result
+        if result.sha256 in known:
+            return replace(result, status="duplicate_file", read=0, quarantined=0, unknown_columns=[])
+        for part in done.parts:
+            if part.table == "quarantine_rows":
+                self.con.execute(sql("stage_take_quarantine", "pipelines"), {"part": part.path})
+            else:
+                self.con.execute(stream_sql("stage_take_events", result.stream), {"part": part.path})
+        self.added(result.stream, result.read)
+        return result
 
 
 def _count_and_record(con: duckdb.DuckDBPyConnection, staged: Staged, snapshot_id: str) -> None:

@@ -647,7 +647,7 @@ def test_a_changed_timezone_rebuilds_every_mart_day(warehouse_copy) -> None:
 
 
 def test_a_file_damaged_after_its_first_chunk_loads_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipelines.stage as stage_module
+    import pipelines.stage_file as stage_module
     from pipelines.read import UnreadableFile, iter_rows
 
     d = DataDir(tmp_path / "d").ensure()
@@ -671,7 +671,7 @@ def test_a_file_damaged_after_its_first_chunk_loads_nothing(tmp_path: Path, monk
 
 
 def test_a_file_rewritten_while_it_is_read_waits_for_the_next_run(tmp_path: Path, monkeypatch) -> None:
-    import pipelines.stage as stage_module
+    import pipelines.stage_file as stage_module
     from pipelines.read import iter_rows
 
     d = DataDir(tmp_path / "d").ensure()

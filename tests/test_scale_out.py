@@ -284,6 +284,41 @@ def test_housekeeping_deletes_orphans_in_the_bucket(lakes: Lakes) -> None:
     assert lakes.s3.keys(lakes.bucket) == kept
 
 
+def test_stage_workers_write_their_parts_to_the_bucket(lakes: Lakes, pulse, tmp_path: Path) -> None:
+    """`pulse refresh --workers 2` onto PostgreSQL + S3: two worker processes write their parts
+    under the bucket's data path, the committer takes them, and the lake equals the embedded
+    load; the parts left in the bucket are orphans that housekeeping deletes."""
+    from core.lake import detach_lake
+    from pipelines.housekeeping import prune_lake
+    from pipelines.stage_file import STAGING_FOLDER
+    from tests.test_crash_and_concurrency import fingerprint
+
+    d = DataDir(tmp_path / "workers" / "data").ensure()
+    land(lakes.src, d)
+    conninfo = lakes.pg.create_database("pulse_workers")
+    data_path = lakes.s3.create_bucket("pulse-workers") + "warehouse/"
+    env = {**lakes.env(), "PULSE_CATALOG": f"postgres:{conninfo}", "PULSE_DATA_PATH": data_path}
+    out = pulse("--data-dir", str(d.root), "refresh", "--json", "--settle", "0", "--workers", "2", env=env)
+    assert out.code == 0, out.err
+    result = json.loads(out.out)
+    assert result["timings"]["stage_workers_s"] > 0
+    for stream in ("engagement", "referral", "safety"):
+        assert result[stream] == lakes.embedded_result.to_json()[stream], stream
+    parts = [k for k in lakes.s3.keys("pulse-workers") if k.startswith(f"warehouse/{STAGING_FOLDER}/")]
+    assert len(parts) >= 32 - 2, "each loaded file's parts are in the bucket"  # less the unreadable and the copy
+    with environ({"PULSE_HMAC_KEY": KEY}):
+        embedded = fingerprint(lakes.embedded)
+    with environ(env):
+        assert fingerprint(d) == embedded
+        pruned = prune_lake(Settings(), d, NOW)
+        assert pruned["orphans_removed"] == len(parts)
+        assert fingerprint(d) == embedded
+        detach_lake(Settings(), d)
+    assert not [k for k in lakes.s3.keys("pulse-workers") if k.startswith(f"warehouse/{STAGING_FOLDER}/")]
+    for secret in lakes.secrets:
+        assert secret not in out.err
+
+
 # --- configuration -----------------------------------------------------------------------
 
 
