@@ -11,9 +11,11 @@ The contenders (CONTENDERS, in the order they run), each a fresh process of its 
   files, Prefect's ephemeral API started by the process), into a fresh data dir;
 - ours without Prefect: the same load (benchmarks.embedded_load), as the peer runs, without an
   orchestrator;
-- the PostgreSQL catalog + S3 data path with 1 and 2 Prefect workers: NOT BUILT YET (issue 17,
-  points 1-2); listed with no command, printed as not measured, never given a figure. Their
-  command goes in their Contender when they are built;
+- ours on PostgreSQL + S3 with 1 and 2 stage workers: `pulse refresh --workers N` with the
+  catalog in a PostgreSQL database and the data path in an S3 bucket of their own, both on this
+  machine's loopback (benchmarks/services.py: Debian's PostgreSQL, moto's server standing in for
+  the object store, so the network and the store are not a real one's); the workers are Prefect
+  task processes, the refresh's own process is the committer;
 - the peer a data team would build instead: dlt merging on event_id into DuckDB plus the same
   marts in SQL (benchmarks.dlt_peer, which says what it does not do).
 Each: wall time of the process, peak RSS (resource.getrusage(RUSAGE_CHILDREN).ru_maxrss,
@@ -26,6 +28,7 @@ that key cannot hold: it drops them).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -59,11 +62,20 @@ class Landing:
 class Contender:
     key: str
     label: str
-    # (argv, env) of its one process, given the landing files and a fresh folder of its own;
-    # None: not built yet (printed as not measured, no figure)
-    command: Callable[[Landing, Path], tuple[list[str], dict[str, str]]] | None
+    # (argv, env) of its one process, given the landing files, a fresh folder of its own and the
+    # services (None when they could not start: a contender that needs them is not measured)
+    command: Callable[[Landing, Path, Services | None], tuple[list[str], dict[str, str]]]
     # its figures from what it printed (one JSON object)
     counts: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    needs_services: bool = False
+
+
+@dataclass
+class Services:
+    """PostgreSQL and the S3 endpoint, started for the run (benchmarks/services.py)."""
+
+    pg: Any
+    s3: Any
 
 
 def write_landing(folder: Path, rows: int, seed: int = 1) -> dict[str, Any]:
@@ -113,17 +125,41 @@ def _env(prefect_home: Path | None = None) -> dict[str, str]:
     return env
 
 
-def _pulse_refresh(landing: Landing, work: Path) -> tuple[list[str], dict[str, str]]:
+def _pulse_refresh(landing: Landing, work: Path, _: Services | None) -> tuple[list[str], dict[str, str]]:
     d = _fresh_data_dir(landing, work)
     return [str(BIN / "pulse"), "--data-dir", str(d.root), "refresh", "--settle", "0", "--json"], _env()
 
 
-def _embedded_load(landing: Landing, work: Path) -> tuple[list[str], dict[str, str]]:
+def _on_postgres_s3(workers: int) -> Callable[[Landing, Path, Services | None], tuple[list[str], dict[str, str]]]:
+    """`pulse refresh --workers N` into a new PostgreSQL database and S3 bucket of its own."""
+
+    def command(landing: Landing, work: Path, svc: Services | None) -> tuple[list[str], dict[str, str]]:
+        assert svc is not None
+        d = _fresh_data_dir(landing, work)
+        name = f"bench_{workers}_{work.parent.name}".replace("-", "_").lower()
+        catalog = "postgres:" + svc.pg.create_database(name)
+        data_path = svc.s3.create_bucket(name.replace("_", "-")) + "lake/"
+        env = _env() | svc.pg.env | svc.s3.env | {"PULSE_CATALOG": catalog, "PULSE_DATA_PATH": data_path}
+        argv = [str(BIN / "pulse"), "--data-dir", str(d.root), "refresh", "--settle", "0", "--json"]
+        return [*argv, "--workers", str(workers)], env
+
+    return command
+
+
+def _on_workers_embedded(workers: int) -> Callable[[Landing, Path, Services | None], tuple[list[str], dict[str, str]]]:
+    def command(landing: Landing, work: Path, svc: Services | None) -> tuple[list[str], dict[str, str]]:
+        argv, env = _pulse_refresh(landing, work, svc)
+        return [*argv, "--workers", str(workers)], env
+
+    return command
+
+
+def _embedded_load(landing: Landing, work: Path, _: Services | None) -> tuple[list[str], dict[str, str]]:
     d = _fresh_data_dir(landing, work)
     return [sys.executable, "-m", "benchmarks.embedded_load", str(d.root)], _env()
 
 
-def _dlt_peer(landing: Landing, work: Path) -> tuple[list[str], dict[str, str]]:
+def _dlt_peer(landing: Landing, work: Path, _: Services | None) -> tuple[list[str], dict[str, str]]:
     argv = [sys.executable, "-m", "benchmarks.dlt_peer", "--landing", str(landing.folder), "--out", str(work / "peer")]
     return argv, _env()
 
@@ -147,12 +183,36 @@ PEER = "dlt"
 CONTENDERS: tuple[Contender, ...] = (
     Contender("ours", "ours: pulse refresh (embedded, Prefect's ephemeral API)", _pulse_refresh, _our_counts),
     Contender("ours_no_prefect", "ours: the same load without Prefect", _embedded_load, _our_counts),
-    # issue 17, points 1-2: the command comes with `warehouse.catalog = "postgres:..."`,
-    # `warehouse.data_path = "s3://..."` and `pulse refresh --workers N`
-    Contender("postgres_s3_1_worker", "ours: PostgreSQL catalog + S3 data path, 1 worker", None),
-    Contender("postgres_s3_2_workers", "ours: PostgreSQL catalog + S3 data path, 2 workers", None),
+    Contender("ours_workers_2", "ours: pulse refresh --workers 2 (embedded)", _on_workers_embedded(2), _our_counts),
+    Contender(
+        "postgres_s3_1_worker",
+        "ours: PostgreSQL + S3, --workers 1",
+        _on_postgres_s3(1),
+        _our_counts,
+        needs_services=True,
+    ),
+    Contender(
+        "postgres_s3_2_workers",
+        "ours: PostgreSQL + S3, --workers 2",
+        _on_postgres_s3(2),
+        _our_counts,
+        needs_services=True,
+    ),
     Contender(PEER, "peer: dlt merge on event_id into DuckDB + the marts in SQL", _dlt_peer, _peer_counts),
 )
+
+
+def _services(stack: contextlib.ExitStack, work: Path) -> tuple[Services | None, str]:
+    """PostgreSQL and the S3 endpoint for the run, stopped when `stack` closes; (None, why) when
+    they cannot start here (PostgreSQL is installed by `.ci/setup --services`)."""
+    from benchmarks.services import ServiceError, running_postgres, running_s3
+
+    try:
+        pg = stack.enter_context(running_postgres())
+        s3 = stack.enter_context(running_s3(work / "s3"))
+    except (ServiceError, OSError) as e:
+        return None, f"the services could not start ({str(e).splitlines()[0][:120]}); run .ci/setup --services"
+    return Services(pg, s3), ""
 
 
 def _run_tree(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, Any]:
@@ -165,12 +225,12 @@ def _run_tree(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, Any]:
     return {"stdout": done.stdout, "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
 
 
-def measure(contender: Contender, landing: Landing, work: Path) -> dict[str, Any]:
-    if contender.command is None:
-        return {"label": contender.label, "measured": False}
+def measure(contender: Contender, landing: Landing, work: Path, svc: Services | None, why: str) -> dict[str, Any]:
+    if contender.needs_services and svc is None:
+        return {"label": contender.label, "measured": False, "why": why}
     folder = work / contender.key
     folder.mkdir()
-    argv, env = contender.command(landing, folder)
+    argv, env = contender.command(landing, folder, svc)
     m = measured(_run_tree, argv, env, str(ROOT))
     out = json.loads(m.value["stdout"].strip().splitlines()[-1])
     figures = {
@@ -196,7 +256,9 @@ def run(rows: int, work: Path) -> dict[str, Any]:
     folder.mkdir(parents=True)
     figures = measured(write_landing, folder, rows).value  # in a child: keeps this process small
     landing = Landing(folder, figures)
-    contenders = {c.key: measure(c, landing, work) for c in CONTENDERS}
+    with contextlib.ExitStack() as stack:
+        svc, why = _services(stack, work)
+        contenders = {c.key: measure(c, landing, work, svc, why) for c in CONTENDERS}
     peer_s = contenders[PEER]["s"]
     for c in contenders.values():
         if c["measured"]:
@@ -214,7 +276,7 @@ def report(r: dict[str, Any]) -> str:
     ]
     for c in r["contenders"].values():
         if not c["measured"]:
-            lines.append(f"  {c['label']:<60}  not measured yet (not built: issue 17)")
+            lines.append(f"  {c['label']:<60}  not measured: {c['why']}")
             continue
         lines.append(
             f"  {c['label']:<60}{c['s']:>9.2f}{c['peak_rss_gb']:>13.2f}{c['rows_per_s']:>11,}"

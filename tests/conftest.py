@@ -100,10 +100,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A PostgreSQL of its own for the session (tests/services.py): Debian's server, started with
+    """A PostgreSQL of its own for the session (benchmarks/services.py): Debian's server, started with
     initdb and pg_ctl in a temporary folder on a free loopback port. Fails, never skips, when it
     cannot start."""
-    from tests.services import running_postgres
+    from benchmarks.services import running_postgres
 
     with running_postgres() as pg:
         yield pg
@@ -112,8 +112,8 @@ def postgres_server():
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory):
     """An S3-compatible endpoint on loopback for the session: moto's server mode, standing in for
-    the real object store (tests/services.py)."""
-    from tests.services import running_s3
+    the real object store (benchmarks/services.py)."""
+    from benchmarks.services import running_s3
 
     with running_s3(tmp_path_factory.mktemp("moto")) as s3:
         yield s3

@@ -1,6 +1,6 @@
 """Scale-out storage (issue 17): the lake's catalog on PostgreSQL and its data files on
 S3-compatible object storage, against a real PostgreSQL and a real S3 endpoint started by the
-tests themselves (tests/services.py: Debian's PostgreSQL, moto's server standing in for the
+tests themselves (benchmarks/services.py: Debian's PostgreSQL, moto's server standing in for the
 object store). The same landing files refreshed into PostgreSQL + S3 and into the embedded lake
 give the same counts, marts, partner releases and page figures; secrets never show."""
 
@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from benchmarks.services import S3, Postgres
 from core.datadir import DataDir
 from core.errors import ConfigError
 from core.lake import lake_location
@@ -25,7 +26,6 @@ from core.settings import Settings, settings_from_dict
 from pipelines.demo_data import DemoSpec, write_demo_data
 from pipelines.marts import MARTS
 from pipelines.refresh import refresh
-from tests.services import S3, Postgres
 
 KEY = "scale-out-test-key-0123456789abcdef01234567"
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)  # both refreshes: the same weeks released

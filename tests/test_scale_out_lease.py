@@ -1,6 +1,6 @@
 """Two machines writing one scaled-out lake (issue 17 points 2 and 3): two data dirs with their own
 local state, each landing a disjoint half of one demo landing zone, refreshed at the same moment
-by two real processes through one PostgreSQL catalog and one S3 bucket (tests/services.py). The
+by two real processes through one PostgreSQL catalog and one S3 bucket (benchmarks/services.py). The
 refresh lease in the catalog (pipelines/lake_write.py) makes the second wait for the first and
 then load only its own half: the lake ends as one embedded load of all the files would, read by
 a third data dir as the dashboard's host would. A refresh killed while it holds the lease lets
@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.services import S3, Postgres
 from core.datadir import DataDir
 from core.settings import Settings
 from pipelines.demo_data import write_demo_data
 from pipelines.marts import MARTS
 from pipelines.refresh import refresh
-from tests.services import S3, Postgres
 from tests.test_scale_out import KEY, NOW, SPEC, _tables, assert_same_figures, environ, page_figures
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""The scale-out tests' services, started by the tests themselves: Debian's PostgreSQL (initdb and
+"""The scale-out tests' and benchmark's services, started by themselves: Debian's PostgreSQL (initdb and
 pg_ctl in a temporary folder, on a free loopback port, as an unprivileged user) and an
 S3-compatible endpoint on loopback (moto's server mode, standing in for the real object store).
 
