@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,7 @@ def refresh_cmd(as_json: bool, settle: float, wait: float, workers: int | None) 
     from pipelines.lake_write import RefreshBusy, writer_lock
     from pipelines.secrets import check_key
 
+    started = time.monotonic()
     try:  # fail fast when busy, before paying for Prefect's start-up
         writer_lock(s, d, wait).release()
     except RefreshBusy:
@@ -107,7 +109,8 @@ def refresh_cmd(as_json: bool, settle: float, wait: float, workers: int | None) 
 
     config = None if s.source == "built-in defaults" else s.source
     try:
-        state = refresh(str(d.root), config, settle, wait, workers=workers, return_state=True)
+        left = max(0.0, wait - (time.monotonic() - started))  # --wait is for the whole command, not each lock
+        state = refresh(str(d.root), config, settle, left, workers=workers, return_state=True)
     except Exception as e:  # Prefect could not start or reach its API: the flow never ran
         reason = f"Prefect could not run the refresh: {outcomes.one_line(e)}"
         outcomes.record(d, "failure", "manual", reason)

@@ -22,7 +22,7 @@ from core.lake import connect_lake
 from core.settings import Settings
 from core.sqlfiles import sql
 from pipelines import outcomes
-from pipelines.lake_write import writer_lock
+from pipelines.lake_write import check_lease, writer_lock
 from queries.lake_cache import prune_cache
 
 log = logging.getLogger("pulse.housekeeping")
@@ -59,6 +59,7 @@ def prune_lake(settings: Settings, d: DataDir, now: dt.datetime | None = None) -
         merged = con.sql(q("merge_adjacent_files"), params={"lake": lake}).fetchall()
         removed = con.sql(q("cleanup_old_files"), params={"lake": lake, "older_than": _day_before(now - CLEANUP_GRACE)})
         removed = removed.fetchall()
+        check_lease(d)  # a lost lease: another machine's load may be writing files the catalog does not know yet
         orphans = con.sql(q("delete_orphaned_files"), params={"lake": lake}).fetchall()
     finally:
         con.close()

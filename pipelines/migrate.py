@@ -35,7 +35,7 @@ from core.lake import connect_lake, lake_location, latest_snapshot_id
 from core.settings import Settings
 from core.sqlfiles import mart_names
 from pipelines import legacy_export
-from pipelines.lake_write import check_counts, fault_point, prepare, writer_lock
+from pipelines.lake_write import check_counts, check_lease, fault_point, prepare, writer_lock
 from queries.warehouse import legacy_snapshot
 
 MIGRATED_FROM = "migrated_from"  # warehouse_meta's row: the snapshot file the lake was migrated from
@@ -129,6 +129,7 @@ def _migrate(settings: Settings, d: DataDir, *, refuse_mixing: bool) -> Migratio
                 f"call {alias}.set_commit_message('pulse migrate', 'pulse migrate', extra_info => $info)",
                 {"info": json.dumps({MIGRATED_FROM: snapshot.name, "read_with": read_with})},
             )
+            check_lease(d)  # another machine may be writing since a lost lease: never commit then
             fault_point("migrate_before_commit")
             con.execute("commit")
             lake_snapshot = str(latest_snapshot_id(con))

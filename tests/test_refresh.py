@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import stat
+import time
 import uuid
 from pathlib import Path
 
@@ -716,3 +717,46 @@ def test_a_warehouse_from_before_a_new_mart_gets_every_mart_on_its_next_load(tmp
         numbered = con.sql("select count(*) from user_numbers").fetchall()[0][0]
         people = con.sql("select count(distinct user_number) from mart_engagement_people_daily").fetchall()[0][0]
     assert numbered == people == 4
+
+
+def test_pulse_refresh_wait_is_for_the_whole_command(tmp_path: Path, monkeypatch) -> None:
+    """`pulse refresh --wait N` first waits for the lock itself (to fail before Prefect's
+    start-up), then the flow takes it: the flow is given what is left of N, not N again (which
+    let the command wait up to twice what was asked)."""
+    import threading
+
+    from click.testing import CliRunner
+
+    import pipelines.flows as flows
+    from cli.main import cli
+
+    d = DataDir(tmp_path / "d").ensure()
+    taken = threading.Event()
+
+    def hold_a_second() -> None:  # another refresh, in a thread of its own (the lock is per thread)
+        held = refresh_lock(d, 0)
+        taken.set()
+        time.sleep(1.0)
+        held.release()
+
+    threading.Thread(target=hold_a_second).start()
+    taken.wait(10)
+    given: list[float] = []
+
+    class State:
+        def is_failed(self) -> bool:
+            return False
+
+        def result(self) -> dict:
+            return {}
+
+    def flow(data_dir, config, settle, wait, workers=None, return_state=False):
+        given.append(wait)
+        return State()
+
+    monkeypatch.setattr(flows, "refresh", flow)
+    monkeypatch.setenv("PULSE_HMAC_KEY", "wait-test-key-0123456789abcdef0123456789")
+    monkeypatch.setattr("cli.data.refresh_line", lambda result: "ok")
+    out = CliRunner().invoke(cli, ["--data-dir", str(d.root), "refresh", "--wait", "5", "--settle", "0"])
+    assert out.exit_code == 0, out.output
+    assert len(given) == 1 and 0 < given[0] <= 4.0, given  # the lock was held about a second of the five

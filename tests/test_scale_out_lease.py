@@ -20,10 +20,12 @@ import pytest
 
 from benchmarks.services import S3, Postgres
 from core.datadir import DataDir
+from core.errors import PulseError
 from core.settings import Settings
 from pipelines.demo_data import write_demo_data
 from pipelines.marts import MARTS
 from pipelines.refresh import refresh
+from tests.test_migrate import legacy  # noqa: F401  (the fixture)
 from tests.test_scale_out import KEY, NOW, SPEC, _tables, assert_same_figures, environ, page_figures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -313,3 +315,40 @@ def test_a_lease_lost_before_the_commit_publishes_nothing(
         "(its connection ended); not published, the lake stays as it was"
     )
     assert dep.pg.sql("lost_lease", "select count(*) from ducklake_snapshot").strip() == "1"  # its creation only
+
+
+def test_a_migration_whose_lease_was_lost_commits_nothing(
+    postgres_server: Postgres,
+    s3_server: S3,
+    legacy: Path,  # noqa: F811  (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`pulse migrate` into a PostgreSQL catalog checks its lease before it commits, as the
+    refresh does: the lease's connection ended while it imported, and the lake stays empty."""
+    from pipelines import migrate as m
+    from pipelines.lake_write import LEASE_KEY
+
+    catalog = "postgres:" + postgres_server.create_database("lost_migration")
+    data_path = s3_server.create_bucket("lost-migration") + "warehouse/"
+    env = {"PULSE_CATALOG": catalog, "PULSE_DATA_PATH": data_path, **postgres_server.env, **s3_server.env}
+    checked = m._check
+
+    def then_end_the_lease(*args, **kwargs):
+        checked(*args, **kwargs)
+        ended = postgres_server.sql(
+            "lost_migration",
+            "select count(pg_terminate_backend(pid)) from pg_locks where locktype = 'advisory' "
+            f"and (classid::bigint << 32 | objid::bigint) = {LEASE_KEY}",
+        )
+        assert ended.strip() == "1"
+
+    monkeypatch.setattr(m, "_check", then_end_the_lease)
+    d = DataDir(legacy / "data")
+    with environ(env), pytest.raises(PulseError, match="lease in its catalog .* was lost before the commit"):
+        m.migrate(Settings(), d)
+    snapshots = postgres_server.sql("lost_migration", "select count(*) from ducklake_snapshot").strip()
+    assert snapshots == "1"  # the lake's creation only: nothing migrated
+    with environ(env):
+        from core.lake import detach_lake
+
+        detach_lake(Settings(), d)
