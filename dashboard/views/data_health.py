@@ -77,11 +77,12 @@ else:
         pl.col("first_line").alias(FIRST_LINE),
     )
     # The count first: on a phone the table shows its first columns, and the reason's words are
-    # long (the stream is last: the field mostly tells it).
+    # long (the stream is last: the field mostly tells it). Most rows first; equal counts by
+    # stream, field and reason as shown (a total order: group_by's own order changes every run).
     by_reason = (
         q.group_by(STREAM, FIELD, REASON)
         .agg(pl.col(ROWS).sum())
-        .sort(ROWS, descending=True)
+        .sort([ROWS, STREAM, FIELD, REASON], descending=[True, False, False, False])
         .select(ROWS, FIELD, REASON, STREAM)
     )
     st.dataframe(by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")})
