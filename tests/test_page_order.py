@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -27,9 +28,9 @@ PERIOD = Filters(dt.date(2026, 10, 10), dt.date(2026, 10, 16))
 ORDERED = sorted(p.stem for p in PAGE_SQL.glob("*.sql") if re.search(r"\border by\b", p.read_text(encoding="utf-8")))
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
-    d = build(tmp_path_factory.mktemp("order") / "data")
+def build_with_ties(root: Path) -> DataDir:
+    """tests/dashboard_fixtures.build, the ties of this module's docstring and the test accounts."""
+    d = build(root)
     day = "2026-10-13T05:00:00Z"
     # the same reason once in each file (a tie on count, stream and reason), and four reasons
     # once each (ties on the count in the page's table by reason)
@@ -57,6 +58,11 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     assert result.streams["engagement"].quarantined == 6
     add_accounts(d.root)
     return d
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    return build_with_ties(tmp_path_factory.mktemp("order") / "data")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import streamlit as st
 from core import labels
 from core.labels import _
 from dashboard import format as fmt
-from dashboard import state, widgets
+from dashboard import layout, state, widgets
 from queries.status import snapshot_status
 
 s = state.settings()
@@ -85,7 +85,12 @@ else:
         .sort([ROWS, STREAM, FIELD, REASON], descending=[True, False, False, False])
         .select(ROWS, FIELD, REASON, STREAM)
     )
-    st.dataframe(by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")})
+    with layout.wide_only("quarantine_by_reason"):
+        st.dataframe(
+            by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")}
+        )
+    with layout.phone_only("quarantine_by_reason"):  # the table's columns are wider than a phone
+        layout.stacked(by_reason.with_columns(pl.Series(ROWS, [fmt.count(n) for n in by_reason[ROWS]])), long=REASON)
     with st.expander(_("By file")):
         st.dataframe(q, hide_index=True)
     widgets.download(q, "quarantine_by_reason", None)
