@@ -51,6 +51,9 @@ HEAT_STEP = 22  # pixels per weekday row of the heatmap
 TILE_STEP = 54  # pixels per row of the province tile map
 PLACEHOLDER_PX = 16  # width of the outlined placeholder drawn for a count that is not shown
 LINE_HEIGHT = 240
+# the "so far" label's bottom above the top of the plot: clear of a point drawn at the very top
+# (today's count the period's highest), whose marker reaches about 4 px above it
+SO_FAR_GAP_PX = 9
 LABEL_WRAP = 20  # characters per line of a wrapped axis label
 GRID = "#DDD"
 
@@ -265,14 +268,13 @@ def daily_lines(
             alt.Chart(now)
             .mark_point(filled=False, size=40, opacity=0.8)
             .encode(x=x, y=y, color=color, tooltip=tooltip),
-            alt.Chart(
-                now.head(1).with_columns(
-                    # a count below min_cell has no value: the words sit on its point in the band below it
-                    label_y=pl.coalesce(pl.col(value), pl.col("band")) if min_cell is not None else pl.col(value)
-                )
+            # the words sit above the plot, ending over today's x: next to the point they touched
+            # it, and the other series' points and the dashed lines of today can be anywhere below
+            alt.Chart(now.head(1))
+            .mark_text(
+                align="right", baseline="bottom", dy=-SO_FAR_GAP_PX, fontStyle="italic", color="#555", fontSize=11
             )
-            .mark_text(align="right", dx=-6, dy=-10, fontStyle="italic", color="#555", fontSize=11)
-            .encode(x=x, y=alt.Y("label_y:Q"), text="label:N"),
+            .encode(x=x, y=alt.value(0), text="label:N"),
         ]
     if min_cell is not None and data["shown"].is_not_null().any():
         band_y = alt.Y("band:Q", scale=alt.Scale(type="linear", zero=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 
+import polars as pl
 import streamlit as st
 
 from core.labels import _
@@ -35,7 +36,19 @@ CSS = f"""
   h1 {{ font-size: 1.25rem !important; line-height: 1.25 !important; padding: 0.5rem 0 0.5rem !important; }}
   [data-testid="stButtonGroup"] > div {{ flex-wrap: wrap !important; }}
   [data-testid="stMainBlockContainer"] {{ padding-left: 1rem !important; padding-right: 1rem !important; }}
+  /* a table a phone cannot fit is shown there as a stacked list instead (wide_only / phone_only) */
+  [class*="st-key-wide_"], [data-testid="stLayoutWrapper"]:has(> [class*="st-key-wide_"]) {{ display: none !important; }}
 }}
+@media (min-width: {PHONE + 1}px) {{
+  [class*="st-key-phone_"], [data-testid="stLayoutWrapper"]:has(> [class*="st-key-phone_"]) {{ display: none !important; }}
+}}
+.pulse-stack {{ list-style: none; margin: 0 !important; padding: 0 !important; max-height: 28rem; overflow-y: auto;
+  border: 1px solid rgba(49, 51, 63, 0.1); border-radius: 0.5rem; }}
+.pulse-stack li {{ margin: 0 !important; padding: 0.45rem 0.75rem; border-top: 1px solid rgba(49, 51, 63, 0.1); }}
+.pulse-stack li:first-child {{ border-top: none; }}
+.pulse-stack-head {{ font-size: 0.8rem; color: rgba(49, 51, 63, 0.75); overflow-wrap: anywhere; }}
+.pulse-stack-head b {{ color: rgb(49, 51, 63); font-weight: 600; }}
+.pulse-stack-long {{ white-space: normal; overflow-wrap: anywhere; }}
 [data-testid="stMain"] {{ overflow-x: hidden; }}
 .pulse-print-only {{ display: none; }}
 /* the stylesheet, the scripts and the print header take no room on screen */
@@ -127,6 +140,32 @@ def chrome(lang: str = "en") -> None:
     if lang == "km":
         st.html(KHMER_CSS)
     st.html(SCRIPT, unsafe_allow_javascript=True)
+
+
+def wide_only(name: str):
+    """A container shown only wider than a phone (PHONE px): e.g. a table whose columns a phone
+    cannot fit, with `phone_only(name)` holding the same rows as `stacked`."""
+    return st.container(key=f"wide_{name}")
+
+
+def phone_only(name: str):
+    """A container shown only on a phone (PHONE px or narrower)."""
+    return st.container(key=f"phone_{name}")
+
+
+def stacked(rows: pl.DataFrame, long: str) -> None:
+    """A table as a phone reads it: one block a row, its short columns on a first line as
+    "name value" pairs, the column `long` below it in full, wrapping (no sideways scroll). The
+    values are shown as they are: format numbers before."""
+    short = [c for c in rows.columns if c != long]
+    items = []
+    for row in rows.iter_rows(named=True):
+        head = " · ".join(f"{html.escape(c)} <b>{html.escape(str(row[c]))}</b>" for c in short)
+        items.append(
+            f'<li><div class="pulse-stack-head">{head}</div>'
+            f'<div class="pulse-stack-long">{html.escape(str(row[long]))}</div></li>'
+        )
+    st.html(f'<ul class="pulse-stack">{"".join(items)}</ul>')
 
 
 def copy_link() -> None:

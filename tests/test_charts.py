@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
+import pytest
 
 from dashboard import charts
 
@@ -144,6 +145,22 @@ def test_daily_lines_carry_their_unit_integer_ticks_events_and_the_partial_day()
         ("2026-10-20", "TV spot"),
     ]
     assert "Launch" in texts and "TV spot" in texts and "Out of range" not in texts
+
+
+@pytest.mark.parametrize("min_cell", [None, 10])
+def test_so_far_sits_above_the_plot_clear_of_every_point(min_cell: int | None) -> None:
+    """Next to today's point, "so far" touched it (and other series' points and today's dashed
+    lines can be anywhere near it): it is written above the plot, ending over today."""
+    days = [dt.date(2026, 10, 9) + dt.timedelta(days=i) for i in range(5)]
+    df = pl.concat([daily(days, [3, 4, 5, 6, 7], "hub_visit"), daily(days, [1, 0, 2, 9, 3], "guide_view")])
+    spec = charts.daily_lines(df, "series", "t", "n", today=days[-1], so_far="so far", min_cell=min_cell).to_dict()
+    label = next(
+        v for v in marks(spec) if mark_type(v) == "text" and "so far" in [r.get("label") for r in data_of(spec, v)]
+    )
+    assert label["encoding"]["y"] == {"value": 0}  # the top of the plot, in pixels
+    assert (label["mark"]["baseline"], label["mark"]["align"]) == ("bottom", "right")
+    assert label["mark"]["dy"] <= -charts.SO_FAR_GAP_PX < 0 and label["mark"].get("dx", 0) == 0
+    assert [r["day"][:10] for r in data_of(spec, label)] == ["2026-10-13"]
 
 
 def test_a_period_that_ends_before_today_has_no_partial_day() -> None:

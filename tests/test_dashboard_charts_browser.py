@@ -92,27 +92,35 @@ def idle(page: Page) -> None:
         page.wait_for_timeout(400)
 
 
-@pytest.mark.parametrize("account", ["policy-test", "admin-test"])
-@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
-def test_charts_fit_the_screen_and_are_never_squashed(
-    server: str, browser, account: str, width: int, height: int
-) -> None:
+def charted_pages(server: str, browser, account: str, width: int, height: int, paths: list[str]):
+    """Each of `paths` (page name, tab) in one tab signed in as `account`, once its charts are drawn."""
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.goto(server + "/")
     idle(page)
     sign_in_form(page, account, ACCOUNTS[account][2])
-    problems: list[str] = []
-    for path in PAGES:
-        page.goto(f"{server}/{path}")
-        idle(page)
-        if page.get_by_label("Account name").count():  # a fresh tab: sign in again
-            sign_in_form(page, account, ACCOUNTS[account][2])
+    try:
+        for path in paths:
+            page.goto(f"{server}/{path}")
             idle(page)
-        page.wait_for_function("document.querySelectorAll('[data-testid=stVegaLiteChart] svg').length >= 1")
-        page.wait_for_timeout(500)
+            if page.get_by_label("Account name").count():  # a fresh tab: sign in again
+                sign_in_form(page, account, ACCOUNTS[account][2])
+                idle(page)
+            page.wait_for_function("document.querySelectorAll('[data-testid=stVegaLiteChart] svg').length >= 1")
+            page.wait_for_timeout(500)
+            yield path or "overview", page
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("account", ["policy-test", "admin-test"])
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
+def test_charts_fit_the_screen_and_are_never_squashed(
+    server: str, browser, account: str, width: int, height: int
+) -> None:
+    problems: list[str] = []
+    for name, page in charted_pages(server, browser, account, width, height, PAGES):
         m = page.evaluate(MEASURE)
-        name = path or "overview"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"charts-{name}-{account}-{width}.png"), full_page=True)
         if m["scrollWidth"] > m["vw"]:
@@ -131,7 +139,6 @@ def test_charts_fit_the_screen_and_are_never_squashed(
             views = next(c for c in m["charts"] if c["title"].startswith("Views"))
             if "so far" not in views["texts"] or "Launch" not in views["texts"]:
                 problems.append(f"overview: the Views chart marks no partial day or no launch: {views['texts']}")
-    context.close()
     assert problems == [], "\n".join(problems)
 
 
@@ -177,4 +184,43 @@ def test_the_hub_chart_draws_each_series_in_a_clearly_distinct_colour(server: st
     assert set(by_line) == set(legend) == names, drawn
     assert by_line == {name: {colour} for name, colour in legend.items()}, drawn  # the legend tells the line
     problems = too_close(legend, MARGINS)
+    assert problems == [], "\n".join(problems)
+
+
+# The "so far" label of each time chart and the point markers of the same chart, as drawn.
+SO_FAR = """(words) => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')].flatMap(c => {
+  const box = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  const label = [...c.querySelectorAll('text')].find(t => t.textContent === words);
+  if (!label) return [];
+  const title = c.querySelector('g.role-title text');
+  return [{title: title ? title.textContent : '', label: box(label),
+           points: [...c.querySelectorAll('g.mark-symbol.role-mark path')].map(box).filter(r => r.right > r.left)}];
+})"""
+CLEARANCE_PX = 3  # at least this much room between the label and any point marker
+
+
+def gap(a: dict, b: dict) -> float:
+    """The distance between two boxes (0 when they touch or overlap)."""
+    dx = max(b["left"] - a["right"], a["left"] - b["right"], 0)
+    dy = max(b["top"] - a["bottom"], a["top"] - b["bottom"], 0)
+    return (dx * dx + dy * dy) ** 0.5
+
+
+@pytest.mark.parametrize("account", ["policy-test", "admin-test"])
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
+def test_the_so_far_label_keeps_clear_of_every_point(
+    server: str, browser, account: str, width: int, height: int
+) -> None:
+    """The partial day's "so far" sits apart from the last day's markers (it touched them)."""
+    problems: list[str] = []
+    for name, page in charted_pages(server, browser, account, width, height, ["", "hub", "referrals", "safety"]):
+        found = page.evaluate(SO_FAR, "so far")
+        assert found, f"{name}: no chart says 'so far'"
+        for chart in found:
+            near = [p for p in chart["points"] if gap(chart["label"], p) < CLEARANCE_PX]
+            if near:
+                problems.append(
+                    f"{name}: {chart['title']!r}: 'so far' {chart['label']} is within "
+                    f"{CLEARANCE_PX} px of {len(near)} point(s), e.g. {near[0]}"
+                )
     assert problems == [], "\n".join(problems)

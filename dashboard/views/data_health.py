@@ -8,7 +8,7 @@ import streamlit as st
 from core import labels
 from core.labels import _
 from dashboard import format as fmt
-from dashboard import state, widgets
+from dashboard import layout, state, widgets
 from queries.status import snapshot_status
 
 s = state.settings()
@@ -77,14 +77,20 @@ else:
         pl.col("first_line").alias(FIRST_LINE),
     )
     # The count first: on a phone the table shows its first columns, and the reason's words are
-    # long (the stream is last: the field mostly tells it).
+    # long (the stream is last: the field mostly tells it). Most rows first; equal counts by
+    # stream, field and reason as shown (a total order: group_by's own order changes every run).
     by_reason = (
         q.group_by(STREAM, FIELD, REASON)
         .agg(pl.col(ROWS).sum())
-        .sort(ROWS, descending=True)
+        .sort([ROWS, STREAM, FIELD, REASON], descending=[True, False, False, False])
         .select(ROWS, FIELD, REASON, STREAM)
     )
-    st.dataframe(by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")})
+    with layout.wide_only("quarantine_by_reason"):
+        st.dataframe(
+            by_reason, hide_index=True, column_config={ROWS: st.column_config.NumberColumn(format="localized")}
+        )
+    with layout.phone_only("quarantine_by_reason"):  # the table's columns are wider than a phone
+        layout.stacked(by_reason.with_columns(pl.Series(ROWS, [fmt.count(n) for n in by_reason[ROWS]])), long=REASON)
     with st.expander(_("By file")):
         st.dataframe(q, hide_index=True)
     widgets.download(q, "quarantine_by_reason", None)

@@ -4,6 +4,8 @@
 -- `event_type` and `action`: the row's value, typed as the validation types it, when its
 -- reason's detail names it ($event_type_codes, $action_codes; core.reasons.PLACEHOLDERS).
 -- A lake not refreshed since the codes came has no code column yet: the union gives NULL.
+-- Order: most rows first; equal counts by stream, field, reason, file, then the code and values
+-- (every key of the grain, so the order is the same on every reload).
 with quarantine as (
     select * from quarantine_rows
     union all by name
@@ -15,4 +17,4 @@ select stream, code, field, reason,
        file_path, count(*) as count_rows, min(line) as first_line
 from quarantine
 group by all
-order by count_rows desc, stream, reason
+order by count_rows desc, stream, field, reason, file_path, code, event_type, action
