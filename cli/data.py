@@ -75,7 +75,14 @@ def demo_data_cmd(days: int, scale: float, seed: int, end: dt.datetime | None, f
     help="Read and validate the files on N stage worker processes (Prefect tasks), this process "
     "committing (default: schedule.workers; 0: all in this process).",
 )
-def refresh_cmd(as_json: bool, settle: float, wait: float, workers: int | None) -> None:
+@click.option(
+    "--pool",
+    metavar="NAME",
+    default=None,
+    help="Stage the files on the Prefect work pool NAME's workers (`pulse worker --pool NAME` on each "
+    "machine; needs PREFECT_API_URL), in --workers shards (default 2); this process commits.",
+)
+def refresh_cmd(as_json: bool, settle: float, wait: float, workers: int | None, pool: str | None) -> None:
     """Run the Prefect refresh flow once: load new landing files and publish a snapshot.
 
     Uses the Prefect server at PREFECT_API_URL when set, else Prefect's ephemeral local API
@@ -110,7 +117,7 @@ def refresh_cmd(as_json: bool, settle: float, wait: float, workers: int | None) 
     config = None if s.source == "built-in defaults" else s.source
     try:
         left = max(0.0, wait - (time.monotonic() - started))  # --wait is for the whole command, not each lock
-        state = refresh(str(d.root), config, settle, left, workers=workers, return_state=True)
+        state = refresh(str(d.root), config, settle, left, workers=workers, pool=pool, return_state=True)
     except Exception as e:  # Prefect could not start or reach its API: the flow never ran
         reason = f"Prefect could not run the refresh: {outcomes.one_line(e)}"
         outcomes.record(d, "failure", "manual", reason)
@@ -291,6 +298,24 @@ def migrate_cmd(as_json: bool, wait: float) -> None:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         click.echo(result.message[:1].upper() + result.message[1:] + ".")
+
+
+@click.command("worker", epilog="Example: pulse worker --pool stage  (with PREFECT_API_URL set)")
+@common_options
+@click.option("--pool", metavar="NAME", required=True, help="The Prefect work pool to take stage runs from.")
+def worker_cmd(pool: str) -> None:
+    """Stage refreshes' files on this machine, for `pulse refresh --pool NAME` on another.
+
+    Makes the Prefect work pool NAME (type process) and its deployment `stage files/NAME` if
+    they are missing, then runs Prefect's process worker on the pool until Ctrl-C. Each run
+    hashes, reads, validates and keys one shard of a refresh's files with this data dir's HMAC
+    key (or PULSE_HMAC_KEY) and writes its rows as Parquet parts under the lake's data path;
+    the refresh's own machine commits them. Needs PREFECT_API_URL (a shared Prefect server),
+    the lake's data path and credentials, and the landing files at the same path as there.
+    """
+    from pipelines.work_pool import serve_pool
+
+    serve_pool(pool, data_dir())
 
 
 @click.command("serve", epilog="Example: pulse serve --port 4200")

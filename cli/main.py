@@ -39,6 +39,7 @@ for command in (
     data.duckdb_cmd,
     data.migrate_cmd,
     data.serve_cmd,
+    data.worker_cmd,
     data.export_cmd,
     dashboard.dashboard_cmd,
     dashboard.users_group,

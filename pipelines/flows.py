@@ -106,10 +106,22 @@ def on_workers(settings: Settings, d: DataDir, workers: int) -> Spread:
 
 
 def _load_on_workers(
-    settings: Settings, d: DataDir, settle_seconds: float, now: dt.datetime | None, workers: int = 0
+    settings: Settings,
+    d: DataDir,
+    settle_seconds: float,
+    now: dt.datetime | None,
+    workers: int = 0,
+    pool: str | None = None,
 ) -> r.RefreshResult:
-    """`pipelines.refresh.load`, its files staged on `workers` stage worker processes (0: here)."""
-    return r.load(settings, d, settle_seconds, now, spread=on_workers(settings, d, workers) if workers else None)
+    """`pipelines.refresh.load`, its files staged on `workers` stage worker processes (0: here),
+    or in `workers` shards (at least 2) on the Prefect work pool `pool` (pipelines/work_pool.py)."""
+    if pool:
+        from pipelines.work_pool import on_pool
+
+        spread: Spread | None = on_pool(settings, d, pool, max(workers, 2))
+    else:
+        spread = on_workers(settings, d, workers) if workers else None
+    return r.load(settings, d, settle_seconds, now, spread=spread)
 
 
 # Discovery, staging and the commit are one task: a full disk that was freed, or a catalog
@@ -126,9 +138,11 @@ def refresh(
     wait_seconds: float = 0,
     trigger: str = "manual",
     workers: int | None = None,
+    pool: str | None = None,
 ) -> dict[str, Any]:
     """`pipelines.refresh.refresh` with its load step as the retried task above, its files staged
-    on `workers` processes (None: `schedule.workers`; 0: in the flow's own process). Its outcome goes
+    on `workers` processes (None: `schedule.workers`; 0: in the flow's own process), or with `pool`
+    on that Prefect work pool's workers, in `workers` shards. Its outcome goes
     to DATA_DIR/runs.jsonl. A scheduled run (trigger "schedule") that finds another refresh
     running is skipped (Cancelled); an environmental error fails the run with one line."""
     d = DataDir(Path(data_dir))
@@ -146,7 +160,7 @@ def refresh(
             settle_seconds=settle_seconds,
             wait_seconds=wait_seconds,
             trigger=trigger,
-            load_step=partial(load, workers=n),
+            load_step=partial(load, workers=n, pool=pool),
         )
     except RefreshBusy as e:
         if trigger == "schedule":

@@ -9,13 +9,14 @@ event id still wins, and only the committer looks at the lake."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 import uuid
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import duckdb
 import polars as pl
@@ -115,6 +116,16 @@ class StagedFile:
     key_fingerprint: str
 
 
+def _staged_from_json(raw: dict[str, Any]) -> StagedFile:
+    result = raw["result"]
+    return StagedFile(
+        raw["rel"],
+        None if result is None else FileResult(**result),
+        [Part(**p) for p in raw["parts"]],
+        raw["key_fingerprint"],
+    )
+
+
 @dataclass(frozen=True)
 class StageJob:
     """One file for a stage worker: the load it belongs to, the time its validation judges by,
@@ -126,6 +137,23 @@ class StageJob:
     now: dt.datetime
     known: frozenset[str]
     out: str
+
+    def to_json(self) -> dict[str, Any]:
+        """As a work pool's flow run takes it (pulse worker --pool): JSON values only."""
+        f = self.file
+        return {
+            "file": {"path": str(f.path), "rel": f.rel, "stream": f.stream, "size": f.size, "mtime_ns": f.mtime_ns},
+            "load_id": self.load_id,
+            "now": self.now.isoformat(),
+            "known": sorted(self.known),
+            "out": self.out,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> StageJob:
+        f = raw["file"]
+        file = LandingFile(Path(f["path"]), f["rel"], f["stream"], int(f["size"]), int(f["mtime_ns"]))
+        return cls(file, raw["load_id"], dt.datetime.fromisoformat(raw["now"]), frozenset(raw["known"]), raw["out"])
 
 
 class Parts:
@@ -153,8 +181,7 @@ class Parts:
             if n:
                 path = f"{self.prefix}{len(self.parts):04d}-{table}.parquet"
                 self.con.execute(
-                    f"copy temp.main.pending_{table} to '{path.replace(chr(39), chr(39) * 2)}' "
-                    "(format parquet, compression zstd)"
+                    f"copy temp.main.pending_{table} to '{_quoted(path)}' (format parquet, compression zstd)"
                 )
                 self.con.execute(f"delete from temp.main.pending_{table}")
                 self.parts.append(Part(table, path, n))
@@ -179,6 +206,38 @@ def remove_staging(path: str) -> None:
     data path the catalog does not know)."""
     if "://" not in path:
         shutil.rmtree(path, ignore_errors=True)
+
+
+MANIFEST = "manifest.json"  # a work pool's shard: what it staged, next to its first file's parts
+
+
+def write_manifest(settings: Settings, d: DataDir, path: str, staged: list[StagedFile]) -> None:
+    """What a shard staged, as one JSON document at `path` (local or s3://, written by DuckDB,
+    which reaches the data path), for the committer (read_manifest): a work pool's flow run
+    returns nothing the committer's machine could read otherwise."""
+    con = work_connection(settings, d)
+    try:
+        if "://" not in path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps([asdict(s) for s in staged])
+        con.execute(f"copy (select $text as staged) to '{_quoted(path)}' (format json)", {"text": text})
+    finally:
+        con.close()
+
+
+def read_manifest(con: duckdb.DuckDBPyConnection, path: str) -> list[StagedFile]:
+    """The StagedFiles a shard's manifest holds (write_manifest); [] when there is none yet."""
+    try:
+        (text,) = con.execute(
+            "select staged from read_json($path, columns = {staged: 'varchar'})", {"path": path}
+        ).fetchone()
+    except duckdb.IOException:
+        return []
+    return [_staged_from_json(raw) for raw in json.loads(text)]
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def stage_file_parts(settings: Settings, d: DataDir, jobs: list[StageJob]) -> list[StagedFile]:

@@ -17,7 +17,7 @@ def test_help_lists_commands_and_ends_with_an_example(pulse) -> None:
     assert r.code == 0
     assert "demo-data" in r.out
     assert r.out.rstrip().splitlines()[-1].strip().startswith("Example: pulse ")
-    for command in ["demo-data", "refresh", "status", "dashboard"]:
+    for command in ["demo-data", "refresh", "status", "dashboard", "worker"]:
         sub = pulse(command, "--help")
         assert sub.code == 0
         assert sub.out.rstrip().splitlines()[-1].strip().startswith(f"Example: pulse {command}")

@@ -209,3 +209,91 @@ def test_a_killed_stage_worker_is_staged_again_and_nothing_counted_twice(src, he
     assert "a stage worker died" in out.err
     _same_load(json.loads(out.out), here[1])
     _same_lake(d, here[0])
+
+
+# --- a Prefect work pool: stage workers on another machine ---------------------------------
+
+
+def _prefect_url() -> str:
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    assert url, "the session's Prefect test server"
+    return url
+
+
+def test_a_refresh_on_a_pool_with_no_worker_says_how_to_start_one(src, pulse, prefect_api, tmp_path: Path) -> None:
+    d = _landed(src, tmp_path / "data")
+    out = pulse(
+        "refresh", "--data-dir", str(d.root), "--settle", "0", "--pool", "nobody",
+        env={"PULSE_HMAC_KEY": KEY, "PREFECT_API_URL": _prefect_url()},
+    )  # fmt: skip
+    assert out.code == 1
+    assert out.err.strip().splitlines()[-1] == (
+        "Error: the Prefect work pool nobody has no stage deployment yet: start a worker with "
+        "'pulse worker --pool nobody' (it makes both)"
+    )
+    with environ({"PULSE_HMAC_KEY": KEY}), pytest.raises(NothingPublished):
+        fingerprint(d)
+
+
+@pytest.mark.parametrize("killed", [False, True], ids=["as_run", "a_run_killed"])
+def test_a_work_pool_worker_on_another_machine_stages_the_files(
+    src, here, pulse, prefect_api, clean_env, tmp_path: Path, killed: bool
+) -> None:
+    """`pulse worker --pool` in a data dir of its own (another machine: its own state, the key
+    from PULSE_HMAC_KEY) takes the shards of `pulse refresh --pool` through a real Prefect server
+    and work pool; the committer reads the manifests and parts: the lake is the one staged here.
+    With one flow run killed (SIGKILL) after its first chunk, its shard is run again."""
+    import subprocess
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from tests.conftest import PULSE
+
+    url = _prefect_url()
+    env = {
+        "PULSE_HMAC_KEY": KEY,
+        "PREFECT_API_URL": url,
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+    }
+    pool = f"stage-test-{'killed' if killed else 'run'}"
+    died = tmp_path / "died"
+    fault = {"PULSE_FAULT_KILL_AT": "stage_after_chunk", "PULSE_FAULT_ONCE": str(died)} if killed else {}
+    machine = DataDir(tmp_path / "worker-machine" / "data").ensure()
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [str(PULSE), "--data-dir", str(machine.root), "worker", "--pool", pool],
+        env={**clean_env, **env, **fault}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        with get_client(sync_client=True) as client:
+            while True:
+                assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]
+                try:
+                    deployment = client.read_deployment_by_name(f"stage files/{pool}")
+                    break
+                except ObjectNotFound:
+                    assert time.monotonic() < deadline, "the worker made no deployment"
+                    time.sleep(0.5)
+        d = _landed(src, tmp_path / "data")
+        out = pulse("refresh", "--data-dir", str(d.root), "--settle", "0", "--json", "--pool", pool, env=env)
+        assert out.code == 0, out.err + (tmp_path / "worker.log").read_text()[-3000:]
+        result = json.loads(out.out)
+        assert result["timings"]["stage_workers_s"] > 0
+        _same_load(result, here[1])
+        _same_lake(d, here[0])
+        with get_client(sync_client=True) as client:
+            runs = [r for r in client.read_flow_runs() if r.deployment_id == deployment.id]
+        states = sorted(r.state.type.value for r in runs if r.state)
+        assert states == (["COMPLETED", "COMPLETED", "CRASHED"] if killed else ["COMPLETED", "COMPLETED"]), states
+        assert died.exists() == killed
+        assert ("did not finish (attempt 1 of 4); staging them again" in out.err) == killed
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        log.close()
