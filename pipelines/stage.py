@@ -43,7 +43,8 @@ from pipelines.stage_file import (
 )
 from queries.warehouse import KEY_FINGERPRINT
 
-# Stages the files of a load elsewhere (stage workers: pipelines/flows.py), one StagedFile a job, in order.
+# Stages the files of a load elsewhere, one StagedFile a job, in order: on stage worker processes
+# (pipelines/flows.py on_workers) or a Prefect work pool's workers (pipelines/work_pool.py).
 Spread = Callable[[list[StageJob]], list[StagedFile]]
 
 log = logging.getLogger("pulse.refresh")
@@ -141,9 +142,10 @@ def _load_into(
     started: float,
     done: dict[str, StagedFile] | None,
 ) -> bool:
-    """Every candidate file (staged here, or taken from the stage workers' parts: `done`), counts, ledger, marts, partner releases, alert incidents and the
-    run record, on con; False when no file was processed and the marts are as the settings and
-    declarations ask (nothing to publish)."""
+    """Every candidate file (staged here, or taken from the stage workers' parts: `done`),
+    counts, ledger, marts, partner releases, alert incidents and the run record, on con; False
+    when no file was processed and the marts are as the settings and declarations ask (nothing
+    to publish)."""
     prepare(con)
     meta = dict(con.sql("select name, value from warehouse_meta").fetchall())
     if meta.get(KEY_FINGERPRINT) != fingerprint(key):  # a new lake (hmac_key refused another key)

@@ -208,19 +208,21 @@ def remove_staging(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-MANIFEST = "manifest.json"  # a work pool's shard: what it staged, next to its first file's parts
+# A work pool's shard: what it staged, next to its first file's parts. A Parquet file of one row:
+# DuckLake's orphan cleanup (housekeeping) deletes the Parquet files under the data path only.
+MANIFEST = "manifest.parquet"
 
 
 def write_manifest(settings: Settings, d: DataDir, path: str, staged: list[StagedFile]) -> None:
-    """What a shard staged, as one JSON document at `path` (local or s3://, written by DuckDB,
-    which reaches the data path), for the committer (read_manifest): a work pool's flow run
-    returns nothing the committer's machine could read otherwise."""
+    """What a shard staged, as one JSON document in a one-row Parquet file at `path` (local or
+    s3://, written by DuckDB, which reaches the data path), for the committer (read_manifest): a
+    work pool's flow run returns nothing the committer's machine could read otherwise."""
     con = work_connection(settings, d)
     try:
         if "://" not in path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps([asdict(s) for s in staged])
-        con.execute(f"copy (select $text as staged) to '{_quoted(path)}' (format json)", {"text": text})
+        con.execute(f"copy (select $text as staged) to '{_quoted(path)}' (format parquet)", {"text": text})
     finally:
         con.close()
 
@@ -228,9 +230,7 @@ def write_manifest(settings: Settings, d: DataDir, path: str, staged: list[Stage
 def read_manifest(con: duckdb.DuckDBPyConnection, path: str) -> list[StagedFile]:
     """The StagedFiles a shard's manifest holds (write_manifest); [] when there is none yet."""
     try:
-        (text,) = con.execute(
-            "select staged from read_json($path, columns = {staged: 'varchar'})", {"path": path}
-        ).fetchone()
+        (text,) = con.execute("select staged from read_parquet($path)", {"path": path}).fetchone()
     except duckdb.IOException:
         return []
     return [_staged_from_json(raw) for raw in json.loads(text)]

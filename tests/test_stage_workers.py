@@ -297,3 +297,41 @@ def test_a_work_pool_worker_on_another_machine_stages_the_files(
         worker.terminate()
         worker.wait(30)
         log.close()
+
+
+def test_a_shards_manifest_round_trips_and_housekeeping_removes_what_a_load_left(src, tmp_path: Path) -> None:
+    """The manifest a pool's flow run writes reads back as what it staged; a load's parts and
+    manifest left under the data path (a killed committer, or object storage, where they are
+    not removed at once) are orphans to DuckLake's cleanup: both are Parquet files."""
+    from core.lake import work_connection
+    from pipelines.housekeeping import prune_lake
+    from pipelines.stage_file import MANIFEST, read_manifest, write_manifest
+
+    d = _landed(src, tmp_path / "data")
+    with environ({"PULSE_HMAC_KEY": KEY}):
+        r.refresh(Settings(), d, settle_seconds=0)
+        plan_jobs = [_job_for(d, p) for p in sorted((d.landing / "referral").rglob("*.csv*"))[:2]]
+        staged = stage_file_parts(Settings(), d, plan_jobs)
+        manifest = f"{plan_jobs[0].out}abc-{MANIFEST}"  # the name a flow run gives it
+        write_manifest(Settings(), d, manifest, staged)
+        con = work_connection(Settings(), d)
+        try:
+            assert read_manifest(con, manifest) == staged
+            assert read_manifest(con, f"{plan_jobs[0].out}none-manifest.parquet") == []
+        finally:
+            con.close()
+        left = sorted(
+            p for p in (Path(lake_location(Settings(), d).data_path) / STAGING_FOLDER).rglob("*") if p.is_file()
+        )
+        assert len(left) == 1 + sum(len(s.parts) for s in staged) >= 3
+        pruned = prune_lake(Settings(), d)
+    assert pruned["orphans_removed"] == len(left)
+    assert not [p for p in left if p.exists()]
+
+
+def _job_for(d: DataDir, path: Path) -> StageJob:
+    st = path.stat()
+    rel = str(path.relative_to(d.landing))
+    f = LandingFile(path=path, rel=rel, stream=rel.split("/")[0], size=st.st_size, mtime_ns=st.st_mtime_ns)
+    out = f"{lake_location(Settings(), d).data_path}{STAGING_FOLDER}/left-by-a-load/{path.name}/"
+    return StageJob(f, "left-by-a-load", dt.datetime.now(dt.UTC), frozenset(), out)
