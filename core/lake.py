@@ -39,7 +39,7 @@ import duckdb
 
 from core.datadir import DataDir
 from core.errors import ConfigError, PulseError
-from core.settings import NO_PASSWORD, Settings, check_catalog, check_data_path
+from core.settings import NO_PASSWORD, Settings, check_catalog, check_data_path, check_landing_path
 
 CATALOG_ENV = "PULSE_CATALOG"
 DATA_PATH_ENV = "PULSE_DATA_PATH"
@@ -307,6 +307,36 @@ def connect_lake(settings: Settings, d: DataDir) -> duckdb.DuckDBPyConnection:
         con.execute(f"use {where.alias}")
     except duckdb.Error as e:
         raise _disk_error(where, e) from e
+    return con
+
+
+LANDING_PATH_ENV = "PULSE_LANDING_PATH"
+
+
+def landing_url(settings: Settings) -> str | None:
+    """The landing zone on object storage (PULSE_LANDING_PATH, else `landing.path`), None for the
+    data dir's own landing folder. ConfigError for a value that is not an s3:// address."""
+    if env := os.environ.get(LANDING_PATH_ENV, "").strip():
+        try:
+            return check_landing_path(env)
+        except ValueError as e:
+            raise ConfigError(f"{LANDING_PATH_ENV}: {e}") from None
+    return settings.landing.path
+
+
+def landing_connection(url: str) -> duckdb.DuckDBPyConnection:
+    """A connection (a cursor of the process's instance) that reaches the landing zone at `url`
+    (s3://…/, its root), through an S3 secret of its own scoped to it, made from the AWS_* variables."""
+    where = LakeLocation("landing", url, data_from="landing.path")
+    try:
+        with _lock:
+            base = _process_instance()
+            _load(base, S3_EXTENSIONS)
+            _s3_secret(base, where)
+        con = base.cursor()
+        con.execute("set TimeZone = 'UTC'")
+    except duckdb.Error as e:
+        raise PulseError(f"{url}: {redacted(str(e).splitlines()[0])}") from None
     return con
 
 

@@ -151,6 +151,31 @@ class Warehouse(_Section):
         return None if v is None else check_data_path(v)
 
 
+class Landing(_Section):
+    path: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            description="The landing zone on object storage, `s3://bucket/prefix/` (its streams' files under "
+            "`<stream>/`; default `DATA_DIR/landing/`); env PULSE_LANDING_PATH wins.",
+        ),
+    ] = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str | None) -> str | None:
+        return None if v is None else check_landing_path(v)
+
+
+def check_landing_path(v: str) -> str:
+    """An s3://bucket/prefix address ending in '/' (config key landing.path or PULSE_LANDING_PATH)."""
+    v = v.strip()
+    bucket = v.removeprefix("s3://").split("/", 1)[0]
+    if not v.startswith("s3://") or not bucket or any(c in v for c in "*?[]{}") or "\\" in v:
+        raise ValueError(f"must be an s3://bucket/prefix/ address, without wildcards (got {v!r})")
+    return v.rstrip("/") + "/"
+
+
 PASSWORD_IN_CONNINFO = re.compile(r"password\s*=|://[^/@\s]*:[^/@\s]*@", re.IGNORECASE)
 NO_PASSWORD = (
     "a password is never put in the catalog's connection string; "
@@ -357,6 +382,7 @@ class Settings(_Section):
     privacy: Privacy = Privacy()
     schedule: Schedule = Schedule()
     warehouse: Warehouse = Warehouse()
+    landing: Landing = Landing()
     validation: Validation = Validation()
     auth: Auth = Auth()
     alerts: Alerts = Alerts()

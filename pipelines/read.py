@@ -23,11 +23,13 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core import reference as ref
+from core.lake import landing_connection
 from pipelines.discover import FORMATS, LandingFile
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -62,7 +64,10 @@ class UnusableContent(UnreadableFile):
 
 
 def open_landing(f: LandingFile) -> BinaryIO:
-    """The file itself, never what a link put in its place since discovery."""
+    """The file itself, never what a link put in its place since discovery; for an object on
+    object storage its content, fetched once (the hash and the read share it)."""
+    if f.url is not None:
+        return io.BytesIO(_object_content(f))
     try:
         fd = os.open(f.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
@@ -156,6 +161,9 @@ def content_sha256(f: LandingFile) -> str:
     A .gz that is not gzip, or cut short, is named by its bytes on disk (the reader says why)."""
     if f.size == 0:
         raise UnusableContent("empty file (0 bytes)", EMPTY_SHA256)
+    if f.url is not None and f.size > f.max_bytes:  # never fetched: named by where and what it is
+        name = hashlib.sha256(f"{f.url}\0{f.size}\0{f.mtime_ns}".encode()).hexdigest()
+        raise UnusableContent(f"size over validation.max_file_bytes ({_size(f.max_bytes)})", name)
     fmt = f.format
     if fmt == "parquet" or fmt is None:
         if f.size > f.max_bytes:
@@ -194,8 +202,49 @@ def _parquet_data_bytes(f: LandingFile) -> int | None:
     return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
 
 
+_fetched: dict[tuple[str, int, int], bytes] = {}  # the last object read (open_landing): one at a time
+
+
+def _landing_root(f: LandingFile) -> str:
+    assert f.url is not None
+    return f.url.removesuffix(f.rel)
+
+
+def _object_content(f: LandingFile) -> bytes:
+    """The object's bytes (at most validation.max_file_bytes: content_sha256 refused a bigger
+    one unread); FileNotFoundError when it is gone since discovery."""
+    assert f.url is not None
+    key = (f.url, f.size, f.mtime_ns)
+    if key not in _fetched:
+        con = landing_connection(_landing_root(f))
+        try:
+            row = con.execute("select content from read_blob($url)", {"url": f.url}).fetchone()
+        except duckdb.IOException:
+            row = None
+        finally:
+            con.close()
+        if row is None:
+            raise FileNotFoundError(f.rel)
+        _fetched.clear()
+        _fetched[key] = row[0]
+    return _fetched[key]
+
+
+def _object_unchanged(f: LandingFile) -> bool:
+    con = landing_connection(_landing_root(f))
+    try:
+        rows = con.execute("select size, last_modified from read_blob($url)", {"url": f.url}).fetchall()
+    except duckdb.IOException:
+        return False
+    finally:
+        con.close()
+    return len(rows) == 1 and (rows[0][0], int(rows[0][1].timestamp() * 1e9)) == (f.size, f.mtime_ns)
+
+
 def unchanged_since_discovery(f: LandingFile) -> bool:
     """False when the file grew or was rewritten while we read it: it waits for the next run."""
+    if f.url is not None:
+        return _object_unchanged(f)
     try:
         st = f.path.lstat()
     except FileNotFoundError:

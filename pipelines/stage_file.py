@@ -142,7 +142,14 @@ class StageJob:
         """As a work pool's flow run takes it (pulse worker --pool): JSON values only."""
         f = self.file
         return {
-            "file": {"path": str(f.path), "rel": f.rel, "stream": f.stream, "size": f.size, "mtime_ns": f.mtime_ns},
+            "file": {
+                "path": str(f.path),
+                "rel": f.rel,
+                "stream": f.stream,
+                "size": f.size,
+                "mtime_ns": f.mtime_ns,
+                "url": f.url,
+            },
             "load_id": self.load_id,
             "now": self.now.isoformat(),
             "known": sorted(self.known),
@@ -152,7 +159,7 @@ class StageJob:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> StageJob:
         f = raw["file"]
-        file = LandingFile(Path(f["path"]), f["rel"], f["stream"], int(f["size"]), int(f["mtime_ns"]))
+        file = LandingFile(Path(f["path"]), f["rel"], f["stream"], int(f["size"]), int(f["mtime_ns"]), url=f.get("url"))
         return cls(file, raw["load_id"], dt.datetime.fromisoformat(raw["now"]), frozenset(raw["known"]), raw["out"])
 
 

@@ -11,8 +11,8 @@ settings (passed with the shard: both sides must judge rows alike), writes its p
 data path and, next to them, a manifest of what it staged (pipelines/stage_file.py), which the
 committer reads: a flow run's return value would stay on its own machine. A run that crashed,
 failed or was cancelled is started again, up to RETRIES times; each attempt writes parts and a
-manifest of its own names. The landing files must be at the same path on every machine (a
-shared folder): a landing zone on object storage is not built yet.
+manifest of its own names. The landing files must be where every worker reaches them: in a
+bucket (`landing.path = "s3://…"`), or a folder at the same path on every machine.
 """
 
 from __future__ import annotations

@@ -319,6 +319,86 @@ def test_stage_workers_write_their_parts_to_the_bucket(lakes: Lakes, pulse, tmp_
         assert secret not in out.err
 
 
+def _upload(lakes: Lakes, bucket: str, prefix: str, files: dict[str, bytes]) -> str:
+    client = lakes.s3.client()
+    client.create_bucket(Bucket=bucket)
+    for rel, body in files.items():
+        client.put_object(Bucket=bucket, Key=prefix + rel, Body=body)
+    return f"s3://{bucket}/{prefix}"
+
+
+def test_a_landing_zone_in_the_bucket_loads_as_the_local_one(lakes: Lakes, tmp_path: Path) -> None:
+    """`landing.path = "s3://…"` (here PULSE_LANDING_PATH): the demo landing files as objects
+    give the load the local files gave (counts, files, marts, partner releases); a second
+    refresh reads nothing again (exactly once by content, the ledger by key, size and time)."""
+    from tests.test_crash_and_concurrency import fingerprint
+
+    files = {str(p.relative_to(lakes.src.landing)): p.read_bytes() for p in lakes.src.landing.rglob("*") if p.is_file()}
+    url = _upload(lakes, "pulse-landing", "incoming/", files)
+    d = DataDir(tmp_path / "objects" / "data").ensure()
+    env = {"PULSE_HMAC_KEY": KEY, "PULSE_LANDING_PATH": url, **lakes.s3.env}
+    with environ(env):
+        result = refresh(Settings(), d, settle_seconds=0, now=NOW).to_json()
+        again = refresh(Settings(), d, settle_seconds=0, now=NOW).to_json()
+        got, names = fingerprint(d), [m.name for m in MARTS] + ["partner_releases", "user_numbers"]
+        tables = _tables(d, names)
+    expected = lakes.embedded_result.to_json()
+    for part in ("engagement", "referral", "safety", "files", "unknown_columns"):
+        assert result[part] == expected[part], part
+    assert result["files"]["new"] > 25 and not list(d.landing.rglob("*.*"))  # nothing local
+    with environ({"PULSE_HMAC_KEY": KEY}):
+        assert got == fingerprint(lakes.embedded)
+        embedded = _tables(lakes.embedded, names)
+    for name in names:
+        assert tables[name].equals(embedded[name]), name
+    assert again["published"] is False and again["files"]["new"] == 0
+    assert again["files"]["skipped_seen"] == len(files)
+    with environ(env):
+        from core.lake import detach_lake
+
+        detach_lake(Settings(), d)
+
+
+def test_hostile_objects_in_the_landing_bucket(lakes: Lakes, tmp_path: Path) -> None:
+    """Odd keys and sizes: a wildcard in a name is skipped with a reason (DuckDB reads an object by
+    a glob pattern: it could read others); an object over validation.max_file_bytes is unreadable
+    and never fetched; objects outside a stream's prefix, hidden or still uploading are not files
+    of the zone."""
+    head = "event_id,event_time,user_id,event_type,video_id,surface,province,age_band,language\n"
+    row = "{},2026-11-20T10:00:00Z,u{},view,v1,for_you,KH-12,18-24,km\n"
+    files = {
+        "engagement/ok.csv": (head + row.format("e1", 1)).encode(),
+        "engagement/a[1].csv": (head + row.format("e2", 2)).encode(),
+        "engagement/*.csv": (head + row.format("e3", 3)).encode(),
+        "engagement/big.csv": (head + "".join(row.format(f"b{i}", i) for i in range(400))).encode(),
+        "engagement/.hidden.csv": b"x",
+        "engagement/upload.csv.part": b"x",
+        "stray.csv": (head + row.format("e4", 4)).encode(),
+        "nostream/x.csv": (head + row.format("e5", 5)).encode(),
+    }
+    url = _upload(lakes, "hostile-landing", "in/", files)
+    d = DataDir(tmp_path / "hostile" / "data").ensure()
+    s = settings_from_dict({"validation": {"max_file_bytes": 4096}})
+    log_before = lakes.s3.log.read_text(errors="replace").count("\n")
+    with environ({"PULSE_HMAC_KEY": KEY, "PULSE_LANDING_PATH": url, **lakes.s3.env}):
+        result = refresh(s, d, settle_seconds=0, now=NOW)
+        from core.lake import detach_lake
+
+        detach_lake(s, d)
+    files_seen = result.files
+    assert result.streams["engagement"].loaded == 1
+    assert sorted(x["path"] for x in files_seen["skipped"]) == ["engagement/*.csv", "engagement/a[1].csv"]
+    assert {x["reason"] for x in files_seen["skipped"]} == {
+        "object name has a wildcard character (* ? [ ] { } or a backslash); rename it to load it"
+    }
+    assert files_seen["unreadable"] == [
+        {"path": "engagement/big.csv", "reason": "size over validation.max_file_bytes (4 KiB)"}
+    ]
+    requests = lakes.s3.log.read_text(errors="replace").splitlines()[log_before:]
+    assert not [r for r in requests if "GET /hostile-landing/in/engagement/big.csv" in r], "never fetched"
+    assert [r for r in requests if "GET /hostile-landing/in/engagement/ok.csv" in r]
+
+
 # --- configuration -----------------------------------------------------------------------
 
 
