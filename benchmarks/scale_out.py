@@ -9,13 +9,16 @@ data dir).
 The contenders (CONTENDERS, in the order they run), each a fresh process of its own:
 - ours, `pulse refresh`: the embedded load as a person runs it (SQLite catalog, local Parquet
   files, Prefect's ephemeral API started by the process), into a fresh data dir;
+- ours against a running Prefect server (the run's own `prefect server start`): the same
+  refresh as `pulse serve`'s scheduled runs pay for it, without the ephemeral API's start-up;
 - ours without Prefect: the same load (benchmarks.embedded_load), as the peer runs, without an
   orchestrator;
 - ours on PostgreSQL + S3 with 1 and 2 stage workers: `pulse refresh --workers N` with the
   catalog in a PostgreSQL database and the data path in an S3 bucket of their own, both on this
   machine's loopback (benchmarks/services.py: Debian's PostgreSQL, moto's server standing in for
-  the object store, so the network and the store are not a real one's); the workers are Prefect
-  task processes, the refresh's own process is the committer;
+  the object store, so the network and the store are not a real one's), reporting to the run's
+  Prefect server as a deployment would; the workers are Prefect task processes, the refresh's
+  own process is the committer;
 - the peer a data team would build instead: dlt merging on event_id into DuckDB plus the same
   marts in SQL (benchmarks.dlt_peer, which says what it does not do).
 Each: wall time of the process, peak RSS (resource.getrusage(RUSAGE_CHILDREN).ru_maxrss,
@@ -72,10 +75,12 @@ class Contender:
 
 @dataclass
 class Services:
-    """PostgreSQL and the S3 endpoint, started for the run (benchmarks/services.py)."""
+    """PostgreSQL, the S3 endpoint (benchmarks/services.py) and a Prefect server
+    (benchmarks/prefect_startup.py), started for the run: a deployment's shared parts."""
 
     pg: Any
     s3: Any
+    prefect_api: str
 
 
 def write_landing(folder: Path, rows: int, seed: int = 1) -> dict[str, Any]:
@@ -131,7 +136,8 @@ def _pulse_refresh(landing: Landing, work: Path, _: Services | None) -> tuple[li
 
 
 def _on_postgres_s3(workers: int) -> Callable[[Landing, Path, Services | None], tuple[list[str], dict[str, str]]]:
-    """`pulse refresh --workers N` into a new PostgreSQL database and S3 bucket of its own."""
+    """`pulse refresh --workers N` into a new PostgreSQL database and S3 bucket of its own,
+    reporting to the run's Prefect server, as in a deployment."""
 
     def command(landing: Landing, work: Path, svc: Services | None) -> tuple[list[str], dict[str, str]]:
         assert svc is not None
@@ -140,6 +146,7 @@ def _on_postgres_s3(workers: int) -> Callable[[Landing, Path, Services | None], 
         catalog = "postgres:" + svc.pg.create_database(name)
         data_path = svc.s3.create_bucket(name.replace("_", "-")) + "lake/"
         env = _env() | svc.pg.env | svc.s3.env | {"PULSE_CATALOG": catalog, "PULSE_DATA_PATH": data_path}
+        env["PREFECT_API_URL"] = svc.prefect_api  # a deployment's shared Prefect server
         argv = [str(BIN / "pulse"), "--data-dir", str(d.root), "refresh", "--settle", "0", "--json"]
         return [*argv, "--workers", str(workers)], env
 
@@ -152,6 +159,13 @@ def _on_workers_embedded(workers: int) -> Callable[[Landing, Path, Services | No
         return [*argv, "--workers", str(workers)], env
 
     return command
+
+
+def _pulse_refresh_served(landing: Landing, work: Path, svc: Services | None) -> tuple[list[str], dict[str, str]]:
+    """`pulse refresh` (embedded) reporting to a running Prefect server, as `pulse serve`'s runs do."""
+    assert svc is not None
+    argv, env = _pulse_refresh(landing, work, svc)
+    return argv, env | {"PREFECT_API_URL": svc.prefect_api}
 
 
 def _embedded_load(landing: Landing, work: Path, _: Services | None) -> tuple[list[str], dict[str, str]]:
@@ -182,6 +196,13 @@ def _peer_counts(out: dict[str, Any]) -> dict[str, Any]:
 PEER = "dlt"
 CONTENDERS: tuple[Contender, ...] = (
     Contender("ours", "ours: pulse refresh (embedded, Prefect's ephemeral API)", _pulse_refresh, _our_counts),
+    Contender(
+        "ours_served",
+        "ours: pulse refresh, a Prefect server running",
+        _pulse_refresh_served,
+        _our_counts,
+        needs_services=True,
+    ),
     Contender("ours_no_prefect", "ours: the same load without Prefect", _embedded_load, _our_counts),
     Contender("ours_workers_2", "ours: pulse refresh --workers 2 (embedded)", _on_workers_embedded(2), _our_counts),
     Contender(
@@ -203,16 +224,19 @@ CONTENDERS: tuple[Contender, ...] = (
 
 
 def _services(stack: contextlib.ExitStack, work: Path) -> tuple[Services | None, str]:
-    """PostgreSQL and the S3 endpoint for the run, stopped when `stack` closes; (None, why) when
-    they cannot start here (PostgreSQL is installed by `.ci/setup --services`)."""
+    """PostgreSQL, the S3 endpoint and a Prefect server for the run, stopped when `stack` closes;
+    (None, why) when they cannot start here (PostgreSQL is installed by `.ci/setup --services`)."""
+    from benchmarks.prefect_startup import prefect_server
     from benchmarks.services import ServiceError, running_postgres, running_s3
 
     try:
         pg = stack.enter_context(running_postgres())
         s3 = stack.enter_context(running_s3(work / "s3"))
-    except (ServiceError, OSError) as e:
+        (work / "prefect").mkdir()
+        url, _ = stack.enter_context(prefect_server(work / "prefect"))
+    except (ServiceError, OSError, RuntimeError) as e:
         return None, f"the services could not start ({str(e).splitlines()[0][:120]}); run .ci/setup --services"
-    return Services(pg, s3), ""
+    return Services(pg, s3, url), ""
 
 
 def _run_tree(argv: list[str], env: dict[str, str], cwd: str) -> dict[str, Any]:

@@ -100,13 +100,13 @@ def test_pulse_bench_scale_out_loads_the_same_files_with_ours_and_with_dlt(pulse
     assert {k: so["landing"][k] for k in counts} == counts
     assert so["landing"]["bad"] == 30
     contenders = so["contenders"]
-    ours = ["ours", "ours_no_prefect", "ours_workers_2", "postgres_s3_1_worker", "postgres_s3_2_workers"]
+    ours = ["ours", "ours_served", "ours_no_prefect", "ours_workers_2", "postgres_s3_1_worker", "postgres_s3_2_workers"]
     assert list(contenders) == [*ours, "dlt"]
     for key in ours:  # every landing row once: loaded or quarantined, however and wherever it was staged
         c = contenders[key]
         assert c["measured"], c
         assert (c["loaded"], c["quarantined"], c["duplicates"], c["kept"]) == (2970, 30, 36, 3000), key
-    for key in ours[2:]:
+    for key in ours[3:]:
         assert contenders[key]["timings"]["stage_workers_s"] > 0, key
     # the peer's merge keeps one row per event_id: the landing less the re-sent rows, less the
     # rows without an event_id (which it drops: a merge key cannot be null)

@@ -27,7 +27,7 @@ import pytest
 from core.datadir import DataDir
 from core.errors import PulseError
 from core.settings import Settings
-from pipelines import discover, publish, stage
+from pipelines import discover, publish, stage_file
 from pipelines import refresh as r
 from queries.warehouse import published, published_snapshot_id
 from tests.conftest import REPO, read_landing_file
@@ -143,7 +143,7 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
 
     land.drop("base.csv")
     refresh()
-    real_discover, real_sha, real_check = discover.discover, stage.content_sha256, publish.check_counts
+    real_discover, real_sha, real_check = discover.discover, stage_file.content_sha256, publish.check_counts
     for round_ in range(ROUNDS):
         # 1. SIGKILL mid-run, at several steps
         for point in KILL_POINTS[round_::ROUNDS]:
@@ -187,9 +187,9 @@ def test_fault_soak(data_root, monkeypatch: pytest.MonkeyPatch) -> None:
                     fh.write(extra)
             return digest
 
-        monkeypatch.setattr(stage, "content_sha256", hash_then_append)
+        monkeypatch.setattr(stage_file, "content_sha256", hash_then_append)
         first = refresh()
-        monkeypatch.setattr(stage, "content_sha256", real_sha)
+        monkeypatch.setattr(stage_file, "content_sha256", real_sha)
         second = refresh()
         survived_if(
             "file modified after hashing",

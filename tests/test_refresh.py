@@ -750,7 +750,7 @@ def test_pulse_refresh_wait_is_for_the_whole_command(tmp_path: Path, monkeypatch
         def result(self) -> dict:
             return {}
 
-    def flow(data_dir, config, settle, wait, workers=None, return_state=False):
+    def flow(data_dir, config, settle, wait, return_state=False, **options):
         given.append(wait)
         return State()
 
