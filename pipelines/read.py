@@ -8,7 +8,8 @@ Hostile files are bounded here (CONTRACT §2): text (CSV, JSON lines, gzip or no
 decompressed and read as a stream, a block at a time, with a limit on every line (1 MiB)
 and on the whole content (`validation.max_file_bytes`); a path is always literal (files
 are opened by this module and handed to Polars as bytes or an open file, never as a name
-it could expand as a glob pattern); a symbolic link is never followed.
+it could expand as a glob pattern); a symbolic link is never followed. An object of a landing
+zone on object storage is fetched whole, once, and read from memory (open_landing).
 """
 
 from __future__ import annotations

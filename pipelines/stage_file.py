@@ -1,7 +1,8 @@
 """The stateless stage of one landing file: hashed, read (pipelines/read.py), validated
 (pipelines/validate.py, CONTRACT §2) and its user ids keyed (pipelines/user_keys.py), into a
 sink. The refresh's own process stages into the lake transaction's pending tables
-(pipelines/stage.py); a stage worker (`pulse refresh --workers N`, pipelines/flows.py) stages
+(pipelines/stage.py); a stage worker (`pulse refresh --workers N`, pipelines/flows.py, or a
+work pool's flow run, `pulse refresh --pool NAME`, pipelines/work_pool.py) stages
 into its own in-memory database and writes the rows as Parquet parts under the data path
 (`stage_file_parts`), which the committer reads in the plan's order: the first sighting of an
 event id still wins, and only the committer looks at the lake."""
