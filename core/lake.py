@@ -17,14 +17,21 @@ logged nor shown in an error.
 
 The extensions (ducklake, sqlite_scanner, postgres_scanner, httpfs) come from the PyPI packages
 `duckdb-extension-*` pinned with duckdb, loaded by path, never downloaded: every connection is
-a cursor of one in-memory DuckDB instance per process, which loads them once (0.6 s) and
-attaches each lake once (autoinstall and autoload are off).
+a cursor of one in-memory DuckDB instance per process, which loads them once and attaches each
+lake once (autoinstall and autoload are off). Each file is checked against the SHA-256 its
+wheel's RECORD lists (the wheel itself was checked against uv.lock when it was installed)
+before it is loaded, and DuckDB's own signature check is off for them: that check hashed the
+35 MB files at about 230 MB/s, 0.28 s of every refresh process for ducklake and sqlite_scanner,
+against 0.07 s for hashlib's. No SQL text ever comes from input (bound parameters only), so
+no statement can LOAD another file.
 """
 
 from __future__ import annotations
 
+import base64
 import errno
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import re
@@ -50,6 +57,8 @@ SECRET_ENV = ("PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")  # nev
 INSTANCE_CONFIG = {
     "autoinstall_known_extensions": False,  # nothing is ever downloaded at run time
     "autoload_known_extensions": False,
+    "allow_unsigned_extensions": True,  # checked against their wheels' RECORD instead (verified_extension)
+    "allow_community_extensions": False,
     "preserve_insertion_order": False,
     "memory_limit": "2GB",
 }
@@ -137,6 +146,28 @@ def extension_path(name: str) -> Path:
     return path
 
 
+def verified_extension(name: str) -> Path:
+    """extension_path(name), once its content was found to be what its wheel's RECORD says
+    (size and SHA-256); PulseError for a file that was changed or cut short since it was
+    installed."""
+    path = extension_path(name)
+    package = f"duckdb-extension-{name.replace('_', '-')}"
+    wanted = f"v{duckdb.__version__}/{name}.duckdb_extension"
+    listed = [f for f in importlib.metadata.distribution(package).files or () if f.as_posix().endswith(wanted)]
+    if not listed or listed[0].hash is None or listed[0].hash.mode != "sha256":
+        raise PulseError(f"{path}: {package}'s RECORD lists no SHA-256 for it; reinstall the project from uv.lock")
+    with path.open("rb") as f:
+        digest = hashlib.file_digest(f, "sha256").digest()
+    if (
+        base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != listed[0].hash.value
+        or path.stat().st_size != listed[0].size
+    ):
+        raise PulseError(
+            f"{path}: not the file {package} installed (its SHA-256 differs); reinstall the project from uv.lock"
+        )
+    return path
+
+
 def _process_instance() -> duckdb.DuckDBPyConnection:
     global _instance
     if _instance is None:
@@ -148,7 +179,7 @@ def _process_instance() -> duckdb.DuckDBPyConnection:
 def _load(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
     for name in names:
         if name not in _loaded:
-            con.execute(f"load '{_quoted(str(extension_path(name)))}'")
+            con.execute(f"load '{_quoted(str(verified_extension(name)))}'")
             _loaded.add(name)
 
 

@@ -111,6 +111,44 @@ def test_the_lake_attaches_offline_from_the_installed_extension_packages(tmp_pat
     assert (tmp_path / "data" / "lake" / "catalog.sqlite").is_file()
 
 
+TAMPERED = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    import core.lake as lake
+    from core.datadir import DataDir
+    from core.errors import PulseError
+    from core.settings import Settings
+    real = lake.extension_path("sqlite_scanner")
+    copy = Path(sys.argv[2])
+    data = bytearray(real.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit changed in the middle of the file
+    copy.write_bytes(bytes(data))
+    installed = lake.extension_path
+    lake.extension_path = lambda name: copy if name == "sqlite_scanner" else installed(name)
+    try:
+        lake.connect_lake(Settings(), DataDir(Path(sys.argv[1])))
+    except PulseError as e:
+        loaded = lake._process_instance().sql(
+            "select extension_name from duckdb_extensions() where loaded and extension_name = 'sqlite_scanner'").fetchall()
+        print("refused:", e, "| loaded:", loaded)
+    """
+)
+
+
+def test_an_extension_file_that_is_not_what_its_wheel_installed_is_refused_before_it_is_loaded(tmp_path: Path) -> None:
+    """DuckDB's own signature check is off for the extension packages (core/lake.py): each file is
+    checked against the SHA-256 of its wheel's RECORD instead, so a changed file never loads."""
+    p = subprocess.run(
+        [sys.executable, "-c", TAMPERED, str(tmp_path / "data"), str(tmp_path / "sqlite_scanner.duckdb_extension")],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert "refused:" in p.stdout, p.stdout
+    assert "not the file duckdb-extension-sqlite-scanner installed (its SHA-256 differs)" in p.stdout
+    assert p.stdout.strip().endswith("| loaded: []")
+
+
 MOVED = textwrap.dedent(
     """
     import shutil, sys
