@@ -11,7 +11,7 @@
   (those not above --rows), with its ratio to that full load and to the first N's incremental,
   the bytes that refresh wrote (/proc/self/io) per byte the file brought, and the lake's disk;
   the full-load times and the lake's sizes at those N are the scaling curve (30M too when
-  --rows asks for it).
+  --rows or --lake-up-to asks for it).
 - Replay: the same landing zone once more, everything already seen.
 Every contender runs in its own fresh process (see benchmarks.measure).
 """
@@ -258,15 +258,19 @@ def full_load(root: Path, rows: int) -> tuple[dict[str, Any], DataDir]:
     return out, DataDir(root / "data-parquet")
 
 
-def scale_points(rows: int) -> list[int]:
-    """1M, 3M, 10M (30M) up to --rows, and --rows itself."""
-    return sorted({n for n in LADDER if n <= rows} | {rows})
+def scale_points(rows: int, lake_up_to: int | None = None) -> list[int]:
+    """1M, 3M, 10M (30M) up to --rows (or --lake-up-to, when larger), and both themselves."""
+    top = max(rows, lake_up_to or rows)
+    return sorted({n for n in LADDER if n <= top} | {rows, top})
 
 
-def scaling(root: Path, rows: int, headline: dict[str, Any], headline_dir: DataDir) -> list[dict[str, Any]]:
-    """Full load from Parquet and one incremental file on top, at each scale point."""
+def scaling(
+    root: Path, rows: int, headline: dict[str, Any], headline_dir: DataDir, lake_up_to: int | None = None
+) -> list[dict[str, Any]]:
+    """Full load from Parquet and one incremental file on top, at each scale point (the --rows
+    point reuses the headline full load's lake)."""
     points = []
-    for n in scale_points(rows):
+    for n in scale_points(rows, lake_up_to):
         if n == rows:
             full_s, mb, d = headline["ours_s"], headline["warehouse_mb"], headline_dir
         else:

@@ -33,14 +33,22 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run(rows: int = DEFAULT_ROWS, *, browser: bool = True, prefect: bool = True, work: Path | None = None) -> dict:
-    """Every section at this many engagement rows; returns the figures."""
+def run(
+    rows: int = DEFAULT_ROWS,
+    *,
+    browser: bool = True,
+    prefect: bool = True,
+    work: Path | None = None,
+    lake_up_to: int | None = None,
+) -> dict:
+    """Every section at this many engagement rows (the incremental refresh on lakes up to
+    lake_up_to events, when larger); returns the figures."""
     started = time.perf_counter()
-    result: dict[str, Any] = {"rows": rows, "machine": machine()}
+    result: dict[str, Any] = {"rows": rows, "lake_up_to": max(rows, lake_up_to or rows), "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="pulse-bench-", dir=work) as tmp:
         root = Path(tmp)
         result["full_load"], d = rb.full_load(root, rows)
-        result["scaling"] = rb.scaling(root, rows, result["full_load"]["parquet"], d)
+        result["scaling"] = rb.scaling(root, rows, result["full_load"]["parquet"], d, lake_up_to)
         result["replay_s"] = rb.replay(d)
         result["alerts_detect"] = alerts_bench.detection(d)  # per refresh, on the full load's snapshot
         if prefect:

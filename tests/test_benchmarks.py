@@ -12,7 +12,7 @@ from benchmarks import demo_data, suite
 @pytest.mark.slow
 def test_pulse_bench_runs_at_a_tiny_scale_and_writes_its_json(pulse, tmp_path) -> None:
     out = tmp_path / "bench.json"
-    r = pulse("bench", "--rows", "3000", "--no-browser", "--no-prefect", "--json", str(out))
+    r = pulse("bench", "--rows", "3000", "--lake-up-to", "6000", "--no-browser", "--no-prefect", "--json", str(out))
     assert r.code == 0, r.err
     figures = json.loads(out.read_text())
     assert figures["rows"] == 3000
@@ -20,9 +20,11 @@ def test_pulse_bench_runs_at_a_tiny_scale_and_writes_its_json(pulse, tmp_path) -
     for f in figures["full_load"].values():
         assert f["rows"] > 2_900
         assert f["ours_s"] > 0 and f["duckdb_s"] > 0 and f["polars_s"] > 0 and f["ours_peak_rss_gb"] > 0
-    assert [p["rows"] for p in figures["scaling"]] == [3000]
-    assert figures["scaling"][0]["incremental"]["rows"] > 9_000
-    assert figures["scaling"][0]["incremental"]["hourly"]["rows"] == 10_000
+    assert [p["rows"] for p in figures["scaling"]] == [3000, 6000]  # --lake-up-to: one lake beyond --rows
+    assert figures["scaling"][1]["full_load_s"] > 0 and figures["scaling"][1]["warehouse_mb"] > 0
+    for point in figures["scaling"]:
+        assert point["incremental"]["rows"] > 9_000
+        assert point["incremental"]["hourly"]["rows"] == 10_000
     assert set(figures["pages"]["pages"]) == {"overview", "audience", "hub", "referrals", "safety", "data-health"}
     assert "Full load" in r.out and "Scaling" in r.out and "overview" in r.out
 
@@ -35,6 +37,9 @@ def test_scale_points_stop_at_the_rows_asked_for() -> None:
     assert scale_points(10_000_000) == [1_000_000, 3_000_000, 10_000_000]
     assert scale_points(30_000_000) == [1_000_000, 3_000_000, 10_000_000, 30_000_000]
     assert scale_points(5_000_000) == [1_000_000, 3_000_000, 5_000_000]
+    assert scale_points(10_000_000, 30_000_000) == [1_000_000, 3_000_000, 10_000_000, 30_000_000]
+    assert scale_points(3_000, 6_000) == [3_000, 6_000]
+    assert scale_points(3_000_000, 1_000) == [1_000_000, 3_000_000]  # never below --rows
 
 
 def test_report_prints_every_section(tmp_path) -> None:
