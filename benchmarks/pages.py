@@ -163,7 +163,9 @@ def run(
                 "narrow_median_ms": round(med_n, 1),
                 "narrow_p95_ms": round(p95_n, 1),
             }
-        if browser:
+        if browser and not Path(CHROMIUM).is_file():  # the queries' figures are kept, not lost with the run
+            result["renders_not_measured"] = f"{CHROMIUM} is missing (.ci/setup --browser installs it)"
+        elif browser:
             for page, ms in time_renders(d, lang).items():
                 result["pages"][page]["first_render_ms"] = round(ms)
     return result
@@ -181,6 +183,8 @@ def report(r: dict[str, Any]) -> str:
             f"  {page:<13}{v['default_median_ms']:>9.1f} ms{v['default_p95_ms']:>8.1f}"
             f"{v['narrow_median_ms']:>9.1f} ms{v['narrow_p95_ms']:>8.1f}{render:>14}"
         )
+    if why := r.get("renders_not_measured"):
+        lines.append(f"  first renders not measured: {why}")
     return "\n".join(lines)
 
 

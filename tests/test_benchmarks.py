@@ -158,3 +158,17 @@ def test_the_dlt_peer_runs_alone_and_counts_every_merged_row_in_the_product_mart
         "mart_campaign_creators", "mart_engagement_people_daily", "mart_people_returns", "mart_people_movers",
         "mart_hub_daily", "mart_totals_daily",
     }  # fmt: skip
+
+
+def test_the_pages_benchmark_without_chromium_keeps_its_query_figures_and_says_why(monkeypatch, tmp_path) -> None:
+    """A machine without Chromium: the first renders are "not measured" with the reason, and the
+    queries' figures are kept (a 10M-row `pulse bench` used to end in a traceback there, losing
+    every figure of its 38 minutes)."""
+    from benchmarks import pages
+
+    monkeypatch.setattr(pages, "CHROMIUM", str(tmp_path / "no-chromium"))
+    r = pages.run(0.02, browser=True, work=tmp_path)
+    assert r["renders_not_measured"] == f"{tmp_path / 'no-chromium'} is missing (.ci/setup --browser installs it)"
+    assert set(r["pages"]) == {"overview", "audience", "hub", "referrals", "safety", "data-health"}
+    assert all(v["default_median_ms"] > 0 and "first_render_ms" not in v for v in r["pages"].values())
+    assert "first renders not measured: " in pages.report(r)
